@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The conversation between nm-sshtun-helper and whoever started it (the
+ * NetworkManager service, a test, or a person at a shell), on one file
+ * descriptor (a socketpair) or on stdin/stdout.
+ *
+ * 1. Settings, to the helper: a GKeyFile text with the groups
+ *      [vpn]      the vpn.data keys of DESIGN.md
+ *      [secrets]  password, key-passphrase, ssh-auth-sock
+ *      [files]    key-file, known-hosts (file contents, so that the helper
+ *                 needs no file access; when absent, the helper reads the
+ *                 files named in [vpn] after it has dropped privileges)
+ *      [helper]   user (the uid to drop to; honoured only when started by
+ *                 root), interface (tun/tap name to create or attach to),
+ *                 tun-fd (an already open tun/tap descriptor), debug (yes/no)
+ *    ended by a line "[end]" or by end of input.
+ *
+ * 2. Events, from the helper: one per line, "NAME" or "NAME ARGUMENT", the
+ *    argument escaped as g_strescape() does (so no raw newline inside):
+ *      phase PHASE          resolving, connecting, verifying-host,
+ *                           authenticating, opening-tunnel, configuring,
+ *                           running, stopping
+ *      interface NAME       the local tun/tap device carrying the tunnel
+ *      server ADDRESS       the address actually connected to (EXT_GATEWAY)
+ *      config KEY VALUE     one line of the IP configuration (the format of
+ *                           nm-sshtun-ipconfig.h), all of them before "ready"
+ *      ready                configuration complete; packets are relayed
+ *      prompt ECHO TEXT     keyboard-interactive: ECHO is 0 or 1, TEXT the
+ *                           server's prompt; answer with "answer TEXT"
+ *      warning TEXT         something the user should see, not fatal
+ *      error REASON TEXT    the helper is failing: REASON is one of the
+ *                           names below, TEXT a one-line message; the exit
+ *                           status follows REASON
+ *
+ * 3. Commands, to the helper after the settings: "answer TEXT" (escaped the
+ *    same way) and "stop". End of input also means stop.
+ */
+#ifndef NM_SSHTUN_EVENTS_H
+#define NM_SSHTUN_EVENTS_H
+
+#include <glib.h>
+
+/* Exit status of the helper, one per failure reason. */
+typedef enum {
+    SSHTUN_EXIT_OK = 0,
+    SSHTUN_EXIT_INTERNAL = 1,
+    SSHTUN_EXIT_BAD_SETTINGS = 2,
+    SSHTUN_EXIT_CONNECT_FAILED = 3,
+    SSHTUN_EXIT_HOST_KEY = 4,
+    SSHTUN_EXIT_AUTH_FAILED = 5,
+    SSHTUN_EXIT_TUNNEL_REFUSED = 6,
+    SSHTUN_EXIT_BAD_IP_CONFIG = 7,
+    SSHTUN_EXIT_CONNECTION_LOST = 8,
+} SshtunExit;
+
+/* "bad-settings", "connect-failed", ... as in the error event. */
+const char *sshtun_exit_reason(SshtunExit code);
+/* The reverse; SSHTUN_EXIT_INTERNAL for an unknown name. */
+SshtunExit sshtun_exit_from_reason(const char *reason);
+
+/* One event line, newline included. @argument may be NULL. */
+char *sshtun_event_format(const char *name, const char *argument);
+
+/* Splits a line (without its newline) into name and unescaped argument
+ * (NULL when there is none). FALSE for a line that is not an event. */
+gboolean sshtun_event_parse(const char *line, char **name, char **argument);
+
+#endif

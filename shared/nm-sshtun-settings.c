@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "nm-sshtun-settings.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+G_DEFINE_QUARK(sshtun-settings-error-quark, sshtun_settings_error)
+
+/* Longest value accepted for any key: bounds what a connection profile can
+ * make the helper allocate, and no real value comes near it. */
+#define VALUE_MAX 4096
+
+typedef enum {
+    KIND_HOST,
+    KIND_PORT,
+    KIND_USER,
+    KIND_AUTH_TYPE,
+    KIND_PATH,
+    KIND_HOST_KEY,
+    KIND_TUNNEL_MODE,
+    KIND_REMOTE_TUN,
+    KIND_COMMAND,
+    KIND_IPV4,
+    KIND_IPV6,
+    KIND_PREFIX4,
+    KIND_PREFIX6,
+    KIND_MTU,
+    KIND_SECONDS,
+    KIND_COUNT,
+    KIND_BOOL,
+    /* Keys whose feature this version does not carry yet: accepted when
+     * empty, refused otherwise, so that nothing is silently ignored. */
+    KIND_NOT_YET,
+} KeyKind;
+
+typedef struct {
+    const char *name;
+    KeyKind kind;
+} KeyInfo;
+
+static const KeyInfo key_table[] = {
+    { "host", KIND_HOST },
+    { "port", KIND_PORT },
+    { "user", KIND_USER },
+    { "auth-type", KIND_AUTH_TYPE },
+    { "key-file", KIND_PATH },
+    { "known-hosts-file", KIND_PATH },
+    { "host-key", KIND_HOST_KEY },
+    { "tunnel-mode", KIND_TUNNEL_MODE },
+    { "remote-tun", KIND_REMOTE_TUN },
+    { "remote-command", KIND_COMMAND },
+    { "local-address", KIND_IPV4 },
+    { "remote-address", KIND_IPV4 },
+    { "prefix", KIND_PREFIX4 },
+    { "local-address6", KIND_IPV6 },
+    { "remote-address6", KIND_IPV6 },
+    { "prefix6", KIND_PREFIX6 },
+    { "mtu", KIND_MTU },
+    { "local-forwards", KIND_NOT_YET },
+    { "remote-forwards", KIND_NOT_YET },
+    { "dynamic-forwards", KIND_NOT_YET },
+    { "no-tunnel", KIND_BOOL },
+    { "keepalive", KIND_SECONDS },
+    { "keepalive-count", KIND_COUNT },
+    { "reconnect", KIND_BOOL },
+    { "jump-host", KIND_NOT_YET },
+    { "proxy", KIND_NOT_YET },
+    { "compression", KIND_BOOL },
+};
+
+const char *const *
+sshtun_settings_keys(void)
+{
+    static const char *names[G_N_ELEMENTS(key_table) + 1];
+
+    if (names[0] == NULL) {
+        for (gsize i = 0; i < G_N_ELEMENTS(key_table); i++)
+            names[i] = key_table[i].name;
+    }
+    return names;
+}
+
+static const KeyInfo *
+find_key(const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(key_table); i++) {
+        if (strcmp(key_table[i].name, key) == 0)
+            return &key_table[i];
+    }
+    return NULL;
+}
+
+static gboolean
+bad_value(GError **error, const char *key, const char *value, const char *expected)
+{
+    g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                "invalid value \"%s\" for key \"%s\": expected %s", value, key, expected);
+    return FALSE;
+}
+
+/* Whole decimal number in [min, max], no sign, no spaces. */
+static gboolean
+parse_uint(const char *value, guint64 min, guint64 max, guint64 *out)
+{
+    guint64 number;
+
+    if (!g_ascii_string_to_unsigned(value, 10, min, max, &number, NULL))
+        return FALSE;
+    if (value[0] == '+' || g_ascii_isspace(value[0]))
+        return FALSE;
+    if (out)
+        *out = number;
+    return TRUE;
+}
+
+static gboolean
+is_host_name(const char *value)
+{
+    gsize len = strlen(value);
+
+    if (len == 0 || len > 253 || value[0] == '-' || value[0] == '.')
+        return FALSE;
+    for (const char *p = value; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != '_')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+is_ipv4(const char *value)
+{
+    struct in_addr addr;
+    return inet_pton(AF_INET, value, &addr) == 1;
+}
+
+static gboolean
+is_ipv6(const char *value)
+{
+    struct in6_addr addr;
+    return inet_pton(AF_INET6, value, &addr) == 1;
+}
+
+static gboolean
+has_control_chars(const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+is_host_key_fingerprint(const char *value)
+{
+    const char *b64;
+    gsize b64_len;
+    g_autofree char *padded = NULL;
+    g_autofree guchar *digest = NULL;
+    gsize digest_len = 0;
+
+    if (!g_str_has_prefix(value, "SHA256:"))
+        return FALSE;
+    b64 = value + strlen("SHA256:");
+    b64_len = strlen(b64);
+    /* ssh-keygen prints 43 characters without the trailing '='. */
+    if (b64_len != 43 && !(b64_len == 44 && b64[43] == '='))
+        return FALSE;
+    for (gsize i = 0; i < 43; i++) {
+        if (!g_ascii_isalnum(b64[i]) && b64[i] != '+' && b64[i] != '/')
+            return FALSE;
+    }
+    padded = g_strdup_printf("%.43s=", b64);
+    digest = g_base64_decode(padded, &digest_len);
+    return digest_len == 32;
+}
+
+gboolean
+sshtun_settings_check_key(const char *key, const char *value, GError **error)
+{
+    const KeyInfo *info = find_key(key);
+
+    if (info == NULL) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNKNOWN_KEY,
+                    "unknown key \"%s\"", key);
+        return FALSE;
+    }
+    if (value == NULL)
+        value = "";
+    if (strlen(value) > VALUE_MAX) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                    "value of key \"%s\" is longer than %d bytes", key, VALUE_MAX);
+        return FALSE;
+    }
+    if (!g_utf8_validate(value, -1, NULL))
+        return bad_value(error, key, "(not UTF-8)", "UTF-8 text");
+
+    switch (info->kind) {
+    case KIND_HOST:
+        if (!is_host_name(value) && !is_ipv4(value) && !is_ipv6(value))
+            return bad_value(error, key, value, "a host name, IPv4 or IPv6 address");
+        return TRUE;
+    case KIND_PORT:
+        if (!parse_uint(value, 1, 65535, NULL))
+            return bad_value(error, key, value, "a port number from 1 to 65535");
+        return TRUE;
+    case KIND_USER:
+        if (value[0] == '\0' || value[0] == '-' || strlen(value) > 256 || has_control_chars(value)
+            || strchr(value, ' ') || strchr(value, '@'))
+            return bad_value(error, key, value,
+                             "a login name without spaces, '@' or a leading '-'");
+        return TRUE;
+    case KIND_AUTH_TYPE:
+        if (!g_strv_contains((const char *const[]) { "agent", "key", "password",
+                                                     "keyboard-interactive", NULL },
+                             value))
+            return bad_value(error, key, value,
+                             "agent, key, password or keyboard-interactive");
+        return TRUE;
+    case KIND_PATH:
+        if (value[0] != '/' || has_control_chars(value))
+            return bad_value(error, key, value, "an absolute file path");
+        return TRUE;
+    case KIND_HOST_KEY:
+        if (!is_host_key_fingerprint(value))
+            return bad_value(error, key, value,
+                             "a fingerprint SHA256:<43 base64 characters> as ssh-keygen -lf prints");
+        return TRUE;
+    case KIND_TUNNEL_MODE:
+        if (strcmp(value, "point-to-point") != 0 && strcmp(value, "ethernet") != 0)
+            return bad_value(error, key, value, "point-to-point or ethernet");
+        return TRUE;
+    case KIND_REMOTE_TUN:
+        if (strcmp(value, "any") != 0 && !parse_uint(value, 0, SSHTUN_REMOTE_TUN_ANY - 1, NULL))
+            return bad_value(error, key, value, "\"any\" or a tun unit number");
+        return TRUE;
+    case KIND_COMMAND:
+        if (value[0] == '\0')
+            return bad_value(error, key, value, "a command");
+        return TRUE;
+    case KIND_IPV4:
+        if (!is_ipv4(value))
+            return bad_value(error, key, value, "an IPv4 address");
+        return TRUE;
+    case KIND_IPV6:
+        if (!is_ipv6(value))
+            return bad_value(error, key, value, "an IPv6 address");
+        return TRUE;
+    case KIND_PREFIX4:
+        if (!parse_uint(value, 1, 32, NULL))
+            return bad_value(error, key, value, "a prefix length from 1 to 32");
+        return TRUE;
+    case KIND_PREFIX6:
+        if (!parse_uint(value, 1, 128, NULL))
+            return bad_value(error, key, value, "a prefix length from 1 to 128");
+        return TRUE;
+    case KIND_MTU:
+        if (!parse_uint(value, SSHTUN_MTU_MIN, SSHTUN_MTU_MAX, NULL)) {
+            g_autofree char *range = g_strdup_printf("a number from %u to %u", SSHTUN_MTU_MIN,
+                                                     SSHTUN_MTU_MAX);
+            return bad_value(error, key, value, range);
+        }
+        return TRUE;
+    case KIND_SECONDS:
+        if (!parse_uint(value, 0, 3600, NULL))
+            return bad_value(error, key, value, "seconds from 0 (off) to 3600");
+        return TRUE;
+    case KIND_COUNT:
+        if (!parse_uint(value, 1, 100, NULL))
+            return bad_value(error, key, value, "a count from 1 to 100");
+        return TRUE;
+    case KIND_BOOL:
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+            return bad_value(error, key, value, "yes or no");
+        return TRUE;
+    case KIND_NOT_YET:
+        if (value[0] != '\0') {
+            g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
+                        "key \"%s\" is not supported by this version of nm-sshtun", key);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    g_return_val_if_reached(FALSE);
+}
+
+static const char *
+lookup(GHashTable *data, const char *key)
+{
+    const char *value = g_hash_table_lookup(data, key);
+    return (value && value[0]) ? value : NULL;
+}
+
+static char *
+dup_value(GHashTable *data, const char *key)
+{
+    return g_strdup(lookup(data, key));
+}
+
+static guint
+uint_value(GHashTable *data, const char *key, guint fallback)
+{
+    const char *value = lookup(data, key);
+    guint64 number = fallback;
+
+    if (value)
+        parse_uint(value, 0, G_MAXUINT32, &number);
+    return (guint)number;
+}
+
+static gboolean
+bool_value(GHashTable *data, const char *key, gboolean fallback)
+{
+    const char *value = lookup(data, key);
+    return value ? strcmp(value, "yes") == 0 : fallback;
+}
+
+static gboolean
+missing(GError **error, const char *key, const char *why)
+{
+    g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_MISSING,
+                "key \"%s\" is required %s", key, why);
+    return FALSE;
+}
+
+/* Rules that involve more than one key. */
+static gboolean
+check_combination(const SshtunSettings *s, GError **error)
+{
+    if (s->auth_type == SSHTUN_AUTH_KEY && !s->key_file)
+        return missing(error, "key-file", "when auth-type is \"key\"");
+    if (s->prefix && !s->local_address)
+        return missing(error, "local-address", "when prefix is set");
+    if (s->remote_address && !s->local_address)
+        return missing(error, "local-address", "when remote-address is set");
+    if (s->prefix6 && !s->local_address6)
+        return missing(error, "local-address6", "when prefix6 is set");
+    if (s->remote_address6 && !s->local_address6)
+        return missing(error, "local-address6", "when remote-address6 is set");
+    if (s->no_tunnel) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
+                    "key \"no-tunnel\": a forwards-only connection is not supported by this "
+                    "version of nm-sshtun");
+        return FALSE;
+    }
+    if (s->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT && !s->remote_command && !s->local_address
+        && !s->local_address6)
+        return missing(error, "local-address",
+                       "(or local-address6, or remote-command) for a point-to-point tunnel");
+    if (s->local_address6 && s->mtu < SSHTUN_MTU_MIN_IPV6) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                    "invalid value \"%u\" for key \"mtu\": IPv6 needs at least %u", s->mtu,
+                    SSHTUN_MTU_MIN_IPV6);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+SshtunSettings *
+sshtun_settings_parse(GHashTable *data, GError **error)
+{
+    g_autoptr(SshtunSettings) s = g_new0(SshtunSettings, 1);
+    GHashTableIter iter;
+    gpointer key, value;
+    const char *text;
+
+    g_hash_table_iter_init(&iter, data);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        if (!sshtun_settings_check_key(key, value, error))
+            return NULL;
+    }
+
+    s->host = dup_value(data, "host");
+    if (!s->host) {
+        missing(error, "host", "(the SSH server)");
+        return NULL;
+    }
+    s->port = uint_value(data, "port", 22);
+    s->user = dup_value(data, "user");
+
+    text = lookup(data, "auth-type");
+    if (!text || strcmp(text, "agent") == 0)
+        s->auth_type = SSHTUN_AUTH_AGENT;
+    else if (strcmp(text, "key") == 0)
+        s->auth_type = SSHTUN_AUTH_KEY;
+    else if (strcmp(text, "password") == 0)
+        s->auth_type = SSHTUN_AUTH_PASSWORD;
+    else
+        s->auth_type = SSHTUN_AUTH_KEYBOARD_INTERACTIVE;
+
+    s->key_file = dup_value(data, "key-file");
+    s->known_hosts_file = dup_value(data, "known-hosts-file");
+    s->host_key = dup_value(data, "host-key");
+
+    text = lookup(data, "tunnel-mode");
+    s->tunnel_mode = (text && strcmp(text, "ethernet") == 0) ? SSHTUN_MODE_ETHERNET
+                                                              : SSHTUN_MODE_POINT_TO_POINT;
+    text = lookup(data, "remote-tun");
+    s->remote_tun = (!text || strcmp(text, "any") == 0) ? SSHTUN_REMOTE_TUN_ANY
+                                                        : uint_value(data, "remote-tun", 0);
+    s->remote_command = dup_value(data, "remote-command");
+    s->local_address = dup_value(data, "local-address");
+    s->remote_address = dup_value(data, "remote-address");
+    s->prefix = uint_value(data, "prefix", 0);
+    s->local_address6 = dup_value(data, "local-address6");
+    s->remote_address6 = dup_value(data, "remote-address6");
+    s->prefix6 = uint_value(data, "prefix6", 0);
+    s->mtu = uint_value(data, "mtu", 1500);
+    s->no_tunnel = bool_value(data, "no-tunnel", FALSE);
+    s->keepalive = uint_value(data, "keepalive", 10);
+    s->keepalive_count = uint_value(data, "keepalive-count", 3);
+    s->reconnect = bool_value(data, "reconnect", TRUE);
+    s->compression = bool_value(data, "compression", FALSE);
+
+    if (!check_combination(s, error))
+        return NULL;
+    return g_steal_pointer(&s);
+}
+
+void
+sshtun_settings_free(SshtunSettings *s)
+{
+    if (!s)
+        return;
+    g_free(s->host);
+    g_free(s->user);
+    g_free(s->key_file);
+    g_free(s->known_hosts_file);
+    g_free(s->host_key);
+    g_free(s->remote_command);
+    g_free(s->local_address);
+    g_free(s->remote_address);
+    g_free(s->local_address6);
+    g_free(s->remote_address6);
+    g_free(s->local_forwards);
+    g_free(s->remote_forwards);
+    g_free(s->dynamic_forwards);
+    g_free(s->jump_host);
+    g_free(s->proxy);
+    g_free(s);
+}
+
+char *
+sshtun_settings_static_ip_config(const SshtunSettings *s)
+{
+    GString *out;
+
+    if (!s->local_address && !s->local_address6)
+        return NULL;
+    out = g_string_new(NULL);
+    if (s->local_address) {
+        g_string_append_printf(out, "ADDR %s\n", s->local_address);
+        if (s->remote_address)
+            g_string_append_printf(out, "PEER_ADDR %s\n", s->remote_address);
+        g_string_append_printf(out, "PREFIX %u\n", s->prefix ? s->prefix : 32);
+    }
+    if (s->local_address6) {
+        g_string_append_printf(out, "ADDR6 %s/%u\n", s->local_address6,
+                               s->prefix6 ? s->prefix6 : 128);
+        if (s->remote_address6)
+            g_string_append_printf(out, "PEER_ADDR6 %s\n", s->remote_address6);
+    }
+    g_string_append_printf(out, "MTU %u\n", s->mtu);
+    return g_string_free(out, FALSE);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vpn.data keys of DESIGN.md: one table that both the helper and the
+ * NetworkManager service validate against, and the parsed form the helper
+ * works from.
+ */
+#ifndef NM_SSHTUN_SETTINGS_H
+#define NM_SSHTUN_SETTINGS_H
+
+#include <glib.h>
+#include <netinet/in.h>
+
+#define SSHTUN_REMOTE_TUN_ANY 0x7fffffffu
+/* OpenSSH advertises a 32 KiB maximum packet for the tun channel and libssh2
+ * writes at most 32700 bytes per message; a frame carries a 4-byte address
+ * family before the IP packet. */
+#define SSHTUN_MTU_MAX 32696u
+#define SSHTUN_MTU_MIN 576u
+#define SSHTUN_MTU_MIN_IPV6 1280u
+
+typedef enum {
+    SSHTUN_AUTH_AGENT,
+    SSHTUN_AUTH_KEY,
+    SSHTUN_AUTH_PASSWORD,
+    SSHTUN_AUTH_KEYBOARD_INTERACTIVE,
+} SshtunAuthType;
+
+/* Values as on the wire of the tun@openssh.com channel open. */
+typedef enum {
+    SSHTUN_MODE_POINT_TO_POINT = 1,
+    SSHTUN_MODE_ETHERNET = 2,
+} SshtunTunnelMode;
+
+typedef struct {
+    char *host;
+    guint port;
+    char *user; /* NULL: the caller picks the default */
+    SshtunAuthType auth_type;
+    char *key_file;
+    char *known_hosts_file;
+    char *host_key; /* "SHA256:<base64 without padding>" */
+    SshtunTunnelMode tunnel_mode;
+    guint32 remote_tun; /* SSHTUN_REMOTE_TUN_ANY or a unit number */
+    char *remote_command;
+    char *local_address;
+    char *remote_address;
+    guint prefix; /* 0: not given */
+    char *local_address6;
+    char *remote_address6;
+    guint prefix6; /* 0: not given */
+    guint mtu;
+    char *local_forwards;
+    char *remote_forwards;
+    char *dynamic_forwards;
+    gboolean no_tunnel;
+    guint keepalive;
+    guint keepalive_count;
+    gboolean reconnect;
+    char *jump_host;
+    char *proxy;
+    gboolean compression;
+} SshtunSettings;
+
+#define SSHTUN_SETTINGS_ERROR (sshtun_settings_error_quark())
+GQuark sshtun_settings_error_quark(void);
+
+typedef enum {
+    SSHTUN_SETTINGS_ERROR_UNKNOWN_KEY,
+    SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+    SSHTUN_SETTINGS_ERROR_MISSING,
+    SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
+} SshtunSettingsError;
+
+/* Every key of the table, NULL-terminated, in the order of DESIGN.md. */
+const char *const *sshtun_settings_keys(void);
+
+/* Checks one key and its value alone; the error names the key. */
+gboolean sshtun_settings_check_key(const char *key, const char *value, GError **error);
+
+/* Checks every key of @data (string to string) and the rules between keys,
+ * and returns the parsed settings with defaults filled in. */
+SshtunSettings *sshtun_settings_parse(GHashTable *data, GError **error);
+
+void sshtun_settings_free(SshtunSettings *settings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshtunSettings, sshtun_settings_free)
+
+/* The effective IP configuration of static addresses, in the line format of
+ * remote-command output, so that one parser serves both; NULL when the
+ * settings name no static address. */
+char *sshtun_settings_static_ip_config(const SshtunSettings *settings);
+
+#endif

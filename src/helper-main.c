@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nm-sshtun-helper: carries IP packets between a tun/tap device and
+ * OpenSSH's tun@openssh.com channel.
+ *
+ *   nm-sshtun-helper [--control-fd N] [--debug]
+ *
+ * Settings and secrets arrive on the control descriptor (default: stdin) in
+ * the format of shared/nm-sshtun-events.h, never on the command line or in
+ * the environment; events leave on the same descriptor (default: stdout).
+ */
+#include "config.h"
+
+#include "helper.h"
+
+#include "helper-control.h"
+#include "helper-privileges.h"
+#include "helper-relay.h"
+#include "helper-ssh.h"
+#include "helper-tunnel.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void
+write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* the controller is gone; nothing left to tell */
+        }
+        data += n;
+        len -= (gsize)n;
+    }
+}
+
+void
+sshtun_helper_event(SshtunHelper *h, const char *name, const char *argument)
+{
+    g_autofree char *line = sshtun_event_format(name, argument);
+
+    if (line)
+        write_all(h->control_out, line, strlen(line));
+}
+
+void
+sshtun_helper_eventf(SshtunHelper *h, const char *name, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *argument = NULL;
+
+    va_start(args, format);
+    argument = g_strdup_vprintf(format, args);
+    va_end(args);
+    sshtun_helper_event(h, name, argument);
+}
+
+static void
+log_line(const char *level, const char *message)
+{
+    g_autofree char *line = g_strdup_printf("nm-sshtun-helper[%d]: %s%s\n", (int)getpid(), level,
+                                            message);
+    write_all(STDERR_FILENO, line, strlen(line));
+}
+
+void
+sshtun_helper_log(SshtunHelper *h, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *message = NULL;
+
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    log_line("", message);
+}
+
+void
+sshtun_helper_debug(SshtunHelper *h, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *message = NULL;
+
+    if (!h->debug)
+        return;
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    log_line("debug: ", message);
+}
+
+void
+sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *message = NULL;
+    g_autofree char *argument = NULL;
+
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    /* One line, whatever the text held. */
+    g_strdelimit(message, "\r\n", ' ');
+    argument = g_strdup_printf("%s %s", sshtun_exit_reason(reason), message);
+    sshtun_helper_event(h, "error", argument);
+    log_line("error: ", message);
+    exit(reason);
+}
+
+void
+sshtun_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    g_free(secret);
+}
+
+static void
+usage(FILE *out)
+{
+    fputs("Usage: nm-sshtun-helper [--control-fd N] [--debug]\n"
+          "Reads settings (GKeyFile groups [vpn], [secrets], [files], [helper], ended by a line\n"
+          "\"[end]\" or end of input) from the control descriptor, default stdin, and reports\n"
+          "events on it (default stdout). See shared/nm-sshtun-events.h.\n",
+          out);
+}
+
+static void
+parse_arguments(SshtunHelper *h, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+
+        if (strcmp(arg, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(arg, "--version") == 0) {
+            puts(PACKAGE_STRING);
+            exit(0);
+        } else if (strcmp(arg, "--debug") == 0) {
+            h->debug = TRUE;
+        } else if (g_str_has_prefix(arg, "--control-fd=")) {
+            value = arg + strlen("--control-fd=");
+        } else if (strcmp(arg, "--control-fd") == 0 && i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            usage(stderr);
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "unknown argument \"%s\"", arg);
+        }
+        if (value) {
+            guint64 fd;
+            struct stat st;
+            if (!g_ascii_string_to_unsigned(value, 10, 0, 1023, &fd, NULL)
+                || fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+                sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                                   "--control-fd %s is not an open socket", value);
+            h->control_in = h->control_out = (int)fd;
+            h->control_is_socket = TRUE;
+        }
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    SshtunHelper helper = {
+        .tun_fd = -1,
+        .sock = -1,
+        .control_in = STDIN_FILENO,
+        .control_out = STDOUT_FILENO,
+    };
+    SshtunHelper *h = &helper;
+    gboolean debug_flag;
+
+    sshtun_privileges_protect_memory();
+    signal(SIGPIPE, SIG_IGN);
+    h->control_buffer = g_string_new(NULL);
+    parse_arguments(h, argc, argv);
+    debug_flag = h->debug;
+
+    sshtun_control_read_settings(h);
+    h->debug = h->debug || debug_flag;
+
+    /* The only steps that may need root. */
+    sshtun_privileges_open_tun(h);
+    sshtun_privileges_drop(h);
+    sshtun_helper_event(h, "interface", h->interface_name);
+
+    /* From here on, unprivileged. */
+    if (libssh2_init(0) != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "libssh2 failed to initialise");
+    sshtun_privileges_read_files(h);
+    sshtun_ssh_connect(h);
+    sshtun_ssh_handshake(h);
+    sshtun_ssh_verify_host_key(h);
+    sshtun_ssh_authenticate(h);
+    sshtun_secret_free(h->password);
+    h->password = NULL;
+    sshtun_tunnel_open(h);
+    sshtun_tunnel_configure(h);
+    return (int)sshtun_relay_run(h);
+}

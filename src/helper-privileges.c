@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "helper-privileges.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* Used when neither the settings nor the connection name a user. */
+#define DEDICATED_USER "nm-sshtun"
+#define FALLBACK_USER  "nobody"
+#define MAX_FILE_BYTES (1024 * 1024)
+
+void
+sshtun_privileges_protect_memory(void)
+{
+    struct rlimit no_core = { 0, 0 };
+
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static gboolean
+is_interface_name(const char *name)
+{
+    gsize len = strlen(name);
+
+    if (len == 0 || len >= IFNAMSIZ)
+        return FALSE;
+    for (const char *p = name; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+void
+sshtun_privileges_open_tun(SshtunHelper *h)
+{
+    struct ifreq ifr = { 0 };
+    gboolean tap = h->settings->tunnel_mode == SSHTUN_MODE_ETHERNET;
+    int fd;
+
+    if (h->tun_fd >= 0) {
+        /* Handed in by the caller: ask the kernel what it is. */
+        if (ioctl(h->tun_fd, TUNGETIFF, &ifr) < 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "[helper] tun-fd %d is not a tun/tap device: %s", h->tun_fd,
+                               g_strerror(errno));
+        if (!!(ifr.ifr_flags & IFF_TAP) != tap)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "[helper] tun-fd %d is a %s device but tunnel-mode is %s",
+                               h->tun_fd, (ifr.ifr_flags & IFF_TAP) ? "tap" : "tun",
+                               tap ? "ethernet" : "point-to-point");
+        fcntl(h->tun_fd, F_SETFL, fcntl(h->tun_fd, F_GETFL) | O_NONBLOCK);
+        fcntl(h->tun_fd, F_SETFD, FD_CLOEXEC);
+    } else {
+        if (h->interface_name && !is_interface_name(h->interface_name))
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "invalid value \"%s\" for [helper] interface: expected an "
+                               "interface name of at most %d characters",
+                               h->interface_name, IFNAMSIZ - 1);
+        fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot open /dev/net/tun: %s",
+                               g_strerror(errno));
+        ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
+        g_strlcpy(ifr.ifr_name, h->interface_name ? h->interface_name : (tap ? "tap%d" : "tun%d"),
+                  IFNAMSIZ);
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create %s device \"%s\": %s",
+                               tap ? "tap" : "tun", ifr.ifr_name, g_strerror(errno));
+        h->tun_fd = fd;
+    }
+    g_free(h->interface_name);
+    h->interface_name = g_strndup(ifr.ifr_name, IFNAMSIZ);
+}
+
+static struct passwd *
+target_account(SshtunHelper *h)
+{
+    struct passwd *pw;
+
+    if (getuid() != 0) {
+        /* Started by an ordinary user (possibly through a setuid-root
+         * install): the network side runs as that user, whatever the
+         * settings say. */
+        pw = getpwuid(getuid());
+        if (!pw)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid %u has no account",
+                               (guint)getuid());
+        if (h->target_user && strcmp(h->target_user, pw->pw_name) != 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "[helper] user may only be set when the helper is started by root");
+        return pw;
+    }
+    if (h->target_user) {
+        pw = getpwnam(h->target_user);
+        if (!pw)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "invalid value \"%s\" for [helper] user: no such user",
+                               h->target_user);
+        return pw;
+    }
+    pw = getpwnam(DEDICATED_USER);
+    if (!pw)
+        pw = getpwnam(FALLBACK_USER);
+    if (!pw)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL,
+                           "neither \"" DEDICATED_USER "\" nor \"" FALLBACK_USER
+                           "\" exists to run the network side as");
+    return pw;
+}
+
+void
+sshtun_privileges_drop(SshtunHelper *h)
+{
+    struct passwd *pw = target_account(h);
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    uid_t ruid, euid, suid;
+
+    if (uid == 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                           "refusing to run the network side as root: name another user in "
+                           "[helper] user or connection.permissions");
+    h->uid = uid;
+    h->home = g_strdup(pw->pw_dir);
+    if (!h->settings->user && !h->target_user && getuid() == 0)
+        h->login = g_strdup("root");
+    else
+        h->login = g_strdup(h->settings->user ? h->settings->user : pw->pw_name);
+
+    if (geteuid() == 0) {
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot drop groups: %s",
+                               g_strerror(errno));
+    } else if (setresgid(getgid(), getgid(), getgid()) < 0) {
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot reset group ids: %s",
+                           g_strerror(errno));
+    }
+    if (setresuid(uid, uid, uid) < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot switch to uid %u: %s", (guint)uid,
+                           g_strerror(errno));
+    /* Setting the uid again re-enables dumping; keep the secrets out of
+     * core files. */
+    sshtun_privileges_protect_memory();
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+    if (setuid(0) == 0 || seteuid(0) == 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "root could be regained after dropping it");
+    if (getresuid(&ruid, &euid, &suid) < 0 || ruid != uid || euid != uid || suid != uid)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid did not change as asked");
+    sshtun_helper_debug(h, "running as uid %u (%s)", (guint)uid, pw->pw_name);
+}
+
+static char *
+read_file(SshtunHelper *h, const char *path, gboolean must_exist, const char *what)
+{
+    g_autoptr(GError) error = NULL;
+    char *content = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &content, &len, &error)) {
+        if (!must_exist && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return NULL;
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s",
+                           what, path, (guint)h->uid, error->message);
+    }
+    if (len > MAX_FILE_BYTES) {
+        sshtun_secret_free(content);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes",
+                           what, path, MAX_FILE_BYTES);
+    }
+    return content;
+}
+
+void
+sshtun_privileges_read_files(SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+
+    if (s->auth_type == SSHTUN_AUTH_KEY && !h->key_content)
+        h->key_content = read_file(h, s->key_file, TRUE, "key-file");
+
+    if (s->host_key || h->known_hosts_content)
+        return;
+    if (s->known_hosts_file) {
+        h->known_hosts_content = read_file(h, s->known_hosts_file, TRUE, "known-hosts-file");
+    } else {
+        /* As ssh: the user's file, then the system-wide one. */
+        g_autofree char *user_path = g_build_filename(h->home, ".ssh", "known_hosts", NULL);
+        g_autofree char *user_file = read_file(h, user_path, FALSE, "known_hosts");
+        g_autofree char *system_file = read_file(h, "/etc/ssh/ssh_known_hosts", FALSE,
+                                                 "known_hosts");
+        h->known_hosts_content = g_strconcat(user_file ? user_file : "", "\n",
+                                             system_file ? system_file : "", NULL);
+    }
+}

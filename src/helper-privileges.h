@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The helper's only privileged steps: opening the tun/tap device and giving
+ * up root for good. Everything after sshtun_privileges_drop() runs as the
+ * target user, including reading the files named in the settings.
+ */
+#ifndef NM_SSHTUN_HELPER_PRIVILEGES_H
+#define NM_SSHTUN_HELPER_PRIVILEGES_H
+
+#include "helper.h"
+
+/* No core dumps, no ptrace by other users: the process holds secrets. */
+void sshtun_privileges_protect_memory(void);
+
+/* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
+ * named one, or takes the descriptor handed in [helper] tun-fd. */
+void sshtun_privileges_open_tun(SshtunHelper *h);
+
+/* Switches to the target user permanently and checks that root cannot be
+ * regained. */
+void sshtun_privileges_drop(SshtunHelper *h);
+
+/* Reads the key file and known_hosts as the (already dropped) target user,
+ * unless their contents came with the settings. */
+void sshtun_privileges_read_files(SshtunHelper *h);
+
+#endif

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "helper-relay.h"
+
+#include "helper-control.h"
+#include "helper-frame.h"
+#include "helper-ssh.h"
+#include "helper-transport.h"
+#include "helper-tunnel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/* Packets taken from the tun device per round before the other direction
+ * gets its turn. */
+#define TUN_BATCH 64
+/* Channel reads per round, likewise. */
+#define CHANNEL_BATCH 16
+/* libssh2 sends at most this much as one SSH message; a larger frame would
+ * be split, and OpenSSH takes every message as one datagram. */
+#define FRAME_MAX 32700u
+/* Holds a full frame plus what libssh2 hands over after it. */
+#define RX_BUFFER_SIZE (128 * 1024)
+/* A tun read never returns more than the device MTU; the largest is 64 KiB. */
+#define TX_BUFFER_SIZE (SSHTUN_FRAME_AF_LEN + 65536)
+
+typedef struct {
+    guint64 packets;
+    guint64 bytes;
+} Counter;
+
+typedef struct {
+    SshtunHelper *h;
+    gboolean point_to_point;
+    guint8 *tx;
+    gsize tx_len; /* a frame read from the tun device, not yet written */
+    guint8 *rx;
+    gsize rx_len;
+    gboolean more_tun;     /* the last round stopped before the tun device was empty */
+    gboolean more_channel; /* likewise for the channel */
+    int signal_fd;
+    gboolean control_open;
+    Counter up, down;
+    guint64 dropped;
+} Relay;
+
+G_GNUC_NORETURN static void
+lost(Relay *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+lost(Relay *r, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *message = NULL;
+
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    sshtun_helper_fail(r->h, SSHTUN_EXIT_CONNECTION_LOST, "%s", message);
+}
+
+static void
+drop(Relay *r, const char *why)
+{
+    /* Logged for the first few only: a flood of bad packets must not
+     * become a flood of log lines. */
+    if (r->dropped++ < 5)
+        sshtun_helper_debug(r->h, "dropped a packet: %s", why);
+}
+
+/* tun -> SSH */
+static void
+pump_tun_to_channel(Relay *r)
+{
+    SshtunHelper *h = r->h;
+    gsize offset = r->point_to_point ? SSHTUN_FRAME_AF_LEN : 0;
+
+    r->more_tun = FALSE;
+    for (int i = 0; i < TUN_BATCH; i++) {
+        ssize_t n;
+
+        if (sshtun_transport_queued(h) >= SSHTUN_OUT_QUEUE_SOFT_LIMIT)
+            return;
+        if (r->tx_len == 0) {
+            n = read(h->tun_fd, r->tx + offset, TX_BUFFER_SIZE - offset);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    return;
+                lost(r, "reading from %s failed: %s", h->interface_name, g_strerror(errno));
+            }
+            if (n == 0)
+                continue;
+            if (r->point_to_point && !sshtun_frame_put_af(r->tx, r->tx + offset, (gsize)n)) {
+                drop(r, "neither IPv4 nor IPv6 from the tun device");
+                continue;
+            }
+            if ((gsize)n + offset > FRAME_MAX) {
+                drop(r, "larger than one SSH message can carry");
+                continue;
+            }
+            r->tx_len = (gsize)n + offset;
+        }
+        /* Write a frame only when the window takes all of it: libssh2
+         * would otherwise send a part as one message. */
+        if (libssh2_channel_window_write(h->tun_channel) < r->tx_len)
+            return;
+        n = libssh2_channel_write(h->tun_channel, (const char *)r->tx, r->tx_len);
+        if (n == LIBSSH2_ERROR_EAGAIN)
+            return;
+        if (n < 0)
+            lost(r, "sending to the server failed: %s", sshtun_ssh_last_error(h));
+        if ((gsize)n != r->tx_len)
+            sshtun_helper_log(h, "a frame of %zu bytes left in %zd-byte parts", r->tx_len, n);
+        r->up.packets++;
+        r->up.bytes += r->tx_len - offset;
+        r->tx_len = 0;
+    }
+    r->more_tun = TRUE;
+}
+
+static void
+deliver_frames(Relay *r)
+{
+    SshtunHelper *h = r->h;
+    SshtunTunnelMode mode = h->settings->tunnel_mode;
+    gsize offset = r->point_to_point ? SSHTUN_FRAME_AF_LEN : 0;
+    gsize done = 0;
+
+    for (;;) {
+        const char *why = NULL;
+        gsize len = 0;
+        SshtunFrameStatus status = sshtun_frame_next(mode, r->rx + done, r->rx_len - done,
+                                                     SSHTUN_CHANNEL_MAX_PACKET, &len, &why);
+        if (status == SSHTUN_FRAME_NEED_MORE)
+            break;
+        if (status == SSHTUN_FRAME_INVALID)
+            lost(r, "the server sent a frame that cannot be decoded: %s", why);
+        if (write(h->tun_fd, r->rx + done + offset, len - offset) < 0)
+            drop(r, g_strerror(errno));
+        else {
+            r->down.packets++;
+            r->down.bytes += len - offset;
+        }
+        done += len;
+    }
+    if (done > 0) {
+        memmove(r->rx, r->rx + done, r->rx_len - done);
+        r->rx_len -= done;
+    }
+}
+
+/* SSH -> tun */
+static void
+pump_channel_to_tun(Relay *r)
+{
+    SshtunHelper *h = r->h;
+
+    r->more_channel = FALSE;
+    for (int i = 0; i < CHANNEL_BATCH; i++) {
+        ssize_t n = libssh2_channel_read(h->tun_channel, (char *)r->rx + r->rx_len,
+                                         RX_BUFFER_SIZE - r->rx_len);
+        if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+            return;
+        if (n < 0)
+            lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
+        r->rx_len += (gsize)n;
+        deliver_frames(r);
+    }
+    r->more_channel = TRUE;
+}
+
+static int
+block_stop_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* Returns TRUE when the controller asked to stop. */
+static gboolean
+handle_control(Relay *r)
+{
+    for (;;) {
+        g_autofree char *argument = NULL;
+
+        switch (sshtun_control_next_command(r->h, &argument)) {
+        case SSHTUN_COMMAND_NONE:
+            return FALSE;
+        case SSHTUN_COMMAND_ANSWER:
+            sshtun_helper_debug(r->h, "ignoring an answer nobody asked for");
+            if (argument)
+                explicit_bzero(argument, strlen(argument));
+            break;
+        case SSHTUN_COMMAND_STOP:
+            return TRUE;
+        case SSHTUN_COMMAND_CLOSED:
+            r->control_open = FALSE;
+            /* The service went away: nothing would take our events. On a
+             * shell's stdin, end of input is only the end of the settings. */
+            return r->h->control_is_socket;
+        }
+    }
+}
+
+/* Milliseconds until the keepalive clock needs us, or -1. */
+static int
+keepalive_tick(Relay *r)
+{
+    SshtunHelper *h = r->h;
+    const SshtunSettings *s = h->settings;
+    gint64 now = g_get_monotonic_time();
+    gint64 silence_limit_us, silent_us;
+    int next_seconds = 0;
+
+    if (s->keepalive == 0)
+        return -1;
+    /* Every keepalive is answered, so a healthy link is never silent for
+     * keepalive-count intervals. */
+    silence_limit_us = (gint64)s->keepalive * s->keepalive_count * G_USEC_PER_SEC;
+    silent_us = now - h->last_receive_us;
+    if (silent_us > silence_limit_us)
+        lost(r, "no answer from the server for %" G_GINT64_FORMAT " s (keepalive %u s x %u)",
+             silent_us / G_USEC_PER_SEC, s->keepalive, s->keepalive_count);
+    if (libssh2_keepalive_send(h->session, &next_seconds) != 0)
+        lost(r, "sending a keepalive failed: %s", sshtun_ssh_last_error(h));
+    return (int)MIN((gint64)MAX(next_seconds, 1) * 1000,
+                    (silence_limit_us - silent_us) / 1000 + 1);
+}
+
+static void
+stop_session(Relay *r)
+{
+    SshtunHelper *h = r->h;
+
+    sshtun_helper_event(h, "phase", "stopping");
+    sshtun_transport_flush(h);
+    sshtun_transport_stop_queueing(h);
+    fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) & ~O_NONBLOCK);
+    libssh2_session_set_blocking(h->session, 1);
+    libssh2_session_set_timeout(h->session, 2000);
+    libssh2_channel_close(h->tun_channel);
+    libssh2_session_disconnect(h->session, "nm-sshtun stopped");
+}
+
+SshtunExit
+sshtun_relay_run(SshtunHelper *h)
+{
+    Relay r = {
+        .h = h,
+        .point_to_point = h->settings->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT,
+        .control_open = TRUE,
+    };
+    /* Both buffers live for the whole run: nothing is allocated per packet. */
+    g_autofree guint8 *tx = g_malloc(TX_BUFFER_SIZE);
+    g_autofree guint8 *rx = g_malloc(RX_BUFFER_SIZE);
+
+    r.tx = tx;
+    r.rx = rx;
+    r.signal_fd = block_stop_signals();
+    fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
+    fcntl(h->control_in, F_SETFL, fcntl(h->control_in, F_GETFL) | O_NONBLOCK);
+    libssh2_session_set_blocking(h->session, 0);
+    libssh2_keepalive_config(h->session, 1, h->settings->keepalive);
+    sshtun_transport_start_queueing(h);
+    sshtun_helper_event(h, "phase", "running");
+    sshtun_helper_event(h, "ready", NULL);
+
+    for (;;) {
+        struct pollfd fds[4];
+        int timeout;
+        int n;
+
+        pump_channel_to_tun(&r);
+        pump_tun_to_channel(&r);
+        if (!sshtun_transport_flush(h))
+            lost(&r, "sending to the server failed: %s", g_strerror(errno));
+        if (libssh2_channel_eof(h->tun_channel))
+            lost(&r, "the server closed the tunnel");
+        timeout = keepalive_tick(&r);
+        if (!sshtun_transport_flush(h))
+            lost(&r, "sending to the server failed: %s", g_strerror(errno));
+        if (r.more_tun || r.more_channel)
+            timeout = 0;
+
+        fds[0] = (struct pollfd) { .fd = h->sock, .events = POLLIN };
+        if (sshtun_transport_queued(h) > 0)
+            fds[0].events |= POLLOUT;
+        fds[1] = (struct pollfd) { .fd = h->tun_fd, .events = 0 };
+        if (r.tx_len == 0 && sshtun_transport_queued(h) < SSHTUN_OUT_QUEUE_SOFT_LIMIT)
+            fds[1].events = POLLIN;
+        fds[2] = (struct pollfd) { .fd = r.control_open ? h->control_in : -1, .events = POLLIN };
+        fds[3] = (struct pollfd) { .fd = r.signal_fd, .events = POLLIN };
+        n = poll(fds, G_N_ELEMENTS(fds), timeout);
+        if (n < 0 && errno != EINTR)
+            lost(&r, "poll failed: %s", g_strerror(errno));
+        if (n <= 0)
+            continue;
+        if (fds[0].revents & (POLLERR | POLLHUP) && !(fds[0].revents & POLLIN))
+            lost(&r, "the connection to %s broke", h->server_address);
+        if (fds[3].revents & POLLIN) {
+            sshtun_helper_log(h, "stopping on signal");
+            break;
+        }
+        if ((fds[2].revents & (POLLIN | POLLHUP)) && handle_control(&r))
+            break;
+    }
+    stop_session(&r);
+    sshtun_helper_log(h,
+                      "relayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
+                      " bytes) up, %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
+                      " bytes) down, dropped %" G_GUINT64_FORMAT,
+                      r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped);
+    close(r.signal_fd);
+    return SSHTUN_EXIT_OK;
+}

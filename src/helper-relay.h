@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The data plane: packets between the tun/tap device and the
+ * tun@openssh.com channel, in one non-blocking poll loop that also watches
+ * the control descriptor, signals and the keepalive clock.
+ */
+#ifndef NM_SSHTUN_HELPER_RELAY_H
+#define NM_SSHTUN_HELPER_RELAY_H
+
+#include "helper.h"
+
+/* Runs until told to stop (returns SSHTUN_EXIT_OK) or the session is lost
+ * (fails the helper with connection-lost). */
+SshtunExit sshtun_relay_run(SshtunHelper *h);
+
+#endif

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "helper-ssh.h"
+
+#include "helper-control.h"
+#include "helper-knownhosts.h"
+#include "helper-transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Setup runs libssh2 in blocking mode; no single step may take longer. */
+#define STEP_TIMEOUT_MS    30000
+#define CONNECT_TIMEOUT_MS 10000
+/* How long a person has to answer a keyboard-interactive prompt. */
+#define PROMPT_TIMEOUT_MS 120000
+
+/* Host key algorithms libssh2 1.10 verifies, in OpenSSH's order of preference. */
+static const char *const host_key_methods[] = {
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
+};
+
+const char *
+sshtun_ssh_last_error(SshtunHelper *h)
+{
+    char *message = NULL;
+
+    libssh2_session_last_error(h->session, &message, NULL, 0);
+    return message ? message : "unknown error";
+}
+
+/* A non-blocking connect bounded by CONNECT_TIMEOUT_MS; returns 0 or errno. */
+static int
+connect_one(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    int r;
+
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (connect(fd, addr, len) == 0)
+        goto done;
+    if (errno != EINPROGRESS)
+        return errno;
+    do
+        r = poll(&pfd, 1, CONNECT_TIMEOUT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return ETIMEDOUT;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0)
+        return errno;
+    if (err)
+        return err;
+done:
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return 0;
+}
+
+void
+sshtun_ssh_connect(SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_ADDRCONFIG };
+    struct addrinfo *list = NULL;
+    g_autofree char *port = g_strdup_printf("%u", s->port);
+    g_autoptr(GString) attempts = g_string_new(NULL);
+    int rc;
+
+    sshtun_helper_event(h, "phase", "resolving");
+    rc = getaddrinfo(s->host, port, &hints, &list);
+    if (rc != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s",
+                           s->host, gai_strerror(rc));
+
+    sshtun_helper_event(h, "phase", "connecting");
+    for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+        char address[INET6_ADDRSTRLEN] = "";
+        const void *raw = ai->ai_family == AF_INET6
+                                  ? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                                  : (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int err;
+
+        inet_ntop(ai->ai_family, raw, address, sizeof address);
+        if (fd < 0)
+            continue;
+        err = connect_one(fd, ai->ai_addr, ai->ai_addrlen);
+        if (err == 0) {
+            int one = 1;
+            /* Tunnel packets are latency-sensitive; OpenSSH leaves Nagle on
+             * for -N -w and idle pings stall for up to a delayed-ACK. */
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            h->sock = fd;
+            g_strlcpy(h->server_address, address, sizeof h->server_address);
+            break;
+        }
+        g_string_append_printf(attempts, "%s%s: %s", attempts->len ? "; " : "", address,
+                               g_strerror(err));
+        close(fd);
+    }
+    freeaddrinfo(list);
+    if (h->sock < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot connect to %s port %u (%s)",
+                           s->host, s->port, attempts->str);
+    sshtun_helper_event(h, "server", h->server_address);
+}
+
+/* Offers first the host key types known_hosts has for this server, so that
+ * a server with several keys shows the one we can check. */
+static void
+prefer_known_key_types(SshtunHelper *h)
+{
+    g_autoptr(GPtrArray) known = NULL;
+    g_autoptr(GString) order = g_string_new(NULL);
+
+    if (h->settings->host_key)
+        return;
+    known = sshtun_known_hosts_key_types(h->known_hosts_content, h->settings->host,
+                                         h->settings->port);
+    for (guint i = 0; i < known->len; i++) {
+        for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
+            if (strcmp(known->pdata[i], host_key_methods[j]) == 0)
+                g_string_append_printf(order, "%s%s", order->len ? "," : "",
+                                       host_key_methods[j]);
+        }
+    }
+    for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
+        if (!g_ptr_array_find_with_equal_func(known, host_key_methods[j], g_str_equal, NULL))
+            g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
+    }
+    if (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, order->str) != 0)
+        sshtun_helper_debug(h, "host key preference \"%s\" not taken", order->str);
+}
+
+void
+sshtun_ssh_handshake(SshtunHelper *h)
+{
+    sshtun_transport_init(h);
+    libssh2_session_set_blocking(h->session, 1);
+    libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
+    if (h->settings->compression)
+        libssh2_session_flag(h->session, LIBSSH2_FLAG_COMPRESS, 1);
+    prefer_known_key_types(h);
+    if (libssh2_session_handshake(h->session, h->sock) != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "SSH handshake with %s failed: %s",
+                           h->server_address, sshtun_ssh_last_error(h));
+    h->last_receive_us = g_get_monotonic_time();
+}
+
+void
+sshtun_ssh_verify_host_key(SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+    size_t len = 0;
+    int type = 0;
+    const guint8 *blob = (const guint8 *)libssh2_session_hostkey(h->session, &len, &type);
+    g_autofree char *fingerprint = NULL;
+    g_autofree char *key_type = NULL;
+    g_autofree char *file = NULL;
+    SshtunKnownHostResult result;
+    guint line = 0;
+
+    sshtun_helper_event(h, "phase", "verifying-host");
+    if (!blob)
+        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY, "the server sent no host key");
+    fingerprint = sshtun_host_key_fingerprint(blob, len);
+    key_type = sshtun_host_key_type(blob, len);
+
+    if (s->host_key) {
+        /* A pinned key alone decides. Compare without the optional '='. */
+        if (strncmp(fingerprint, s->host_key, strlen(fingerprint)) != 0)
+            sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
+                               "host key of %s is %s %s, not the pinned %s: if the server's "
+                               "key really changed, set host-key to the new fingerprint",
+                               s->host, key_type ? key_type : "?", fingerprint, s->host_key);
+        sshtun_helper_debug(h, "host key %s matches the pinned fingerprint", fingerprint);
+        return;
+    }
+
+    file = g_strdup(s->known_hosts_file ? s->known_hosts_file : "known_hosts");
+    result = sshtun_known_hosts_check(h->known_hosts_content, s->host, s->port, blob, len, &line);
+    switch (result) {
+    case SSHTUN_KNOWN_HOST_MATCH:
+        sshtun_helper_debug(h, "host key %s found in %s line %u", fingerprint, file, line);
+        return;
+    case SSHTUN_KNOWN_HOST_NOT_FOUND:
+        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
+                           "host key of %s is unknown: %s %s. If this is the server's key, add "
+                           "it to %s (ssh-keyscan, or connect once with ssh) or set host-key "
+                           "to %s",
+                           s->host, key_type ? key_type : "?", fingerprint, file, fingerprint);
+    case SSHTUN_KNOWN_HOST_CHANGED:
+        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
+                           "HOST KEY OF %s HAS CHANGED: it is now %s %s, not the key in %s line "
+                           "%u. Someone may be intercepting the connection; if the server's key "
+                           "really changed, remove the old line (ssh-keygen -R %s) and add the "
+                           "new key",
+                           s->host, key_type ? key_type : "?", fingerprint, file, line, s->host);
+    case SSHTUN_KNOWN_HOST_REVOKED:
+        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
+                           "host key of %s (%s) is marked @revoked in %s line %u", s->host,
+                           fingerprint, file, line);
+    }
+}
+
+/* ---- authentication ---- */
+
+/* The public key type inside an OpenSSH-format private key, which keeps
+ * the public part unencrypted; or "ssh-rsa" for a PEM RSA key. */
+static char *
+private_key_type(const char *content)
+{
+    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    static const char magic[] = "openssh-key-v1";
+    g_autofree char *body = NULL;
+    g_autofree guchar *raw = NULL;
+    gsize raw_len = 0, off;
+    const char *start, *end;
+
+    if (strstr(content, "-----BEGIN RSA PRIVATE KEY-----"))
+        return g_strdup("ssh-rsa");
+    start = strstr(content, begin);
+    if (!start)
+        return NULL;
+    start += sizeof begin - 1;
+    end = strstr(start, "-----END");
+    if (!end)
+        return NULL;
+    body = g_strndup(start, end - start);
+    raw = g_base64_decode(body, &raw_len);
+    if (raw_len < sizeof magic || memcmp(raw, magic, sizeof magic) != 0)
+        return NULL;
+    off = sizeof magic;
+    /* cipher name, kdf name, kdf options: three strings; then the key count */
+    for (int i = 0; i < 3; i++) {
+        guint32 n;
+        if (off + 4 > raw_len)
+            return NULL;
+        memcpy(&n, raw + off, sizeof n);
+        n = GUINT32_FROM_BE(n);
+        if (n > raw_len - off - 4)
+            return NULL;
+        off += 4 + n;
+    }
+    off += 4; /* number of keys */
+    if (off + 4 > raw_len)
+        return NULL;
+    off += 4; /* length of the public key blob */
+    return sshtun_host_key_type(raw + off, raw_len - off);
+}
+
+static const char rsa_note[] =
+        " (libssh2 1.10 signs RSA keys only with SHA-1 \"ssh-rsa\", which OpenSSH 8.8 and later "
+        "refuse by default: use an ed25519 or ECDSA key)";
+
+static void
+kbd_callback(const char *name, int name_len, const char *instruction, int instruction_len,
+             int num_prompts, const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+             LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
+{
+    SshtunHelper *h = *abstract;
+
+    for (int i = 0; i < num_prompts; i++) {
+        g_autofree char *prompt = g_strndup((const char *)prompts[i].text, prompts[i].length);
+        char *answer = NULL;
+
+        /* A hidden prompt takes the password secret once, as ssh does for
+         * PAM's "Password:"; anything else is asked for. */
+        if (!prompts[i].echo && h->password) {
+            answer = h->password;
+            h->password = NULL;
+        } else {
+            sshtun_helper_eventf(h, "prompt", "%d %s", prompts[i].echo ? 1 : 0, prompt);
+            answer = sshtun_control_wait_answer(h, PROMPT_TIMEOUT_MS);
+        }
+        /* libssh2 frees responses with the allocator the session uses:
+         * the default malloc/free. */
+        responses[i].text = strdup(answer ? answer : "");
+        responses[i].length = (unsigned int)strlen(responses[i].text);
+        sshtun_secret_free(answer);
+    }
+}
+
+static gboolean
+method_offered(const char *methods, const char *method)
+{
+    g_auto(GStrv) list = g_strsplit(methods ? methods : "", ",", -1);
+    return g_strv_contains((const char *const *)list, method);
+}
+
+G_GNUC_NORETURN static void
+fail_not_offered(SshtunHelper *h, const char *method, const char *methods)
+{
+    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                       "the server does not accept %s authentication for user \"%s\" (it offers: "
+                       "%s)",
+                       method, h->login, methods ? methods : "nothing");
+}
+
+static void
+auth_agent(SshtunHelper *h, const char *methods)
+{
+    LIBSSH2_AGENT *agent;
+    struct libssh2_agent_publickey *identity = NULL, *previous = NULL;
+    guint tried = 0;
+    gboolean rsa_tried = FALSE;
+    int rc;
+
+    if (!method_offered(methods, "publickey"))
+        fail_not_offered(h, "publickey", methods);
+    agent = libssh2_agent_init(h->session);
+    if (!agent)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create an ssh-agent client");
+    if (h->agent_socket)
+        libssh2_agent_set_identity_path(agent, h->agent_socket);
+    if (libssh2_agent_connect(agent) != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "cannot reach ssh-agent%s%s: %s",
+                           h->agent_socket ? " at " : " (SSH_AUTH_SOCK)",
+                           h->agent_socket ? h->agent_socket : "", sshtun_ssh_last_error(h));
+    if (libssh2_agent_list_identities(agent) != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "cannot list ssh-agent keys: %s",
+                           sshtun_ssh_last_error(h));
+    while ((rc = libssh2_agent_get_identity(agent, &identity, previous)) == 0) {
+        g_autofree char *type = sshtun_host_key_type(identity->blob, identity->blob_len);
+        tried++;
+        if (type && strcmp(type, "ssh-rsa") == 0)
+            rsa_tried = TRUE;
+        if (libssh2_agent_userauth(agent, h->login, identity) == 0) {
+            sshtun_helper_debug(h, "authenticated with agent key \"%s\"", identity->comment);
+            libssh2_agent_disconnect(agent);
+            libssh2_agent_free(agent);
+            return;
+        }
+        previous = identity;
+    }
+    libssh2_agent_disconnect(agent);
+    libssh2_agent_free(agent);
+    if (tried == 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "ssh-agent holds no keys");
+    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                       "the server refused all %u ssh-agent keys for user \"%s\"%s", tried,
+                       h->login, rsa_tried ? rsa_note : "");
+}
+
+static void
+auth_key(SshtunHelper *h, const char *methods)
+{
+    g_autofree char *type = private_key_type(h->key_content);
+    int rc;
+
+    if (!method_offered(methods, "publickey"))
+        fail_not_offered(h, "publickey", methods);
+    rc = libssh2_userauth_publickey_frommemory(h->session, h->login, strlen(h->login), NULL, 0,
+                                               h->key_content, strlen(h->key_content),
+                                               h->key_passphrase);
+    sshtun_secret_free(h->key_content);
+    h->key_content = NULL;
+    sshtun_secret_free(h->key_passphrase);
+    h->key_passphrase = NULL;
+    if (rc == 0)
+        return;
+    if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                           "cannot use key-file %s: wrong or missing key-passphrase, or a key "
+                           "format libssh2 cannot read (%s)",
+                           h->settings->key_file, sshtun_ssh_last_error(h));
+    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                       "the server refused key-file %s for user \"%s\"%s",
+                       h->settings->key_file, h->login,
+                       (type && strcmp(type, "ssh-rsa") == 0) ? rsa_note : "");
+}
+
+static void
+auth_keyboard_interactive(SshtunHelper *h, const char *methods)
+{
+    if (!method_offered(methods, "keyboard-interactive"))
+        fail_not_offered(h, "keyboard-interactive", methods);
+    if (libssh2_userauth_keyboard_interactive_ex(h->session, h->login, strlen(h->login),
+                                                 kbd_callback)
+        != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                           "the server refused the keyboard-interactive answers for user \"%s\"",
+                           h->login);
+}
+
+static void
+auth_password(SshtunHelper *h, const char *methods)
+{
+    int rc;
+
+    if (!h->password)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                           "auth-type is password but no password was given");
+    if (!method_offered(methods, "password")) {
+        /* Servers that check passwords through PAM often offer only
+         * keyboard-interactive; ssh answers its password prompt too. */
+        if (method_offered(methods, "keyboard-interactive")) {
+            auth_keyboard_interactive(h, methods);
+            return;
+        }
+        fail_not_offered(h, "password", methods);
+    }
+    rc = libssh2_userauth_password_ex(h->session, h->login, strlen(h->login), h->password,
+                                      strlen(h->password), NULL);
+    sshtun_secret_free(h->password);
+    h->password = NULL;
+    if (rc != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
+                           "the server refused the password for user \"%s\"", h->login);
+}
+
+void
+sshtun_ssh_authenticate(SshtunHelper *h)
+{
+    const char *methods;
+
+    sshtun_helper_event(h, "phase", "authenticating");
+    methods = libssh2_userauth_list(h->session, h->login, strlen(h->login));
+    if (!methods) {
+        if (libssh2_userauth_authenticated(h->session))
+            return; /* "none" was accepted */
+        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED,
+                           "cannot ask the server for authentication methods: %s",
+                           sshtun_ssh_last_error(h));
+    }
+    sshtun_helper_debug(h, "server offers: %s", methods);
+    switch (h->settings->auth_type) {
+    case SSHTUN_AUTH_AGENT:
+        auth_agent(h, methods);
+        break;
+    case SSHTUN_AUTH_KEY:
+        auth_key(h, methods);
+        break;
+    case SSHTUN_AUTH_PASSWORD:
+        auth_password(h, methods);
+        break;
+    case SSHTUN_AUTH_KEYBOARD_INTERACTIVE:
+        auth_keyboard_interactive(h, methods);
+        break;
+    }
+}

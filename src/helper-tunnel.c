@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "helper-tunnel.h"
+
+#include "helper-ssh.h"
+
+#include <string.h>
+
+/* Longest stderr of remote-command kept for the error message. */
+#define STDERR_KEEP 512
+
+void
+sshtun_tunnel_open(SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+    guint8 request[8];
+    guint32 mode = GUINT32_TO_BE((guint32)s->tunnel_mode);
+    guint32 unit = GUINT32_TO_BE(s->remote_tun);
+    g_autofree char *unit_text = NULL;
+
+    sshtun_helper_event(h, "phase", "opening-tunnel");
+    memcpy(request, &mode, 4);
+    memcpy(request + 4, &unit, 4);
+    h->tun_channel = libssh2_channel_open_ex(h->session, "tun@openssh.com",
+                                             strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
+                                             SSHTUN_CHANNEL_MAX_PACKET, (const char *)request,
+                                             sizeof request);
+    if (h->tun_channel)
+        return;
+    unit_text = s->remote_tun == SSHTUN_REMOTE_TUN_ANY ? g_strdup("any")
+                                                       : g_strdup_printf("%u", s->remote_tun);
+    sshtun_helper_fail(h, SSHTUN_EXIT_TUNNEL_REFUSED,
+                       "the server refused the %s tunnel (remote-tun %s): %s%s%s. Check "
+                       "PermitTunnel on the server, that the unit is free, and that the account "
+                       "may open it",
+                       s->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet" : "point-to-point",
+                       unit_text, sshtun_ssh_last_error(h), h->server_debug ? "; server says: " : "",
+                       h->server_debug ? h->server_debug : "");
+}
+
+/* Reads one stream of @channel to its end or until @limit bytes are kept. */
+static gboolean
+read_stream(LIBSSH2_CHANNEL *channel, int stream, GString *out, gsize limit)
+{
+    char chunk[4096];
+
+    while (out->len < limit) {
+        ssize_t n = libssh2_channel_read_ex(channel, stream, chunk, sizeof chunk);
+        if (n == 0)
+            return TRUE;
+        if (n < 0)
+            return FALSE;
+        g_string_append_len(out, chunk, MIN((gsize)n, limit - out->len));
+    }
+    return TRUE;
+}
+
+static char *
+run_remote_command(SshtunHelper *h, gsize *len)
+{
+    const SshtunSettings *s = h->settings;
+    LIBSSH2_CHANNEL *channel;
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autoptr(GString) err = g_string_new(NULL);
+    int status;
+
+    channel = libssh2_channel_open_session(h->session);
+    if (!channel)
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                           "cannot open a session channel for remote-command: %s",
+                           sshtun_ssh_last_error(h));
+    if (libssh2_channel_exec(channel, s->remote_command) != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "cannot run remote-command: %s",
+                           sshtun_ssh_last_error(h));
+    /* stdout first, bounded: a server flooding it fails on the limit, and one
+     * that never ends fails on the step time-out. stderr is small and read
+     * after: OpenSSH buffers it meanwhile. */
+    if (!read_stream(channel, 0, out, SSHTUN_IP_CONFIG_MAX_BYTES + 1))
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                           "reading the output of remote-command failed: %s",
+                           sshtun_ssh_last_error(h));
+    if (out->len > SSHTUN_IP_CONFIG_MAX_BYTES)
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                           "output of remote-command is larger than %d bytes",
+                           SSHTUN_IP_CONFIG_MAX_BYTES);
+    read_stream(channel, SSH_EXTENDED_DATA_STDERR, err, STDERR_KEEP);
+    libssh2_channel_close(channel);
+    libssh2_channel_wait_closed(channel);
+    status = libssh2_channel_get_exit_status(channel);
+    libssh2_channel_free(channel);
+
+    g_strcanon(err->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'\"=+[]<>@#%", ' ');
+    g_strstrip(err->str);
+    if (status != 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                           "remote-command exited with status %d%s%s", status,
+                           err->str[0] ? ": " : "", err->str);
+    if (err->str[0])
+        sshtun_helper_event(h, "warning", err->str);
+    *len = out->len;
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+void
+sshtun_tunnel_configure(SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *canonical = NULL;
+    g_auto(GStrv) lines = NULL;
+    gsize len = 0;
+
+    sshtun_helper_event(h, "phase", "configuring");
+    if (s->remote_command) {
+        text = run_remote_command(h, &len);
+    } else {
+        text = sshtun_settings_static_ip_config(s);
+        len = text ? strlen(text) : 0;
+    }
+    if (text) {
+        h->ip_config = sshtun_ip_config_parse(text, len, warnings, &error);
+        if (!h->ip_config)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "%s%s", error->message,
+                               s->remote_command ? " (from remote-command)" : "");
+        for (guint i = 0; i < warnings->len; i++)
+            sshtun_helper_event(h, "warning", warnings->pdata[i]);
+        if (!h->ip_config->mtu)
+            h->ip_config->mtu = s->mtu;
+        h->mtu = h->ip_config->mtu;
+        canonical = sshtun_ip_config_to_text(h->ip_config);
+        lines = g_strsplit(canonical, "\n", -1);
+        for (guint i = 0; lines[i]; i++) {
+            if (lines[i][0])
+                sshtun_helper_event(h, "config", lines[i]);
+        }
+    } else {
+        /* An ethernet tunnel without addresses: left to the caller (a
+         * bridge, or DHCP across the tunnel). */
+        h->mtu = s->mtu;
+        sshtun_helper_eventf(h, "config", "MTU %u", h->mtu);
+    }
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The tun@openssh.com channel and the IP configuration that goes with it. */
+#ifndef NM_SSHTUN_HELPER_TUNNEL_H
+#define NM_SSHTUN_HELPER_TUNNEL_H
+
+#include "helper.h"
+
+/* Maximum packet size announced for the channel: the largest frame the
+ * receiving side accepts (OpenSSH drops larger datagrams). */
+#define SSHTUN_CHANNEL_MAX_PACKET 32768u
+/* Receive window: enough to keep a fast link busy. */
+#define SSHTUN_CHANNEL_WINDOW (4u * 1024 * 1024)
+
+void sshtun_tunnel_open(SshtunHelper *h);
+
+/* Runs remote-command (or takes the static addresses), checks the result
+ * and reports it as config events followed by "ready". */
+void sshtun_tunnel_configure(SshtunHelper *h);
+
+#endif

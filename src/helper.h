@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nm-sshtun-helper: the data plane. One process, one thread, one poll loop.
+ * The state every stage of the helper shares.
+ */
+#ifndef NM_SSHTUN_HELPER_H
+#define NM_SSHTUN_HELPER_H
+
+#include "nm-sshtun-events.h"
+#include "nm-sshtun-ipconfig.h"
+#include "nm-sshtun-settings.h"
+
+#include <glib.h>
+#include <libssh2.h>
+#include <netinet/in.h>
+#include <sys/types.h>
+
+/* Outgoing SSH bytes are queued here by libssh2's send callback and
+ * written by the poll loop (see helper-transport.c). */
+typedef struct {
+    guint8 *data;
+    gsize head; /* first unsent byte */
+    gsize len;  /* end of queued bytes */
+    gsize size;
+    gboolean queueing; /* FALSE while setup runs libssh2 in blocking mode */
+} SshtunOutQueue;
+
+typedef struct {
+    SshtunSettings *settings;
+
+    /* Secrets and file contents; wiped once used. */
+    char *password;
+    char *key_passphrase;
+    char *agent_socket;
+    char *key_content;
+    char *known_hosts_content;
+
+    /* [helper] group */
+    char *target_user;
+    char *interface_name;
+    int tun_fd;
+    gboolean debug;
+
+    /* The uid the network side runs as, and its home, once dropped. */
+    uid_t uid;
+    char *home;
+    char *login; /* the remote user name actually used */
+
+    int control_in;
+    int control_out;
+    gboolean control_is_socket; /* EOF on it means stop */
+    GString *control_buffer;    /* bytes read but not yet taken as lines */
+
+    int sock;
+    char server_address[INET6_ADDRSTRLEN];
+    LIBSSH2_SESSION *session;
+    LIBSSH2_CHANNEL *tun_channel;
+    SshtunOutQueue out;
+    gint64 last_receive_us; /* monotonic time of the last byte from the server */
+    char *server_debug;     /* last SSH_MSG_DEBUG text: why the server refused */
+
+    SshtunIpConfig *ip_config;
+    guint mtu;
+} SshtunHelper;
+
+/* Emits an event on the control output. */
+void sshtun_helper_event(SshtunHelper *h, const char *name, const char *argument);
+void sshtun_helper_eventf(SshtunHelper *h, const char *name, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+/* Logs to stderr (which NetworkManager's log receives). */
+void sshtun_helper_log(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void sshtun_helper_debug(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Reports the failure as an error event and a log line, and exits with the
+ * reason's status. */
+G_GNUC_NORETURN void sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format,
+                                        ...) G_GNUC_PRINTF(3, 4);
+
+/* Overwrites and frees a secret string. */
+void sshtun_secret_free(char *secret);
+
+#endif
