@@ -201,9 +201,7 @@ main(int argc, char **argv)
     if (libssh2_init(0) != 0)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "libssh2 failed to initialise");
     sshtun_privileges_read_files(h);
-    sshtun_ssh_connect(h);
-    sshtun_ssh_handshake(h);
-    sshtun_ssh_verify_host_key(h);
+    sshtun_ssh_reach_server(h);
     sshtun_ssh_authenticate(h);
     sshtun_secret_free(h->password);
     h->password = NULL;

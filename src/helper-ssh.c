@@ -65,8 +65,8 @@ done:
     return 0;
 }
 
-void
-sshtun_ssh_connect(SshtunHelper *h)
+static void
+connect_to_server(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -115,18 +115,21 @@ sshtun_ssh_connect(SshtunHelper *h)
     sshtun_helper_event(h, "server", h->server_address);
 }
 
-/* Offers first the host key types known_hosts has for this server, so that
- * a server with several keys shows the one we can check. */
-static void
-prefer_known_key_types(SshtunHelper *h)
+/* The host key algorithms to offer, most wanted first. With known_hosts:
+ * the types on file for this server first, so that a server with several
+ * keys shows one we can check (as OpenSSH does). With a pinned key: every
+ * type not yet seen, since the pin does not say which key it is. */
+static char *
+host_key_preference(SshtunHelper *h)
 {
     g_autoptr(GPtrArray) known = NULL;
-    g_autoptr(GString) order = g_string_new(NULL);
+    GString *order = g_string_new(NULL);
 
     if (h->settings->host_key)
-        return;
-    known = sshtun_known_hosts_key_types(h->known_hosts_content, h->settings->host,
-                                         h->settings->port);
+        known = g_ptr_array_new();
+    else
+        known = sshtun_known_hosts_key_types(h->known_hosts_content, h->settings->host,
+                                             h->settings->port);
     for (guint i = 0; i < known->len; i++) {
         for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
             if (strcmp(known->pdata[i], host_key_methods[j]) == 0)
@@ -135,30 +138,53 @@ prefer_known_key_types(SshtunHelper *h)
         }
     }
     for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
-        if (!g_ptr_array_find_with_equal_func(known, host_key_methods[j], g_str_equal, NULL))
-            g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
+        if (g_ptr_array_find_with_equal_func(known, host_key_methods[j], g_str_equal, NULL))
+            continue;
+        if (g_ptr_array_find_with_equal_func(h->host_key_types_seen, host_key_methods[j],
+                                             g_str_equal, NULL))
+            continue;
+        g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
     }
-    if (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, order->str) != 0)
-        sshtun_helper_debug(h, "host key preference \"%s\" not taken", order->str);
+    return g_string_free(order, order->len == 0);
 }
 
-void
-sshtun_ssh_handshake(SshtunHelper *h)
+G_GNUC_NORETURN static void
+fail_pin_not_found(SshtunHelper *h)
 {
+    sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
+                       "none of the host keys of %s (%s) is the pinned %s: if the server's key "
+                       "really changed, set host-key to the new fingerprint",
+                       h->settings->host, h->host_keys_seen->str, h->settings->host_key);
+}
+
+static void
+handshake(SshtunHelper *h)
+{
+    g_autofree char *preference = NULL;
+
     sshtun_transport_init(h);
     libssh2_session_set_blocking(h->session, 1);
     libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
     if (h->settings->compression)
         libssh2_session_flag(h->session, LIBSSH2_FLAG_COMPRESS, 1);
-    prefer_known_key_types(h);
-    if (libssh2_session_handshake(h->session, h->sock) != 0)
+    preference = host_key_preference(h);
+    if (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, preference) != 0)
+        sshtun_helper_debug(h, "host key preference \"%s\" not taken", preference);
+    if (libssh2_session_handshake(h->session, h->sock) != 0) {
+        /* Asked again for the key types not yet seen, a server that has no
+         * other type ends the key exchange: then no key matched the pin. */
+        if (h->host_keys_seen->len > 0)
+            fail_pin_not_found(h);
         sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "SSH handshake with %s failed: %s",
                            h->server_address, sshtun_ssh_last_error(h));
+    }
     h->last_receive_us = g_get_monotonic_time();
 }
 
-void
-sshtun_ssh_verify_host_key(SshtunHelper *h)
+/* TRUE when the server's key is trusted; FALSE when a pinned key did not
+ * match but the server may still have a key of another type to show. */
+static gboolean
+verify_host_key(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
     size_t len = 0;
@@ -167,6 +193,7 @@ sshtun_ssh_verify_host_key(SshtunHelper *h)
     g_autofree char *fingerprint = NULL;
     g_autofree char *key_type = NULL;
     g_autofree char *file = NULL;
+    g_autofree char *remaining = NULL;
     SshtunKnownHostResult result;
     guint line = 0;
 
@@ -178,13 +205,17 @@ sshtun_ssh_verify_host_key(SshtunHelper *h)
 
     if (s->host_key) {
         /* A pinned key alone decides. Compare without the optional '='. */
-        if (strncmp(fingerprint, s->host_key, strlen(fingerprint)) != 0)
-            sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
-                               "host key of %s is %s %s, not the pinned %s: if the server's "
-                               "key really changed, set host-key to the new fingerprint",
-                               s->host, key_type ? key_type : "?", fingerprint, s->host_key);
-        sshtun_helper_debug(h, "host key %s matches the pinned fingerprint", fingerprint);
-        return;
+        if (strncmp(fingerprint, s->host_key, strlen(fingerprint)) == 0) {
+            sshtun_helper_debug(h, "host key %s matches the pinned fingerprint", fingerprint);
+            return TRUE;
+        }
+        g_ptr_array_add(h->host_key_types_seen, g_strdup(key_type ? key_type : "?"));
+        g_string_append_printf(h->host_keys_seen, "%s%s %s", h->host_keys_seen->len ? ", " : "",
+                               key_type ? key_type : "?", fingerprint);
+        remaining = host_key_preference(h);
+        if (remaining)
+            return FALSE;
+        fail_pin_not_found(h);
     }
 
     file = g_strdup(s->known_hosts_file ? s->known_hosts_file : "known_hosts");
@@ -192,7 +223,7 @@ sshtun_ssh_verify_host_key(SshtunHelper *h)
     switch (result) {
     case SSHTUN_KNOWN_HOST_MATCH:
         sshtun_helper_debug(h, "host key %s found in %s line %u", fingerprint, file, line);
-        return;
+        return TRUE;
     case SSHTUN_KNOWN_HOST_NOT_FOUND:
         sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
                            "host key of %s is unknown: %s %s. If this is the server's key, add "
@@ -210,6 +241,35 @@ sshtun_ssh_verify_host_key(SshtunHelper *h)
         sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
                            "host key of %s (%s) is marked @revoked in %s line %u", s->host,
                            fingerprint, file, line);
+    }
+    g_return_val_if_reached(FALSE);
+}
+
+static void
+disconnect(SshtunHelper *h)
+{
+    libssh2_session_disconnect(h->session, "host key not the pinned one");
+    libssh2_session_free(h->session);
+    h->session = NULL;
+    close(h->sock);
+    h->sock = -1;
+}
+
+void
+sshtun_ssh_reach_server(SshtunHelper *h)
+{
+    g_clear_pointer(&h->host_key_types_seen, g_ptr_array_unref);
+    h->host_key_types_seen = g_ptr_array_new_with_free_func(g_free);
+    if (h->host_keys_seen)
+        g_string_truncate(h->host_keys_seen, 0);
+    else
+        h->host_keys_seen = g_string_new(NULL);
+    for (;;) {
+        connect_to_server(h);
+        handshake(h);
+        if (verify_host_key(h))
+            return;
+        disconnect(h);
     }
 }
 
@@ -369,7 +429,9 @@ auth_key(SshtunHelper *h, const char *methods)
     h->key_passphrase = NULL;
     if (rc == 0)
         return;
-    if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+    sshtun_helper_debug(h, "public key authentication: %d %s", rc, sshtun_ssh_last_error(h));
+    if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED
+        || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
         sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
                            "cannot use key-file %s: wrong or missing key-passphrase, or a key "
                            "format libssh2 cannot read (%s)",

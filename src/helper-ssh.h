@@ -5,10 +5,11 @@
 
 #include "helper.h"
 
-/* Each step fails the helper with its reason on error. */
-void sshtun_ssh_connect(SshtunHelper *h);
-void sshtun_ssh_handshake(SshtunHelper *h);
-void sshtun_ssh_verify_host_key(SshtunHelper *h);
+/* TCP connection, SSH handshake and a trusted server key; fails the helper
+ * with its reason on error. */
+void sshtun_ssh_reach_server(SshtunHelper *h);
+
+/* Logs in as settings say; fails the helper on error. */
 void sshtun_ssh_authenticate(SshtunHelper *h);
 
 /* libssh2's last error text for the session. */

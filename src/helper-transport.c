@@ -75,8 +75,10 @@ sshtun_transport_init(SshtunHelper *h)
     libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_SEND, (void *)send_cb);
     libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_RECV, (void *)recv_cb);
     libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_DEBUG, (void *)debug_cb);
-    h->out.size = SSHTUN_OUT_QUEUE_HARD_LIMIT;
-    h->out.data = g_malloc(h->out.size);
+    if (!h->out.data) {
+        h->out.size = SSHTUN_OUT_QUEUE_HARD_LIMIT;
+        h->out.data = g_malloc(h->out.size);
+    }
 }
 
 void

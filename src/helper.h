@@ -58,6 +58,8 @@ typedef struct {
     SshtunOutQueue out;
     gint64 last_receive_us; /* monotonic time of the last byte from the server */
     char *server_debug;     /* last SSH_MSG_DEBUG text: why the server refused */
+    GPtrArray *host_key_types_seen; /* types whose key did not match the pin */
+    GString *host_keys_seen;        /* "type fingerprint, ..." of those keys */
 
     SshtunIpConfig *ip_config;
     guint mtu;

@@ -7,6 +7,7 @@ Everything a test creates is recorded and removed by PID and namespace
 name, also when the test fails. Addresses come from the documentation
 ranges and exist only inside the namespaces made here."""
 
+import codecs
 import hashlib
 import itertools
 import os
@@ -253,9 +254,9 @@ def settings_text(vpn, secrets=None, files=None, helper=None):
     return "\n".join(lines) + "\n"
 
 
-def unescape(text):
-    """The reverse of g_strescape for the event arguments."""
-    return text.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8")
+def unescape(raw):
+    """The reverse of g_strescape for the event arguments (bytes in, text out)."""
+    return codecs.escape_decode(raw)[0].decode("utf-8", "replace")
 
 
 class Helper:
@@ -291,8 +292,8 @@ class Helper:
         self._buffer += chunk
         while b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
-            name, _, arg = line.decode().partition(" ")
-            arg = unescape(arg)
+            name, _, arg = line.partition(b" ")
+            name, arg = name.decode(), unescape(arg)
             self.events.append((name, arg))
             if name == "config":
                 self.config.append(arg)
