@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-G_DEFINE_QUARK(sshtun-ip-config-error-quark, sshtun_ip_config_error)
+G_DEFINE_QUARK(sshtun - ip - config - error - quark, sshtun_ip_config_error)
 
 /* Bounds on repeatable keys: more than this is not a configuration but a
  * server trying to make us allocate. */
@@ -146,8 +146,7 @@ parse_line(SshtunIpConfig *c, const char *key, const char *value, const char **w
         guint64 mtu;
         *why = "an MTU from 576 to 32696";
         if (!g_ascii_isdigit(value[0])
-            || !g_ascii_string_to_unsigned(value, 10, SSHTUN_MTU_MIN, SSHTUN_MTU_MAX, &mtu,
-                                           NULL))
+            || !g_ascii_string_to_unsigned(value, 10, SSHTUN_MTU_MIN, SSHTUN_MTU_MAX, &mtu, NULL))
             return LINE_BAD;
         c->mtu = (guint)mtu;
     } else if (strcmp(key, "ADDR6") == 0) {
@@ -207,8 +206,8 @@ sshtun_ip_config_parse(const char *text, gsize len, GPtrArray *warnings, GError 
     g_autofree char *copy = NULL;
 
     if (len > SSHTUN_IP_CONFIG_MAX_BYTES) {
-        g_set_error(error, SSHTUN_IP_CONFIG_ERROR, 0,
-                    "IP configuration is larger than %d bytes", SSHTUN_IP_CONFIG_MAX_BYTES);
+        g_set_error(error, SSHTUN_IP_CONFIG_ERROR, 0, "IP configuration is larger than %d bytes",
+                    SSHTUN_IP_CONFIG_MAX_BYTES);
         return NULL;
     }
     if (memchr(text, '\0', len)) {
@@ -246,8 +245,7 @@ sshtun_ip_config_parse(const char *text, gsize len, GPtrArray *warnings, GError 
         result = parse_line(config, line, value, &why);
         if (result == LINE_BAD) {
             g_set_error(error, SSHTUN_IP_CONFIG_ERROR, 0,
-                        "IP configuration line %u \"%s %s\": expected %s", n + 1, line, value,
-                        why);
+                        "IP configuration line %u \"%s %s\": expected %s", n + 1, line, value, why);
             return NULL;
         }
         if (result == LINE_UNKNOWN && warnings)

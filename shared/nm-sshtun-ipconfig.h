@@ -51,11 +51,11 @@ typedef struct {
         struct in6_addr v6;
     } gateway;
 
-    guint mtu; /* 0: not given */
-    GArray *dns4;      /* struct in_addr */
-    GArray *dns6;      /* struct in6_addr */
+    guint mtu;          /* 0: not given */
+    GArray *dns4;       /* struct in_addr */
+    GArray *dns6;       /* struct in6_addr */
     GPtrArray *domains; /* char * */
-    GArray *routes;    /* SshtunRoute */
+    GArray *routes;     /* SshtunRoute */
 } SshtunIpConfig;
 
 SshtunIpConfig *sshtun_ip_config_new(void);

@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-G_DEFINE_QUARK(sshtun-settings-error-quark, sshtun_settings_error)
+G_DEFINE_QUARK(sshtun - settings - error - quark, sshtun_settings_error)
 
 /* Longest value accepted for any key: bounds what a connection profile can
  * make the helper allocate, and no real value comes near it. */
@@ -214,11 +214,10 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
                              "a login name without spaces, '@' or a leading '-'");
         return TRUE;
     case KIND_AUTH_TYPE:
-        if (!g_strv_contains((const char *const[]) { "agent", "key", "password",
-                                                     "keyboard-interactive", NULL },
+        if (!g_strv_contains((const char *const[]){ "agent", "key", "password",
+                                                    "keyboard-interactive", NULL },
                              value))
-            return bad_value(error, key, value,
-                             "agent, key, password or keyboard-interactive");
+            return bad_value(error, key, value, "agent, key, password or keyboard-interactive");
         return TRUE;
     case KIND_PATH:
         if (value[0] != '/' || has_control_chars(value))
@@ -226,8 +225,9 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         return TRUE;
     case KIND_HOST_KEY:
         if (!is_host_key_fingerprint(value))
-            return bad_value(error, key, value,
-                             "a fingerprint SHA256:<43 base64 characters> as ssh-keygen -lf prints");
+            return bad_value(
+                    error, key, value,
+                    "a fingerprint SHA256:<43 base64 characters> as ssh-keygen -lf prints");
         return TRUE;
     case KIND_TUNNEL_MODE:
         if (strcmp(value, "point-to-point") != 0 && strcmp(value, "ethernet") != 0)
@@ -259,8 +259,8 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         return TRUE;
     case KIND_MTU:
         if (!parse_uint(value, SSHTUN_MTU_MIN, SSHTUN_MTU_MAX, NULL)) {
-            g_autofree char *range = g_strdup_printf("a number from %u to %u", SSHTUN_MTU_MIN,
-                                                     SSHTUN_MTU_MAX);
+            g_autofree char *range
+                    = g_strdup_printf("a number from %u to %u", SSHTUN_MTU_MIN, SSHTUN_MTU_MAX);
             return bad_value(error, key, value, range);
         }
         return TRUE;
@@ -397,7 +397,7 @@ sshtun_settings_parse(GHashTable *data, GError **error)
 
     text = lookup(data, "tunnel-mode");
     s->tunnel_mode = (text && strcmp(text, "ethernet") == 0) ? SSHTUN_MODE_ETHERNET
-                                                              : SSHTUN_MODE_POINT_TO_POINT;
+                                                             : SSHTUN_MODE_POINT_TO_POINT;
     text = lookup(data, "remote-tun");
     s->remote_tun = (!text || strcmp(text, "any") == 0) ? SSHTUN_REMOTE_TUN_ANY
                                                         : uint_value(data, "remote-tun", 0);

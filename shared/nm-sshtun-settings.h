@@ -14,8 +14,8 @@
 /* OpenSSH advertises a 32 KiB maximum packet for the tun channel and libssh2
  * writes at most 32700 bytes per message; a frame carries a 4-byte address
  * family before the IP packet. */
-#define SSHTUN_MTU_MAX 32696u
-#define SSHTUN_MTU_MIN 576u
+#define SSHTUN_MTU_MAX      32696u
+#define SSHTUN_MTU_MIN      576u
 #define SSHTUN_MTU_MIN_IPV6 1280u
 
 typedef enum {

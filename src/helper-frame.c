@@ -62,8 +62,7 @@ ip_packet_len(const guint8 *ip, gsize avail, int version, SshtunFrameStatus *sta
             return 0;
         }
         total = get_be16(ip + 2);
-        if (total < IPV4_MIN_HEADER || (gsize)(ip[0] & 0x0f) * 4 > total
-            || (ip[0] & 0x0f) < 5) {
+        if (total < IPV4_MIN_HEADER || (gsize)(ip[0] & 0x0f) * 4 > total || (ip[0] & 0x0f) < 5) {
             *status = SSHTUN_FRAME_INVALID;
             *why = "IPv4 header with an impossible length";
             return 0;
@@ -133,8 +132,7 @@ next_ethernet(const guint8 *buf, gsize avail, gsize *len, const char **why)
         /* IEEE 802.3 frame: the field is the payload length. */
         payload = type;
     } else if (type == 0x0800 || type == 0x86dd) {
-        payload = ip_packet_len(buf + header, avail - header, type == 0x0800 ? 4 : 6, &status,
-                                why);
+        payload = ip_packet_len(buf + header, avail - header, type == 0x0800 ? 4 : 6, &status, why);
     } else if (type == 0x0806 || type == 0x8035) {
         /* ARP and RARP: fixed part plus two hardware and two protocol
          * addresses. */

@@ -67,8 +67,8 @@ sshtun_helper_eventf(SshtunHelper *h, const char *name, const char *format, ...)
 static void
 log_line(const char *level, const char *message)
 {
-    g_autofree char *line = g_strdup_printf("nm-sshtun-helper[%d]: %s%s\n", (int)getpid(), level,
-                                            message);
+    g_autofree char *line
+            = g_strdup_printf("nm-sshtun-helper[%d]: %s%s\n", (int)getpid(), level, message);
     write_all(STDERR_FILENO, line, strlen(line));
 }
 

@@ -58,8 +58,8 @@ sshtun_privileges_open_tun(SshtunHelper *h)
                                g_strerror(errno));
         if (!!(ifr.ifr_flags & IFF_TAP) != tap)
             sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
-                               "[helper] tun-fd %d is a %s device but tunnel-mode is %s",
-                               h->tun_fd, (ifr.ifr_flags & IFF_TAP) ? "tap" : "tun",
+                               "[helper] tun-fd %d is a %s device but tunnel-mode is %s", h->tun_fd,
+                               (ifr.ifr_flags & IFF_TAP) ? "tap" : "tun",
                                tap ? "ethernet" : "point-to-point");
         fcntl(h->tun_fd, F_SETFL, fcntl(h->tun_fd, F_GETFL) | O_NONBLOCK);
         fcntl(h->tun_fd, F_SETFD, FD_CLOEXEC);
@@ -96,8 +96,7 @@ target_account(SshtunHelper *h)
          * settings say. */
         pw = getpwuid(getuid());
         if (!pw)
-            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid %u has no account",
-                               (guint)getuid());
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid %u has no account", (guint)getuid());
         if (h->target_user && strcmp(h->target_user, pw->pw_name) != 0)
             sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                                "[helper] user may only be set when the helper is started by root");
@@ -173,13 +172,13 @@ read_file(SshtunHelper *h, const char *path, gboolean must_exist, const char *wh
     if (!g_file_get_contents(path, &content, &len, &error)) {
         if (!must_exist && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return NULL;
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s",
-                           what, path, (guint)h->uid, error->message);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
+                           path, (guint)h->uid, error->message);
     }
     if (len > MAX_FILE_BYTES) {
         sshtun_secret_free(content);
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes",
-                           what, path, MAX_FILE_BYTES);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes", what,
+                           path, MAX_FILE_BYTES);
     }
     return content;
 }
@@ -200,8 +199,8 @@ sshtun_privileges_read_files(SshtunHelper *h)
         /* As ssh: the user's file, then the system-wide one. */
         g_autofree char *user_path = g_build_filename(h->home, ".ssh", "known_hosts", NULL);
         g_autofree char *user_file = read_file(h, user_path, FALSE, "known_hosts");
-        g_autofree char *system_file = read_file(h, "/etc/ssh/ssh_known_hosts", FALSE,
-                                                 "known_hosts");
+        g_autofree char *system_file
+                = read_file(h, "/etc/ssh/ssh_known_hosts", FALSE, "known_hosts");
         h->known_hosts_content = g_strconcat(user_file ? user_file : "", "\n",
                                              system_file ? system_file : "", NULL);
     }

@@ -50,8 +50,7 @@ typedef struct {
     guint64 dropped;
 } Relay;
 
-G_GNUC_NORETURN static void
-lost(Relay *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
+G_GNUC_NORETURN static void lost(Relay *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 lost(Relay *r, const char *format, ...)
@@ -237,8 +236,7 @@ keepalive_tick(Relay *r)
              silent_us / G_USEC_PER_SEC, s->keepalive, s->keepalive_count);
     if (libssh2_keepalive_send(h->session, &next_seconds) != 0)
         lost(r, "sending a keepalive failed: %s", sshtun_ssh_last_error(h));
-    return (int)MIN((gint64)MAX(next_seconds, 1) * 1000,
-                    (silence_limit_us - silent_us) / 1000 + 1);
+    return (int)MIN((gint64)MAX(next_seconds, 1) * 1000, (silence_limit_us - silent_us) / 1000 + 1);
 }
 
 static void
@@ -296,14 +294,14 @@ sshtun_relay_run(SshtunHelper *h)
         if (r.more_tun || r.more_channel)
             timeout = 0;
 
-        fds[0] = (struct pollfd) { .fd = h->sock, .events = POLLIN };
+        fds[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
         if (sshtun_transport_queued(h) > 0)
             fds[0].events |= POLLOUT;
-        fds[1] = (struct pollfd) { .fd = h->tun_fd, .events = 0 };
+        fds[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
         if (r.tx_len == 0 && sshtun_transport_queued(h) < SSHTUN_OUT_QUEUE_SOFT_LIMIT)
             fds[1].events = POLLIN;
-        fds[2] = (struct pollfd) { .fd = r.control_open ? h->control_in : -1, .events = POLLIN };
-        fds[3] = (struct pollfd) { .fd = r.signal_fd, .events = POLLIN };
+        fds[2] = (struct pollfd){ .fd = r.control_open ? h->control_in : -1, .events = POLLIN };
+        fds[3] = (struct pollfd){ .fd = r.signal_fd, .events = POLLIN };
         n = poll(fds, G_N_ELEMENTS(fds), timeout);
         if (n < 0 && errno != EINTR)
             lost(&r, "poll failed: %s", g_strerror(errno));

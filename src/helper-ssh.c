@@ -69,8 +69,8 @@ static void
 connect_to_server(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_ADDRCONFIG };
+    struct addrinfo hints
+            = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
     struct addrinfo *list = NULL;
     g_autofree char *port = g_strdup_printf("%u", s->port);
     g_autoptr(GString) attempts = g_string_new(NULL);
@@ -79,8 +79,8 @@ connect_to_server(SshtunHelper *h)
     sshtun_helper_event(h, "phase", "resolving");
     rc = getaddrinfo(s->host, port, &hints, &list);
     if (rc != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s",
-                           s->host, gai_strerror(rc));
+        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s", s->host,
+                           gai_strerror(rc));
 
     sshtun_helper_event(h, "phase", "connecting");
     for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
@@ -133,8 +133,7 @@ host_key_preference(SshtunHelper *h)
     for (guint i = 0; i < known->len; i++) {
         for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
             if (strcmp(known->pdata[i], host_key_methods[j]) == 0)
-                g_string_append_printf(order, "%s%s", order->len ? "," : "",
-                                       host_key_methods[j]);
+                g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
         }
     }
     for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
@@ -319,9 +318,9 @@ private_key_type(const char *content)
     return sshtun_host_key_type(raw + off, raw_len - off);
 }
 
-static const char rsa_note[] =
-        " (libssh2 1.10 signs RSA keys only with SHA-1 \"ssh-rsa\", which OpenSSH 8.8 and later "
-        "refuse by default: use an ed25519 or ECDSA key)";
+static const char rsa_note[]
+        = " (libssh2 1.10 signs RSA keys only with SHA-1 \"ssh-rsa\", which OpenSSH 8.8 and later "
+          "refuse by default: use an ed25519 or ECDSA key)";
 
 static void
 kbd_callback(const char *name, int name_len, const char *instruction, int instruction_len,
@@ -437,9 +436,8 @@ auth_key(SshtunHelper *h, const char *methods)
                            "format libssh2 cannot read (%s)",
                            h->settings->key_file, sshtun_ssh_last_error(h));
     sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                       "the server refused key-file %s for user \"%s\"%s",
-                       h->settings->key_file, h->login,
-                       (type && strcmp(type, "ssh-rsa") == 0) ? rsa_note : "");
+                       "the server refused key-file %s for user \"%s\"%s", h->settings->key_file,
+                       h->login, (type && strcmp(type, "ssh-rsa") == 0) ? rsa_note : "");
 }
 
 static void

@@ -105,8 +105,7 @@ sshtun_transport_flush(SshtunHelper *h)
     SshtunOutQueue *q = &h->out;
 
     while (q->head < q->len) {
-        ssize_t n = send(h->sock, q->data + q->head, q->len - q->head,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = send(h->sock, q->data + q->head, q->len - q->head, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

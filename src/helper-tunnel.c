@@ -22,10 +22,9 @@ sshtun_tunnel_open(SshtunHelper *h)
     sshtun_helper_event(h, "phase", "opening-tunnel");
     memcpy(request, &mode, 4);
     memcpy(request + 4, &unit, 4);
-    h->tun_channel = libssh2_channel_open_ex(h->session, "tun@openssh.com",
-                                             strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
-                                             SSHTUN_CHANNEL_MAX_PACKET, (const char *)request,
-                                             sizeof request);
+    h->tun_channel = libssh2_channel_open_ex(
+            h->session, "tun@openssh.com", strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
+            SSHTUN_CHANNEL_MAX_PACKET, (const char *)request, sizeof request);
     if (h->tun_channel)
         return;
     unit_text = s->remote_tun == SSHTUN_REMOTE_TUN_ANY ? g_strdup("any")
@@ -35,7 +34,8 @@ sshtun_tunnel_open(SshtunHelper *h)
                        "PermitTunnel on the server, that the unit is free, and that the account "
                        "may open it",
                        s->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet" : "point-to-point",
-                       unit_text, sshtun_ssh_last_error(h), h->server_debug ? "; server says: " : "",
+                       unit_text, sshtun_ssh_last_error(h),
+                       h->server_debug ? "; server says: " : "",
                        h->server_debug ? h->server_debug : "");
 }
 
@@ -90,12 +90,14 @@ run_remote_command(SshtunHelper *h, gsize *len)
     status = libssh2_channel_get_exit_status(channel);
     libssh2_channel_free(channel);
 
-    g_strcanon(err->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'\"=+[]<>@#%", ' ');
+    g_strcanon(
+            err->str,
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'\"=+[]<>@#%",
+            ' ');
     g_strstrip(err->str);
     if (status != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
-                           "remote-command exited with status %d%s%s", status,
-                           err->str[0] ? ": " : "", err->str);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "remote-command exited with status %d%s%s",
+                           status, err->str[0] ? ": " : "", err->str);
     if (err->str[0])
         sshtun_helper_event(h, "warning", err->str);
     *len = out->len;

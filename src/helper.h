@@ -56,8 +56,8 @@ typedef struct {
     LIBSSH2_SESSION *session;
     LIBSSH2_CHANNEL *tun_channel;
     SshtunOutQueue out;
-    gint64 last_receive_us; /* monotonic time of the last byte from the server */
-    char *server_debug;     /* last SSH_MSG_DEBUG text: why the server refused */
+    gint64 last_receive_us;         /* monotonic time of the last byte from the server */
+    char *server_debug;             /* last SSH_MSG_DEBUG text: why the server refused */
     GPtrArray *host_key_types_seen; /* types whose key did not match the pin */
     GString *host_keys_seen;        /* "type fingerprint, ..." of those keys */
 
@@ -76,8 +76,8 @@ void sshtun_helper_debug(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF
 
 /* Reports the failure as an error event and a log line, and exits with the
  * reason's status. */
-G_GNUC_NORETURN void sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format,
-                                        ...) G_GNUC_PRINTF(3, 4);
+G_GNUC_NORETURN void sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
 
 /* Overwrites and frees a secret string. */
 void sshtun_secret_free(char *secret);

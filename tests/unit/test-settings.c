@@ -1,1 +1,241 @@
-int main(void){return 0;}
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "nm-sshtun-settings.h"
+
+#include <string.h>
+
+static GHashTable *
+data_of(const char *first_key, ...)
+{
+    GHashTable *data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    va_list args;
+
+    va_start(args, first_key);
+    for (const char *key = first_key; key; key = va_arg(args, const char *))
+        g_hash_table_insert(data, g_strdup(key), g_strdup(va_arg(args, const char *)));
+    va_end(args);
+    return data;
+}
+
+static void
+test_defaults(void)
+{
+    g_autoptr(GHashTable) data = data_of("host", "vpn.example", "local-address", "10.0.0.1", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(s->host, ==, "vpn.example");
+    g_assert_cmpuint(s->port, ==, 22);
+    g_assert_null(s->user);
+    g_assert_cmpint(s->auth_type, ==, SSHTUN_AUTH_AGENT);
+    g_assert_cmpint(s->tunnel_mode, ==, SSHTUN_MODE_POINT_TO_POINT);
+    g_assert_cmpuint(s->remote_tun, ==, SSHTUN_REMOTE_TUN_ANY);
+    g_assert_cmpuint(s->mtu, ==, 1500);
+    g_assert_cmpuint(s->keepalive, ==, 10);
+    g_assert_cmpuint(s->keepalive_count, ==, 3);
+    g_assert_true(s->reconnect);
+    g_assert_false(s->compression);
+    g_assert_false(s->no_tunnel);
+}
+
+static void
+test_every_key(void)
+{
+    g_autoptr(GHashTable) data = data_of(
+            "host", "2001:db8::1", "port", "2222", "user", "alice", "auth-type", "key", "key-file",
+            "/home/alice/.ssh/id_ed25519", "known-hosts-file", "/etc/kh", "host-key",
+            "SHA256:0ILQ5Eb3pGDETNQu75B8gmnbCKIG5IomPn2L5YBy+QM", "tunnel-mode", "ethernet",
+            "remote-tun", "7", "remote-command", "sshtun-server-config", "local-address",
+            "10.0.0.1", "remote-address", "10.0.0.2", "prefix", "30", "local-address6", "fd00::1",
+            "remote-address6", "fd00::2", "prefix6", "64", "mtu", "9000", "no-tunnel", "no",
+            "keepalive", "0", "keepalive-count", "5", "reconnect", "no", "compression", "yes",
+            "local-forwards", "", "jump-host", "", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpuint(s->port, ==, 2222);
+    g_assert_cmpstr(s->user, ==, "alice");
+    g_assert_cmpint(s->auth_type, ==, SSHTUN_AUTH_KEY);
+    g_assert_cmpint(s->tunnel_mode, ==, SSHTUN_MODE_ETHERNET);
+    g_assert_cmpuint(s->remote_tun, ==, 7);
+    g_assert_cmpuint(s->prefix, ==, 30);
+    g_assert_cmpuint(s->prefix6, ==, 64);
+    g_assert_cmpuint(s->mtu, ==, 9000);
+    g_assert_cmpuint(s->keepalive, ==, 0);
+    g_assert_false(s->reconnect);
+    g_assert_true(s->compression);
+}
+
+typedef struct {
+    const char *key;
+    const char *value;
+    const char *message_part; /* must appear in the error */
+} BadCase;
+
+static void
+test_bad_values(void)
+{
+    static const BadCase cases[] = {
+        { "colour", "blue", "unknown key \"colour\"" },
+        { "host", "", "\"host\"" },
+        { "host", "-oProxyCommand=x", "\"host\"" },
+        { "host", "a b", "\"host\"" },
+        { "port", "0", "\"port\"" },
+        { "port", "65536", "\"port\"" },
+        { "port", "+22", "\"port\"" },
+        { "port", " 22", "\"port\"" },
+        { "port", "22x", "\"port\"" },
+        { "user", "-l", "\"user\"" },
+        { "user", "a@b", "\"user\"" },
+        { "user", "a\nb", "\"user\"" },
+        { "auth-type", "hostbased", "\"auth-type\"" },
+        { "key-file", "relative/key", "\"key-file\"" },
+        { "known-hosts-file", "", "\"known-hosts-file\"" },
+        { "host-key", "SHA256:short", "\"host-key\"" },
+        { "host-key", "MD5:aa:bb", "\"host-key\"" },
+        { "tunnel-mode", "tap", "\"tunnel-mode\"" },
+        { "remote-tun", "-1", "\"remote-tun\"" },
+        { "remote-tun", "2147483647", "\"remote-tun\"" },
+        { "local-address", "10.0.0.256", "\"local-address\"" },
+        { "local-address6", "fd00::g", "\"local-address6\"" },
+        { "prefix", "33", "\"prefix\"" },
+        { "prefix6", "0", "\"prefix6\"" },
+        { "mtu", "575", "\"mtu\"" },
+        { "mtu", "32697", "\"mtu\"" },
+        { "keepalive", "3601", "\"keepalive\"" },
+        { "keepalive-count", "0", "\"keepalive-count\"" },
+        { "reconnect", "true", "\"reconnect\"" },
+        { "compression", "1", "\"compression\"" },
+        { "jump-host", "bastion", "\"jump-host\" is not supported" },
+        { "proxy", "socks5://p:1080", "\"proxy\" is not supported" },
+        { "local-forwards", "8080:intranet:80", "\"local-forwards\" is not supported" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GHashTable) data = data_of("host", "h", "local-address", "10.0.0.1", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SshtunSettings) s = NULL;
+
+        g_hash_table_insert(data, g_strdup(cases[i].key), g_strdup(cases[i].value));
+        s = sshtun_settings_parse(data, &error);
+        g_assert_null(s);
+        g_assert_nonnull(error);
+        if (!strstr(error->message, cases[i].message_part))
+            g_error("%s=%s: message \"%s\" lacks \"%s\"", cases[i].key, cases[i].value,
+                    error->message, cases[i].message_part);
+    }
+}
+
+static void
+test_rules_between_keys(void)
+{
+    static const char *const cases[][2] = {
+        /* settings as "key=value ...", the key the error must name */
+        { "host=h auth-type=key remote-command=c", "\"key-file\"" },
+        { "host=h prefix=24 remote-command=c", "\"local-address\"" },
+        { "host=h remote-address=10.0.0.2 remote-command=c", "\"local-address\"" },
+        { "host=h remote-address6=fd00::2 remote-command=c", "\"local-address6\"" },
+        { "host=h prefix6=64 remote-command=c", "\"local-address6\"" },
+        { "host=h local-address6=fd00::1 mtu=1200", "\"mtu\"" },
+        { "host=h no-tunnel=yes remote-command=c", "\"no-tunnel\"" },
+        { "port=22 local-address=10.0.0.1", "\"host\"" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GHashTable) data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_auto(GStrv) pairs = g_strsplit(cases[i][0], " ", -1);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SshtunSettings) s = NULL;
+
+        for (guint j = 0; pairs[j]; j++) {
+            char *eq = strchr(pairs[j], '=');
+            g_hash_table_insert(data, g_strndup(pairs[j], eq - pairs[j]), g_strdup(eq + 1));
+        }
+        s = sshtun_settings_parse(data, &error);
+        g_assert_null(s);
+        if (!strstr(error->message, cases[i][1]))
+            g_error("\"%s\": message \"%s\" lacks %s", cases[i][0], error->message, cases[i][1]);
+    }
+}
+
+static void
+test_point_to_point_needs_addresses(void)
+{
+    g_autoptr(GHashTable) data = data_of("host", "h", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+
+    g_assert_null(s);
+    g_assert_nonnull(strstr(error->message, "remote-command"));
+}
+
+static void
+test_static_ip_config(void)
+{
+    g_autoptr(GHashTable) data
+            = data_of("host", "h", "local-address", "10.0.0.1", "remote-address", "10.0.0.2",
+                      "local-address6", "fd00::1", "prefix6", "64", "mtu", "1400", NULL);
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, NULL);
+    g_autofree char *text = sshtun_settings_static_ip_config(s);
+
+    g_assert_cmpstr(text, ==,
+                    "ADDR 10.0.0.1\nPEER_ADDR 10.0.0.2\nPREFIX 32\nADDR6 fd00::1/64\nMTU 1400\n");
+}
+
+static void
+test_key_list_matches_design(void)
+{
+    static const char *const design[] = {
+        "host",
+        "port",
+        "user",
+        "auth-type",
+        "key-file",
+        "known-hosts-file",
+        "host-key",
+        "tunnel-mode",
+        "remote-tun",
+        "remote-command",
+        "local-address",
+        "remote-address",
+        "prefix",
+        "local-address6",
+        "remote-address6",
+        "prefix6",
+        "mtu",
+        "local-forwards",
+        "remote-forwards",
+        "dynamic-forwards",
+        "no-tunnel",
+        "keepalive",
+        "keepalive-count",
+        "reconnect",
+        "jump-host",
+        "proxy",
+        "compression",
+        NULL,
+    };
+    const char *const *keys = sshtun_settings_keys();
+
+    g_assert_cmpuint(g_strv_length((char **)keys), ==, g_strv_length((char **)design));
+    for (guint i = 0; design[i]; i++)
+        g_assert_cmpstr(keys[i], ==, design[i]);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/settings/defaults", test_defaults);
+    g_test_add_func("/settings/every-key", test_every_key);
+    g_test_add_func("/settings/bad-values", test_bad_values);
+    g_test_add_func("/settings/rules-between-keys", test_rules_between_keys);
+    g_test_add_func("/settings/point-to-point-needs-addresses",
+                    test_point_to_point_needs_addresses);
+    g_test_add_func("/settings/static-ip-config", test_static_ip_config);
+    g_test_add_func("/settings/key-list-matches-design", test_key_list_matches_design);
+    return g_test_run();
+}

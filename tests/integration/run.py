@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Runs every tests/integration/test_*.py and ends with one line
+"integration: N passed, N failed, N skipped"."""
+
+import os
+import sys
+import unittest
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
+suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
+result = unittest.TextTestRunner(stream=sys.stderr, verbosity=2).run(suite)
+failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+skipped = len(result.skipped)
+passed = result.testsRun - failed - skipped
+print(f"integration: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+sys.exit(1 if failed else 0)

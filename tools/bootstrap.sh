@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by tools/test and tools/demo: installs the Debian 12 packages the
+# project needs (only those missing, so a prepared machine makes no network
+# requests) and builds the tree in place.
+
+# Building
+SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
+  libglib2.0-dev libssh2-1-dev libnm-dev clang-format"
+# Running the tests and the demo: sshd, namespaces, ping, python for the harness
+SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
+  openssl util-linux procps"
+
+sshtun_install_packages() {
+    local missing=""
+    for pkg in $SSHTUN_BUILD_PACKAGES $SSHTUN_RUN_PACKAGES "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $pkg"
+    done
+    if [ -n "$missing" ]; then
+        echo "== installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q >/dev/null
+        # shellcheck disable=SC2086
+        apt-get install -y -q --no-install-recommends $missing >/dev/null
+    fi
+}
+
+# Builds with warnings as errors; reconfigures only when needed.
+sshtun_build() {
+    local top=$1
+    (
+        cd "$top" || exit 1
+        [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
+        [ -f Makefile ] || ./configure --enable-werror --without-gnome -q ||
+            { echo "configure failed"; exit 1; }
+        make -s -j"$(nproc)" >/dev/null || { make 2>&1 | tail -30; exit 1; }
+    )
+}
+
+sshtun_require_root() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "run this as root: it creates network namespaces and tun devices" >&2
+        exit 1
+    fi
+}
