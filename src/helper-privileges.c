@@ -3,6 +3,8 @@
 
 #include "helper-privileges.h"
 
+#include "nm-sshtun-tun.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -29,26 +31,11 @@ sshtun_privileges_protect_memory(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static gboolean
-is_interface_name(const char *name)
-{
-    gsize len = strlen(name);
-
-    if (len == 0 || len >= IFNAMSIZ)
-        return FALSE;
-    for (const char *p = name; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
-            return FALSE;
-    }
-    return TRUE;
-}
-
 void
 sshtun_privileges_open_tun(SshtunHelper *h)
 {
     struct ifreq ifr = { 0 };
     gboolean tap = h->settings->tunnel_mode == SSHTUN_MODE_ETHERNET;
-    int fd;
 
     if (h->tun_fd >= 0) {
         /* Handed in by the caller: ask the kernel what it is. */
@@ -64,22 +51,15 @@ sshtun_privileges_open_tun(SshtunHelper *h)
         fcntl(h->tun_fd, F_SETFL, fcntl(h->tun_fd, F_GETFL) | O_NONBLOCK);
         fcntl(h->tun_fd, F_SETFD, FD_CLOEXEC);
     } else {
-        if (h->interface_name && !is_interface_name(h->interface_name))
-            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
-                               "invalid value \"%s\" for [helper] interface: expected an "
-                               "interface name of at most %d characters",
-                               h->interface_name, IFNAMSIZ - 1);
-        fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot open /dev/net/tun: %s",
-                               g_strerror(errno));
-        ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
-        g_strlcpy(ifr.ifr_name, h->interface_name ? h->interface_name : (tap ? "tap%d" : "tun%d"),
-                  IFNAMSIZ);
-        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create %s device \"%s\": %s",
-                               tap ? "tap" : "tun", ifr.ifr_name, g_strerror(errno));
-        h->tun_fd = fd;
+        g_autoptr(GError) error = NULL;
+
+        h->tun_fd = sshtun_tun_open(h->interface_name, tap, ifr.ifr_name, &error);
+        if (h->tun_fd < 0)
+            sshtun_helper_fail(h,
+                               g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
+                                       ? SSHTUN_EXIT_BAD_SETTINGS
+                                       : SSHTUN_EXIT_INTERNAL,
+                               "%s", error->message);
     }
     g_free(h->interface_name);
     h->interface_name = g_strndup(ifr.ifr_name, IFNAMSIZ);
