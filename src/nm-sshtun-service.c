@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nm-sshtun-service: the NetworkManager VPN service for SSH tunnels.
+ *
+ * Runs as root, started by NetworkManager. It checks vpn.data against the
+ * key table, asks for secrets, creates the tun/tap device, and starts
+ * nm-sshtun-helper (which drops root before touching the network) with the
+ * settings on a socketpair; the helper's events become NetworkManager's IP
+ * configuration and failure reasons.
+ */
+#include "config.h"
+
+#include "nm-sshtun-settings.h"
+#include "nm-sshtun-tun.h"
+#include "service-helper.h"
+#include "service-nm-config.h"
+
+#include <NetworkManager.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NM_SSHTUN_DBUS_SERVICE "org.freedesktop.NetworkManager.sshtun"
+/* The secret carrying the answer to a keyboard-interactive prompt. */
+#define SECRET_KBD_ANSWER "keyboard-interactive"
+
+#define NM_TYPE_SSHTUN_PLUGIN (nm_sshtun_plugin_get_type())
+G_DECLARE_FINAL_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM, SSHTUN_PLUGIN, NMVpnServicePlugin)
+
+struct _NMSshtunPlugin {
+    NMVpnServicePlugin parent;
+    SshtunHelperLink *helper;
+    char *tundev;
+    gboolean interactive;
+    gboolean stopping;
+};
+
+G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
+
+static gboolean debug;
+
+/* ---- helper events ---- */
+
+static void
+helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server)
+{
+    NMSshtunPlugin *self = user_data;
+    g_autoptr(SshtunIpConfig) owned = config;
+    GVariant *general = sshtun_nm_config_general(config, self->tundev, server);
+    GVariant *ip4 = sshtun_nm_config_ip4(config);
+    GVariant *ip6 = sshtun_nm_config_ip6(config);
+
+    if (!general) {
+        g_warning("the server address \"%s\" is not an IP address", server ? server : "");
+        nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
+                                      NM_VPN_PLUGIN_FAILURE_BAD_IP_CONFIG);
+        return;
+    }
+    g_message("tunnel %s up through %s", self->tundev, server);
+    nm_vpn_service_plugin_set_config(NM_VPN_SERVICE_PLUGIN(self), general);
+    if (ip4)
+        nm_vpn_service_plugin_set_ip4_config(NM_VPN_SERVICE_PLUGIN(self), ip4);
+    if (ip6)
+        nm_vpn_service_plugin_set_ip6_config(NM_VPN_SERVICE_PLUGIN(self), ip6);
+}
+
+static void
+helper_prompt(gpointer user_data, gboolean echo, const char *text)
+{
+    NMSshtunPlugin *self = user_data;
+    g_autofree char *message_hint = g_strdup_printf("x-vpn-message:%s", text);
+    const char *hints[] = { SECRET_KBD_ANSWER, message_hint, NULL };
+
+    if (!self->interactive) {
+        /* Nobody can answer: the helper then fails with auth-failed. */
+        g_warning("the server asks \"%s\" (keyboard-interactive), but this activation allows "
+                  "no interaction: activate with nmcli --ask or from the desktop",
+                  text);
+        sshtun_helper_link_answer(self->helper, NULL);
+        return;
+    }
+    nm_vpn_service_plugin_secrets_required(NM_VPN_SERVICE_PLUGIN(self), text, hints);
+}
+
+static NMVpnPluginFailure
+failure_of(SshtunExit reason)
+{
+    switch (reason) {
+    case SSHTUN_EXIT_HOST_KEY:
+    case SSHTUN_EXIT_AUTH_FAILED:
+        return NM_VPN_PLUGIN_FAILURE_LOGIN_FAILED;
+    case SSHTUN_EXIT_BAD_IP_CONFIG:
+        return NM_VPN_PLUGIN_FAILURE_BAD_IP_CONFIG;
+    default:
+        return NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED;
+    }
+}
+
+static void
+helper_exited(gpointer user_data, SshtunExit reason, const char *message)
+{
+    NMSshtunPlugin *self = user_data;
+    gboolean stopping = self->stopping;
+
+    g_clear_pointer(&self->helper, sshtun_helper_link_free);
+    g_clear_pointer(&self->tundev, g_free);
+    self->stopping = FALSE;
+    if (stopping)
+        return;
+    if (reason == SSHTUN_EXIT_OK) {
+        nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
+        return;
+    }
+    g_warning("%s: %s", sshtun_exit_reason(reason), message);
+    nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure_of(reason));
+}
+
+static const SshtunHelperLinkCallbacks helper_callbacks = {
+    .ready = helper_ready,
+    .prompt = helper_prompt,
+    .exited = helper_exited,
+};
+
+/* ---- connecting ---- */
+
+static GHashTable *
+vpn_data_of(NMSettingVpn *s_vpn)
+{
+    GHashTable *data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autofree const char **keys = nm_setting_vpn_get_data_keys(s_vpn, NULL);
+
+    for (guint i = 0; keys && keys[i]; i++) {
+        /* NetworkManager keeps the secret flags among the data items. */
+        if (g_str_has_suffix(keys[i], "-flags")
+            && (strcmp(keys[i], "password-flags") == 0
+                || strcmp(keys[i], "key-passphrase-flags") == 0
+                || strcmp(keys[i], "ssh-auth-sock-flags") == 0
+                || strcmp(keys[i], SECRET_KBD_ANSWER "-flags") == 0))
+            continue;
+        g_hash_table_insert(data, g_strdup(keys[i]),
+                            g_strdup(nm_setting_vpn_get_data_item(s_vpn, keys[i])));
+    }
+    return data;
+}
+
+/* The connection's owner: the first user of connection.permissions. */
+static char *
+owner_of(NMConnection *connection)
+{
+    NMSettingConnection *s_con = nm_connection_get_setting_connection(connection);
+    guint n = s_con ? nm_setting_connection_get_num_permissions(s_con) : 0;
+
+    for (guint i = 0; i < n; i++) {
+        const char *type = NULL, *item = NULL;
+        if (nm_setting_connection_get_permission(s_con, i, &type, &item, NULL)
+            && g_strcmp0(type, "user") == 0 && item)
+            return g_strdup(item);
+    }
+    return NULL;
+}
+
+static gboolean
+check_agent_socket(const char *path, const char *owner, GError **error)
+{
+    struct passwd *pw = owner ? getpwnam(owner) : NULL;
+    struct stat st;
+
+    /* The helper connects to it as the owner anyway; refusing here gives
+     * the clearer message. */
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
+                    "ssh-auth-sock \"%s\" is not a socket", path);
+        return FALSE;
+    }
+    if (pw && st.st_uid != pw->pw_uid) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
+                    "ssh-auth-sock \"%s\" does not belong to the connection's user \"%s\"", path,
+                    owner);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Without a socket from the user's session (the desktop's auth dialog
+ * passes SSH_AUTH_SOCK; nmcli cannot), the places where the common agents
+ * of a session listen, if they belong to the owner. */
+static char *
+find_agent_socket(const char *owner)
+{
+    static const char *const places[] = { "openssh_agent", "ssh-agent.socket", "keyring/ssh",
+                                          "gnupg/S.gpg-agent.ssh", NULL };
+    struct passwd *pw = owner ? getpwnam(owner) : NULL;
+
+    if (!pw)
+        return NULL;
+    for (guint i = 0; places[i]; i++) {
+        g_autofree char *path = g_strdup_printf("/run/user/%u/%s", (guint)pw->pw_uid, places[i]);
+        if (check_agent_socket(path, owner, NULL)) {
+            g_message("using %s's ssh-agent at %s", owner, path);
+            return g_steal_pointer(&path);
+        }
+    }
+    return NULL;
+}
+
+static char *
+settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const char *agent_socket)
+{
+    g_autoptr(GKeyFile) file = g_key_file_new();
+    static const char *const secrets[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
+    GHashTableIter iter;
+    gpointer key, value;
+
+    g_hash_table_iter_init(&iter, data);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        g_key_file_set_string(file, "vpn", key, value);
+    for (guint i = 0; secrets[i]; i++) {
+        const char *secret = nm_setting_vpn_get_secret(s_vpn, secrets[i]);
+        if (secret && secret[0])
+            g_key_file_set_string(file, "secrets", secrets[i], secret);
+    }
+    if (agent_socket)
+        g_key_file_set_string(file, "secrets", "ssh-auth-sock", agent_socket);
+    if (owner)
+        g_key_file_set_string(file, "helper", "user", owner);
+    g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
+    return g_key_file_to_data(file, NULL, NULL);
+}
+
+/* The helper sits next to this program, installed or in the build tree. */
+static char *
+helper_path(void)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *dir = self ? g_path_get_dirname(self) : g_strdup(LIBEXECDIR);
+
+    return g_build_filename(dir, "nm-sshtun-helper", NULL);
+}
+
+static gboolean
+connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive,
+               GError **error)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GHashTable) data = NULL;
+    g_autoptr(SshtunSettings) settings = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *owner = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *found_socket = NULL;
+    const char *agent_socket;
+    char ifname[IFNAMSIZ];
+    int tun_fd;
+
+    if (self->helper) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_ALREADY_STARTED,
+                    "the tunnel is already up");
+        return FALSE;
+    }
+    if (!s_vpn) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_INVALID_CONNECTION,
+                    "the connection has no VPN setting");
+        return FALSE;
+    }
+    data = vpn_data_of(s_vpn);
+    settings = sshtun_settings_parse(data, &local);
+    if (!settings) {
+        g_warning("invalid connection: %s", local->message);
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
+                    "invalid connection: %s", local->message);
+        return FALSE;
+    }
+    owner = owner_of(connection);
+    agent_socket = nm_setting_vpn_get_secret(s_vpn, "ssh-auth-sock");
+    if (settings->auth_type == SSHTUN_AUTH_AGENT) {
+        if (agent_socket && !check_agent_socket(agent_socket, owner, error))
+            return FALSE;
+        if (!agent_socket)
+            found_socket = find_agent_socket(owner);
+    }
+
+    tun_fd = sshtun_tun_open(NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname, &local);
+    if (tun_fd < 0) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED, "%s",
+                    local->message);
+        return FALSE;
+    }
+    text = settings_text(s_vpn, data, owner, found_socket);
+    path = helper_path();
+    self->helper = sshtun_helper_link_start(path, text, tun_fd, debug, &helper_callbacks, self,
+                                            &local);
+    explicit_bzero(text, strlen(text));
+    if (!self->helper) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,
+                    "cannot start %s: %s", path, local->message);
+        return FALSE;
+    }
+    self->tundev = g_strdup(ifname);
+    self->interactive = interactive;
+    g_message("connecting to %s (%s, helper pid %d)", settings->host, ifname,
+              (int)sshtun_helper_link_get_pid(self->helper));
+    return TRUE;
+}
+
+static gboolean
+real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
+{
+    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, FALSE, error);
+}
+
+static gboolean
+real_connect_interactive(NMVpnServicePlugin *plugin, NMConnection *connection, GVariant *details,
+                         GError **error)
+{
+    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, TRUE, error);
+}
+
+/* ---- secrets ---- */
+
+static gboolean
+secret_missing(NMSettingVpn *s_vpn, const char *name)
+{
+    NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
+    const char *value = nm_setting_vpn_get_secret(s_vpn, name);
+
+    nm_setting_get_secret_flags(NM_SETTING(s_vpn), name, &flags, NULL);
+    if (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED)
+        return FALSE;
+    return !value || !value[0];
+}
+
+static gboolean
+real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection,
+                  const char **setting_name, GError **error)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    const char *auth = NULL;
+    gboolean need = FALSE;
+
+    if (!s_vpn) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_INVALID_CONNECTION,
+                    "the connection has no VPN setting");
+        return FALSE;
+    }
+    auth = nm_setting_vpn_get_data_item(s_vpn, "auth-type");
+    if (g_strcmp0(auth, "password") == 0)
+        need = secret_missing(s_vpn, "password");
+    else if (g_strcmp0(auth, "key") == 0)
+        /* Whether the key is encrypted shows only when it is read, as its
+         * owner: the flags say so (key-passphrase-flags set means it is). */
+        need = nm_setting_vpn_get_data_item(s_vpn, "key-passphrase-flags")
+               && secret_missing(s_vpn, "key-passphrase");
+    if (need)
+        *setting_name = NM_SETTING_VPN_SETTING_NAME;
+    return need;
+}
+
+static gboolean
+real_new_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
+{
+    NMSshtunPlugin *self = NM_SSHTUN_PLUGIN(plugin);
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+
+    if (!self->helper || !s_vpn) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    "no keyboard-interactive prompt is waiting");
+        return FALSE;
+    }
+    sshtun_helper_link_answer(self->helper, nm_setting_vpn_get_secret(s_vpn, SECRET_KBD_ANSWER));
+    return TRUE;
+}
+
+static gboolean
+real_disconnect(NMVpnServicePlugin *plugin, GError **error)
+{
+    NMSshtunPlugin *self = NM_SSHTUN_PLUGIN(plugin);
+
+    if (self->helper) {
+        self->stopping = TRUE;
+        sshtun_helper_link_stop(self->helper);
+    }
+    return TRUE;
+}
+
+static void
+nm_sshtun_plugin_init(NMSshtunPlugin *self)
+{
+}
+
+static void
+dispose(GObject *object)
+{
+    NMSshtunPlugin *self = NM_SSHTUN_PLUGIN(object);
+
+    if (self->helper) {
+        self->stopping = TRUE;
+        sshtun_helper_link_stop(self->helper);
+        sshtun_helper_link_wait(self->helper, 6000);
+        g_clear_pointer(&self->helper, sshtun_helper_link_free);
+    }
+    g_clear_pointer(&self->tundev, g_free);
+    G_OBJECT_CLASS(nm_sshtun_plugin_parent_class)->dispose(object);
+}
+
+static void
+nm_sshtun_plugin_class_init(NMSshtunPluginClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    NMVpnServicePluginClass *plugin_class = NM_VPN_SERVICE_PLUGIN_CLASS(klass);
+
+    object_class->dispose = dispose;
+    plugin_class->connect = real_connect;
+    plugin_class->connect_interactive = real_connect_interactive;
+    plugin_class->need_secrets = real_need_secrets;
+    plugin_class->new_secrets = real_new_secrets;
+    plugin_class->disconnect = real_disconnect;
+}
+
+/* ---- main ---- */
+
+static gboolean
+quit_on_signal(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+quit_on_plugin_quit(NMVpnServicePlugin *plugin, gpointer loop)
+{
+    g_main_loop_quit(loop);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(NMSshtunPlugin) plugin = NULL;
+    g_autoptr(GOptionContext) context = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMainLoop) loop = NULL;
+    g_autofree char *bus_name = NULL;
+    gboolean persist = FALSE;
+    const char *level = getenv("NM_VPN_LOG_LEVEL");
+    GOptionEntry options[] = {
+        { "persist", 0, 0, G_OPTION_ARG_NONE, &persist, "Do not quit when the tunnel goes down",
+          NULL },
+        { "debug", 0, 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
+        { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "D-Bus name to use", "NAME" },
+        { NULL },
+    };
+
+    context = g_option_context_new(NULL);
+    g_option_context_set_summary(context, "NetworkManager VPN service for IP tunnels over SSH.");
+    g_option_context_add_main_entries(context, options, NULL);
+    if (!g_option_context_parse(context, &argc, &argv, &error)) {
+        g_printerr("%s\n", error->message);
+        return EXIT_FAILURE;
+    }
+    if (level && atoi(level) >= 7)
+        debug = TRUE;
+    if (debug)
+        g_log_set_debug_enabled(TRUE);
+
+    plugin = g_initable_new(NM_TYPE_SSHTUN_PLUGIN, NULL, &error,
+                            NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
+                            bus_name ? bus_name : NM_SSHTUN_DBUS_SERVICE,
+                            NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !debug, NULL);
+    if (!plugin) {
+        g_printerr("cannot start the VPN service: %s\n", error->message);
+        return EXIT_FAILURE;
+    }
+    loop = g_main_loop_new(NULL, FALSE);
+    if (!persist)
+        g_signal_connect(plugin, "quit", G_CALLBACK(quit_on_plugin_quit), loop);
+    g_unix_signal_add(SIGTERM, quit_on_signal, loop);
+    g_unix_signal_add(SIGINT, quit_on_signal, loop);
+    g_main_loop_run(loop);
+    /* dispose stops a helper that is still running, and waits for it. */
+    g_clear_object(&plugin);
+    return EXIT_SUCCESS;
+}
