@@ -42,6 +42,25 @@ struct _NMSshtunPlugin {
 G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
 
 static gboolean debug;
+static gboolean persist;
+static GMainLoop *main_loop;
+
+static gboolean
+quit_cb(gpointer user_data)
+{
+    g_main_loop_quit(main_loop);
+    return G_SOURCE_REMOVE;
+}
+
+/* NetworkManager starts one instance per activation (--bus-name
+ * ...Connection_N) and never reuses it: once the tunnel is down there is
+ * nothing left to do. The delay lets the last D-Bus signals go out. */
+static void
+quit_soon(void)
+{
+    if (!persist && main_loop)
+        g_timeout_add(200, quit_cb, NULL);
+}
 
 /* ---- helper events ---- */
 
@@ -109,8 +128,10 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
     g_clear_pointer(&self->tundev, g_free);
     self->stopping = FALSE;
-    if (stopping)
+    if (stopping) {
+        quit_soon();
         return;
+    }
     if (reason == SSHTUN_EXIT_OK) {
         nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
         return;
@@ -212,6 +233,7 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     static const char *const secrets[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
+    g_autofree char *text = NULL;
     GHashTableIter iter;
     gpointer key, value;
 
@@ -228,7 +250,12 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
     if (owner)
         g_key_file_set_string(file, "helper", "user", owner);
     g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
-    return g_key_file_to_data(file, NULL, NULL);
+    if (debug)
+        g_key_file_set_string(file, "helper", "debug", "yes");
+    text = g_key_file_to_data(file, NULL, NULL);
+    g_key_file_free(g_steal_pointer(&file));
+    /* The socket stays open for commands: the marker ends the settings. */
+    return g_strconcat(text, "[end]\n", NULL);
 }
 
 /* The helper sits next to this program, installed or in the build tree. */
@@ -383,6 +410,8 @@ real_disconnect(NMVpnServicePlugin *plugin, GError **error)
     if (self->helper) {
         self->stopping = TRUE;
         sshtun_helper_link_stop(self->helper);
+    } else {
+        quit_soon();
     }
     return TRUE;
 }
@@ -444,7 +473,6 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainLoop) loop = NULL;
     g_autofree char *bus_name = NULL;
-    gboolean persist = FALSE;
     const char *level = getenv("NM_VPN_LOG_LEVEL");
     GOptionEntry options[] = {
         { "persist", 0, 0, G_OPTION_ARG_NONE, &persist, "Do not quit when the tunnel goes down",
@@ -475,6 +503,7 @@ main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     loop = g_main_loop_new(NULL, FALSE);
+    main_loop = loop;
     if (!persist)
         g_signal_connect(plugin, "quit", G_CALLBACK(quit_on_plugin_quit), loop);
     g_unix_signal_add(SIGTERM, quit_on_signal, loop);

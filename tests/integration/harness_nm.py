@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A real NetworkManager for the full-stack tests: a private system bus,
+NetworkManager in the client namespace with its own mount namespace (so
+/sys is read-only to it, and its plugin, state and run directories are the
+test's), and nmcli run inside that same namespace."""
+
+import os
+import subprocess
+import time
+
+from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TOP_SRCDIR, in_ns, run, stop_process)
+
+NM_VPN_DIR = "/usr/lib/NetworkManager/VPN"
+SERVICE = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service")
+AUTH_DIALOG = os.path.join(TOP_BUILDDIR, "auth-dialog", "nm-sshtun-auth-dialog")
+
+DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+"""
+
+NM_CONFIG = """[main]
+plugins=keyfile
+dns=none
+rc-manager=unmanaged
+no-auto-default=*
+[keyfile]
+path={keyfiles}
+[logging]
+level=DEBUG
+domains=VPN:TRACE,VPN_PLUGIN:TRACE,CORE:INFO,DEVICE:INFO,IP4:INFO,IP6:INFO,PLATFORM:INFO
+"""
+
+
+class NetworkManagerStack:
+    def __init__(self, ns, workdir):
+        self.ns = ns
+        self.dir = os.path.join(workdir, "nm")
+        os.makedirs(self.dir)
+        self.bus_socket = os.path.join(self.dir, "system_bus_socket")
+        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.bus_socket}")
+        self.dbus_pid = None
+        self.proc = None
+        self.log = os.path.join(self.dir, "NetworkManager.log")
+
+    def start(self):
+        bus_config = os.path.join(self.dir, "bus.conf")
+        with open(bus_config, "w") as f:
+            f.write(DBUS_CONFIG.format(socket=self.bus_socket))
+        out = run("dbus-daemon", f"--config-file={bus_config}", "--fork", "--print-pid").stdout
+        self.dbus_pid = int(out.split()[0])
+
+        # The plugin directory NetworkManager reads: root-owned, not writable
+        # by others, the .name pointing into the build tree.
+        plugin_dir = os.path.join(self.dir, "vpn")
+        os.mkdir(plugin_dir, 0o755)
+        with open(os.path.join(TOP_SRCDIR, "data", "nm-sshtun-service.name.in")) as src:
+            name = src.read().replace("@LIBEXECDIR@/nm-sshtun-service", SERVICE)
+            name = name.replace("@LIBEXECDIR@/nm-sshtun-auth-dialog", AUTH_DIALOG)
+        with open(os.path.join(plugin_dir, "nm-sshtun-service.name"), "w") as f:
+            f.write(name)
+        for sub in ("keyfiles", "conf.d", "run", "state"):
+            os.mkdir(os.path.join(self.dir, sub), 0o700)
+        config = os.path.join(self.dir, "NetworkManager.conf")
+        with open(config, "w") as f:
+            f.write(NM_CONFIG.format(keyfiles=os.path.join(self.dir, "keyfiles")))
+        d = self.dir
+        script = (
+            "mount -o remount,ro /sys && "
+            f"mount --bind {plugin_dir} {NM_VPN_DIR} && "
+            f"mount --bind {d}/run /run/NetworkManager && "
+            f"mount --bind {d}/state /var/lib/NetworkManager && "
+            f"exec NetworkManager --no-daemon --debug --config={config} --config-dir={d}/conf.d "
+            f"--system-config-dir={d}/conf.d")
+        os.makedirs("/run/NetworkManager", exist_ok=True)
+        os.makedirs("/var/lib/NetworkManager", exist_ok=True)
+        self.logfile = open(self.log, "w")
+        self.proc = subprocess.Popen(in_ns(self.ns, "unshare", "-m", "sh", "-c", script),
+                                     stdout=self.logfile, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("NetworkManager exited:\n" + self.log_text())
+            r = self.nmcli("-g", "RUNNING", "general", check=False)
+            if r.returncode == 0 and r.stdout.strip() == "running":
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("NetworkManager did not start:\n" + self.log_text())
+        self.wait_device("veth-sst")
+
+    def wait_device(self, name, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = self.nmcli("-t", "-f", "DEVICE,STATE", "device", check=False).stdout
+            for line in out.splitlines():
+                dev, _, state = line.partition(":")
+                if dev == name and state not in ("unmanaged", "unavailable"):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"device {name} not managed:\n" + self.log_text())
+
+    def nmcli(self, *args, check=True, timeout=90, input=None):
+        """nmcli inside NetworkManager's own network and mount namespace."""
+        cmd = ("nsenter", "-t", str(self.proc.pid), "-m", "-n", "nmcli") + args
+        return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True,
+                              env=self.env, input=input)
+
+    def add_base_connection(self):
+        """The underlying connection a VPN needs: it must have a gateway."""
+        self.nmcli("connection", "add", "type", "ethernet", "ifname", "veth-sst", "con-name", "base",
+                   "ipv4.method", "manual", "ipv4.addresses", f"{CLIENT_IP}/24",
+                   "ipv4.gateway", "192.0.2.254", "ipv6.method", "manual",
+                   "ipv6.addresses", f"{CLIENT_IP6}/64", "connection.autoconnect", "no")
+        self.nmcli("connection", "up", "base")
+
+    def add_vpn(self, name, data, secrets=None, extra=()):
+        items = ", ".join(f"{k}={v}" for k, v in data.items())
+        args = ["connection", "add", "type", "vpn", "con-name", name,
+                "vpn-type", "org.freedesktop.NetworkManager.sshtun", "vpn.data", items,
+                "connection.autoconnect", "no"]
+        if secrets:
+            args += ["vpn.secrets", ", ".join(f"{k}={v}" for k, v in secrets.items())]
+        args += list(extra)
+        return self.nmcli(*args)
+
+    def state(self, name):
+        r = self.nmcli("-g", "GENERAL.STATE", "connection", "show", name, check=False)
+        return r.stdout.strip()
+
+    def service_pids(self):
+        """PIDs of our service and helper processes inside the namespace."""
+        pids = []
+        for pid in run("ip", "netns", "pids", self.ns).stdout.split():
+            try:
+                exe = os.readlink(f"/proc/{pid}/exe")
+            except OSError:
+                continue
+            if os.path.basename(exe) in ("nm-sshtun-service", "nm-sshtun-helper"):
+                pids.append(int(pid))
+        return pids
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc:
+            stop_process(self.proc, timeout=10)
+            self.proc = None
+            self.logfile.close()
+        if self.dbus_pid:
+            try:
+                os.kill(self.dbus_pid, 15)
+            except ProcessLookupError:
+                pass
+            self.dbus_pid = None
