@@ -337,14 +337,21 @@ connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interact
 static gboolean
 real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
 {
-    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, FALSE, error);
+    if (connect_common(NM_SSHTUN_PLUGIN(plugin), connection, FALSE, error))
+        return TRUE;
+    /* NetworkManager calls no Disconnect after a refused Connect. */
+    quit_soon();
+    return FALSE;
 }
 
 static gboolean
 real_connect_interactive(NMVpnServicePlugin *plugin, NMConnection *connection, GVariant *details,
                          GError **error)
 {
-    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, TRUE, error);
+    if (connect_common(NM_SSHTUN_PLUGIN(plugin), connection, TRUE, error))
+        return TRUE;
+    quit_soon();
+    return FALSE;
 }
 
 /* ---- secrets ---- */

@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The whole stack: nmcli -> NetworkManager -> nm-sshtun-service ->
+nm-sshtun-helper -> OpenSSH sshd, each one real."""
+
+import os
+import time
+
+from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
+                     Sshd, in_ns, ping, run, tun_devices)
+from harness_nm import NetworkManagerStack
+from test_helper import HelperTestCase
+
+
+class NetworkManagerTestCase(HelperTestCase):
+    def setUp(self):
+        super().setUp()
+        self.nm = NetworkManagerStack(self.ns.client, self.tmp.path)
+        self.addCleanup(self.nm.stop)
+        self.nm.start()
+        self.nm.add_base_connection()
+
+    def nm_settings(self, **overrides):
+        return self.settings(**overrides)
+
+    def up(self, name, check=True, extra=()):
+        result = self.nm.nmcli("connection", "up", name, *extra, check=False)
+        if check:
+            self.assertEqual(result.returncode, 0,
+                             f"{result.stdout}{result.stderr}\n{self.nm.log_text()[-4000:]}")
+        return result
+
+    def down(self, name):
+        self.nm.nmcli("connection", "down", name)
+        self.wait_no_service()
+
+    def wait_no_service(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.nm.service_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.nm.service_pids(), [], "service or helper left running")
+
+    def fields(self, name, what="ip4,ip6"):
+        out = self.nm.nmcli("-t", "-f", what, "connection", "show", name).stdout
+        fields = {}
+        for line in out.splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value
+        return fields
+
+    def vpn_device(self):
+        devices = tun_devices(self.ns.client)
+        self.assertEqual(len(devices), 1, devices)
+        return devices[0]
+
+
+class UpAndDown(NetworkManagerTestCase):
+    def test_up_ping_down_ipv4_and_ipv6(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(local_address6=TUN_CLIENT_IP6,
+                                                   remote_address6=TUN_SERVER_IP6))
+        self.up("tunnel")
+        self.assertEqual(self.nm.state("tunnel"), "activated")
+        fields = self.fields("tunnel")
+        self.assertEqual(fields["IP4.ADDRESS[1]"], f"{TUN_CLIENT_IP}/32")
+        self.assertIn(f"{TUN_CLIENT_IP6}/128", fields.values())
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP6).returncode, 0)
+        self.assertEqual(ping(self.ns.server, TUN_CLIENT_IP).returncode, 0)
+        # Without routes from the server the tunnel is the default route.
+        routes = run(*in_ns(self.ns.client, "ip", "route", "show", "default")).stdout
+        self.assertIn(f"dev {self.vpn_device()}", routes.splitlines()[0])
+        self.down("tunnel")
+        self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_remote_command_dns_routes_mtu(self):
+        script = ("ip link set tun5 up && ip addr add 198.51.100.2 peer 198.51.100.1 dev tun5 && "
+                  "ip -6 addr add 2001:db8:2::2 peer 2001:db8:2::1 dev tun5 nodad && "
+                  "printf 'ADDR 198.51.100.1\\nPEER_ADDR 198.51.100.2\\nMTU 1400\\n"
+                  "ADDR6 2001:db8:2::1/128\\nPEER_ADDR6 2001:db8:2::2\\n"
+                  "DNS 198.51.100.53\\nDNS 2001:db8:2::53\\nDOMAIN corp.example\\n"
+                  "ROUTE 203.0.113.0/24\\nROUTE 2001:db8:99::/48\\n'")
+        self.nm.add_vpn("tunnel", self.nm_settings(remote_tun="5", remote_command=script,
+                                                   local_address=None, remote_address=None))
+        self.up("tunnel")
+        fields = self.fields("tunnel")
+        self.assertEqual(fields["IP4.DNS[1]"], "198.51.100.53")
+        self.assertEqual(fields["IP6.DNS[1]"], "2001:db8:2::53")
+        self.assertEqual(fields["IP4.DOMAIN[1]"], "corp.example")
+        self.assertTrue(any("203.0.113.0/24" in v for k, v in fields.items()
+                            if k.startswith("IP4.ROUTE")), fields)
+        self.assertTrue(any("2001:db8:99::/48" in v for k, v in fields.items()
+                            if k.startswith("IP6.ROUTE")), fields)
+        dev = self.vpn_device()
+        link = run(*in_ns(self.ns.client, "ip", "link", "show", dev)).stdout
+        self.assertIn("mtu 1400", link)
+        routes = run(*in_ns(self.ns.client, "ip", "route")).stdout
+        self.assertIn(f"203.0.113.0/24 dev {dev}", routes)
+        # Routes from the server: a split tunnel, the default route stays.
+        default = run(*in_ns(self.ns.client, "ip", "route", "show", "default")).stdout
+        self.assertNotIn(dev, default)
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP6).returncode, 0)
+        self.down("tunnel")
+
+    def test_password_from_connection_secrets(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None),
+                        secrets={"password": Sshd.ROOT_PASSWORD})
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        # The password never reaches a command line or an environment.
+        for pid in self.nm.service_pids():
+            for what in ("cmdline", "environ"):
+                with open(f"/proc/{pid}/{what}", "rb") as f:
+                    self.assertNotIn(Sshd.ROOT_PASSWORD.encode(), f.read())
+        self.down("tunnel")
+        self.assertNotIn(Sshd.ROOT_PASSWORD, self.nm.log_text())
+
+    def test_password_from_passwd_file(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None),
+                        extra=("+vpn.data", "password-flags=2"))
+        secrets = self._write("secrets", f"vpn.secrets.password:{Sshd.ROOT_PASSWORD}\n", 0o600)
+        self.up("tunnel", extra=("passwd-file", secrets))
+        self.assertEqual(self.nm.state("tunnel"), "activated")
+        self.down("tunnel")
+
+    def test_helper_runs_as_the_connection_owner(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(),
+                        extra=("connection.permissions", "user:nobody"))
+        self.up("tunnel")
+        helpers = [pid for pid in self.nm.service_pids()
+                   if os.readlink(f"/proc/{pid}/exe").endswith("nm-sshtun-helper")]
+        self.assertEqual(len(helpers), 1)
+        with open(f"/proc/{helpers[0]}/status") as f:
+            uid_line = [line for line in f if line.startswith("Uid:")][0]
+        self.assertEqual(uid_line.split()[1:], ["65534"] * 4)
+        # Exactly the control socket and the tun device beyond stdio.
+        fds = sorted(int(fd) for fd in os.listdir(f"/proc/{helpers[0]}/fd"))
+        self.assertEqual(fds[:5], [0, 1, 2, 3, 4])
+        targets = [os.readlink(f"/proc/{helpers[0]}/fd/{fd}") for fd in (3, 4)]
+        self.assertTrue(targets[0].startswith("socket:"), targets)
+        self.assertEqual(targets[1], "/dev/net/tun")
+        self.down("tunnel")
+
+    def test_fifty_cycles_leave_nothing_behind(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings())
+        nm_pid = self.nm.proc.pid
+        fds_before = None
+        for cycle in range(50):
+            self.up("tunnel")
+            self.nm.nmcli("connection", "down", "tunnel")
+            self.wait_no_service()
+            self.assertEqual(tun_devices(self.ns.client), [], f"cycle {cycle}")
+            fds = len(os.listdir(f"/proc/{nm_pid}/fd"))
+            if cycle == 4:
+                fds_before = fds
+        # NetworkManager's descriptors settle after the first cycles.
+        self.assertLessEqual(fds, fds_before + 2)
+        self.assertEqual(ping(self.ns.client, SERVER_IP, count=1).returncode, 0)
+
+
+class Failures(NetworkManagerTestCase):
+    def expect_activation_failure(self, name, log_fragments, nmcli_fragment=None):
+        result = self.up(name, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        if nmcli_fragment:
+            self.assertIn(nmcli_fragment, result.stderr)
+        self.wait_no_service()
+        log = self.nm.log_text()
+        for fragment in log_fragments:
+            self.assertIn(fragment, log)
+        self.assertEqual(tun_devices(self.ns.client), [])
+        return result
+
+    def test_wrong_password_is_a_login_failure(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None),
+                        secrets={"password": "wrong"})
+        self.expect_activation_failure("tunnel", ["refused the password", "login-failed"])
+
+    def test_unknown_host_key_names_the_fingerprint(self):
+        self.server_tun()
+        self._write("known_hosts", "")
+        fingerprint = self.sshd.keys.fingerprint(self.sshd.host_key)
+        self.nm.add_vpn("tunnel", self.nm_settings())
+        self.expect_activation_failure("tunnel", [f"unknown: ssh-ed25519 {fingerprint}",
+                                                  "login-failed"])
+
+    def test_unknown_key_is_refused_with_its_name(self):
+        self.server_tun()
+        self.nm.add_vpn("tunnel", self.nm_settings(colour="blue"))
+        self.expect_activation_failure("tunnel", ['invalid connection: unknown key "colour"'])
+
+    def test_bad_value_is_refused_with_its_name(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(mtu="99999"))
+        self.expect_activation_failure("tunnel", ['invalid value "99999" for key "mtu"'])
+
+    def test_garbage_ip_configuration(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(remote_command="echo ROUTE nowhere",
+                                                   remote_tun="any", local_address=None,
+                                                   remote_address=None))
+        self.expect_activation_failure("tunnel", ['line 1 "ROUTE nowhere"', "bad-ip-config"])
