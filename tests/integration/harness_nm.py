@@ -165,3 +165,57 @@ class NetworkManagerStack:
             except ProcessLookupError:
                 pass
             self.dbus_pid = None
+
+
+def _read_until(fd, needle, deadline):
+    import select
+    seen = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if needle.encode() in seen:
+            return seen.decode(errors="replace"), True
+    return seen.decode(errors="replace"), False
+
+
+def nmcli_on_terminal(stack, args, answers, timeout=60):
+    """Runs nmcli on a pseudo-terminal, as a person would, typing each
+    answer once its prompt (a substring) shows. Returns (status, output)."""
+    import pty
+    master, slave = pty.openpty()
+    cmd = ("nsenter", "-t", str(stack.proc.pid), "-m", "-n", "nmcli") + tuple(args)
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=stack.env,
+                            close_fds=True)
+    os.close(slave)
+    output = ""
+    deadline = time.monotonic() + timeout
+    try:
+        for prompt, answer in answers:
+            seen, found = _read_until(master, prompt, deadline)
+            output += seen
+            if not found:
+                break
+            os.write(master, answer.encode() + b"\n")
+        while proc.poll() is None and time.monotonic() < deadline:
+            seen, _ = _read_until(master, "\0", min(deadline, time.monotonic() + 0.5))
+            output += seen
+        try:
+            while True:
+                chunk = os.read(master, 4096)
+                if not chunk:
+                    break
+                output += chunk.decode(errors="replace")
+        except OSError:
+            pass
+        return proc.wait(timeout=max(1, deadline - time.monotonic())), output
+    finally:
+        stop_process(proc)
+        os.close(master)

@@ -7,7 +7,7 @@ import time
 
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
                      Sshd, in_ns, ping, run, tun_devices)
-from harness_nm import NetworkManagerStack
+from harness_nm import NetworkManagerStack, nmcli_on_terminal
 from test_helper import HelperTestCase
 
 
@@ -203,3 +203,44 @@ class Failures(NetworkManagerTestCase):
                                                    remote_tun="any", local_address=None,
                                                    remote_address=None))
         self.expect_activation_failure("tunnel", ['line 1 "ROUTE nowhere"', "bad-ip-config"])
+
+
+class AskOnTheTerminal(NetworkManagerTestCase):
+    """nmcli --ask on a pseudo-terminal: the auth dialog's external UI mode
+    and keyboard-interactive prompts relayed from the server."""
+
+    sshd_options = {"use_pam": True}
+
+    def setUp(self):
+        super().setUp()
+        self.server_tun()
+
+    def test_password_asked_by_nmcli(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None,
+                                                   password_flags="2"))
+        status, output = nmcli_on_terminal(self.nm, ("--ask", "connection", "up", "tunnel"),
+                                           [("(vpn.secrets.password)", Sshd.ROOT_PASSWORD)])
+        self.assertEqual(status, 0, output)
+        self.assertIn("successfully activated", output)
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.down("tunnel")
+
+    def test_keyboard_interactive_prompt_reaches_nmcli(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="keyboard-interactive",
+                                                   key_file=None))
+        status, output = nmcli_on_terminal(
+            self.nm, ("--ask", "connection", "up", "tunnel"),
+            [("(vpn.secrets.keyboard-interactive)", Sshd.ROOT_PASSWORD)])
+        self.assertEqual(status, 0, output)
+        # The server's own prompt text is what the person sees.
+        self.assertIn("Password:", output)
+        self.assertEqual(self.nm.state("tunnel"), "activated")
+        self.down("tunnel")
+
+    def test_keyboard_interactive_without_interaction_fails(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="keyboard-interactive",
+                                                   key_file=None))
+        result = self.up("tunnel", check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.wait_no_service()
+        self.assertEqual(tun_devices(self.ns.client), [])
