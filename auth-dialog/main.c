@@ -95,9 +95,8 @@ must_ask(GHashTable *data, GHashTable *secrets, const char *name, gboolean repro
 }
 
 static void
-print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed,
-                  GHashTable *data, GHashTable *secrets, gboolean allow_interaction,
-                  gboolean reprompt)
+print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, GHashTable *data,
+                  GHashTable *secrets, gboolean allow_interaction, gboolean reprompt)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     g_autofree char *description = message ? g_strdup(message)
@@ -114,8 +113,8 @@ print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed,
         const char *name = needed->pdata[i];
         const char *existing = g_hash_table_lookup(secrets, name);
         /* A server prompt ("Verification code:") is the best label. */
-        const char *label = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message
-                                                                              : label_of(name);
+        const char *label
+                = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message : label_of(name);
 
         g_key_file_set_string(file, name, "Value", existing ? existing : "");
         g_key_file_set_string(file, name, "Label", label);

@@ -38,8 +38,8 @@ sshtun_tun_open(const char *name, gboolean tap, char actual_name[IFNAMSIZ], GErr
     }
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-                    "cannot open /dev/net/tun: %s", g_strerror(errno));
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open /dev/net/tun: %s",
+                    g_strerror(errno));
         return -1;
     }
     ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;

@@ -212,8 +212,8 @@ check_agent_socket(const char *path, const char *owner, GError **error)
 static char *
 find_agent_socket(const char *owner)
 {
-    static const char *const places[] = { "openssh_agent", "ssh-agent.socket", "keyring/ssh",
-                                          "gnupg/S.gpg-agent.ssh", NULL };
+    static const char *const places[]
+            = { "openssh_agent", "ssh-agent.socket", "keyring/ssh", "gnupg/S.gpg-agent.ssh", NULL };
     struct passwd *pw = owner ? getpwnam(owner) : NULL;
 
     if (!pw)
@@ -269,8 +269,7 @@ helper_path(void)
 }
 
 static gboolean
-connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive,
-               GError **error)
+connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive, GError **error)
 {
     NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
     g_autoptr(GHashTable) data = NULL;
@@ -319,8 +318,8 @@ connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interact
     }
     text = settings_text(s_vpn, data, owner, found_socket);
     path = helper_path();
-    self->helper = sshtun_helper_link_start(path, text, tun_fd, debug, &helper_callbacks, self,
-                                            &local);
+    self->helper
+            = sshtun_helper_link_start(path, text, tun_fd, debug, &helper_callbacks, self, &local);
     explicit_bzero(text, strlen(text));
     if (!self->helper) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED,
@@ -369,8 +368,8 @@ secret_missing(NMSettingVpn *s_vpn, const char *name)
 }
 
 static gboolean
-real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection,
-                  const char **setting_name, GError **error)
+real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const char **setting_name,
+                  GError **error)
 {
     NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
     const char *auth = NULL;

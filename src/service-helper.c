@@ -106,8 +106,8 @@ event_line_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     SshtunHelperLink *link = user_data;
     g_autoptr(GError) error = NULL;
-    g_autofree char *line = g_data_input_stream_read_line_finish_utf8(
-            G_DATA_INPUT_STREAM(source), result, NULL, &error);
+    g_autofree char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source),
+                                                                      result, NULL, &error);
     g_autofree char *name = NULL;
     g_autofree char *argument = NULL;
 
@@ -185,17 +185,17 @@ write_all(int fd, const char *data, gsize len)
 }
 
 SshtunHelperLink *
-sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_fd,
-                         gboolean debug, const SshtunHelperLinkCallbacks *callbacks,
-                         gpointer user_data, GError **error)
+sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_fd, gboolean debug,
+                         const SshtunHelperLinkCallbacks *callbacks, gpointer user_data,
+                         GError **error)
 {
     g_autoptr(GSubprocessLauncher) launcher = NULL;
     /* No secrets in the environment, and nothing else either. */
-    const char *const environment[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8",
-                                        NULL };
+    const char *const environment[]
+            = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8", NULL };
     g_autofree char *control_arg = g_strdup_printf("%d", SSHTUN_HELPER_CONTROL_FD);
-    const char *argv[] = { helper_path, "--control-fd", control_arg, debug ? "--debug" : NULL,
-                           NULL };
+    const char *argv[]
+            = { helper_path, "--control-fd", control_arg, debug ? "--debug" : NULL, NULL };
     SshtunHelperLink *link;
     int pair[2];
 

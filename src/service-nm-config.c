@@ -101,9 +101,9 @@ sshtun_nm_config_ip4(const SshtunIpConfig *c)
             guint32 route[4] = { r->addr.v4.s_addr, r->prefix, 0, 0 };
             if (r->family != AF_INET)
                 continue;
-            g_variant_builder_add_value(&list, g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32,
-                                                                         route, 4,
-                                                                         sizeof(guint32)));
+            g_variant_builder_add_value(
+                    &list,
+                    g_variant_new_fixed_array(G_VARIANT_TYPE_UINT32, route, 4, sizeof(guint32)));
         }
         g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_IP4_CONFIG_ROUTES,
                               g_variant_builder_end(&list));

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The demo: a real OpenSSH server in one network namespace, a client in
-another, the tunnel brought up by nm-sshtun-helper, traffic through it,
-figures printed, everything removed."""
+"""The demo: a real OpenSSH server in one network namespace, a real
+NetworkManager on a private system bus in another, the tunnel added and
+brought up with nmcli, traffic through it, figures printed, everything
+removed."""
 
 import os
 import statistics
@@ -10,7 +11,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,  # noqa: E402
-                     Helper, Namespaces, Sshd, TempDir, in_ns, ping, run, transfer, tun_devices)
+                     Namespaces, Sshd, TempDir, in_ns, ping, run, transfer, tun_devices)
+from harness_nm import NetworkManagerStack  # noqa: E402
 
 NOBODY = 65534
 MEGABYTES = 100
@@ -30,12 +32,18 @@ def peak_rss_kib(pid):
     return 0
 
 
+def show(command, output):
+    print(f"   $ {command}")
+    for line in output.strip().splitlines():
+        print(f"     {line}")
+
+
 def main():
-    tmp, ns, sshd, helper = TempDir(), None, None, None
+    tmp, ns, sshd, nm = TempDir(), None, None, None
     try:
         print("== namespaces sshtun-c-*/sshtun-s-* joined by veth (192.0.2.0/24, 2001:db8:1::/64)")
         ns = Namespaces()
-        print("== OpenSSH sshd in the server namespace, PermitTunnel yes, own host key")
+        print("== OpenSSH sshd in the server namespace: PermitTunnel yes, its own host key")
         sshd = Sshd(ns.server, tmp.path)
         key = sshd.keys.make("id_ed25519")
         os.chown(key, NOBODY, NOBODY)
@@ -44,55 +52,81 @@ def main():
         with open(known_hosts, "w") as f:
             f.write(sshd.known_hosts_line() + "\n")
         sshd.start()
-        # The server's tun unit, prepared for the session (no root needed at connect time).
+        # The server's tun unit, prepared once by an administrator: no root
+        # is needed at connect time.
         ip = lambda *a: run(*in_ns(ns.server, "ip", *a))
         ip("tuntap", "add", "tun7", "mode", "tun")
         ip("link", "set", "tun7", "up")
         ip("addr", "add", TUN_SERVER_IP, "peer", TUN_CLIENT_IP, "dev", "tun7")
         ip("-6", "addr", "add", TUN_SERVER_IP6, "peer", TUN_CLIENT_IP6, "dev", "tun7", "nodad")
 
-        print("== nm-sshtun-helper in the client namespace (settings on stdin)")
+        print("== NetworkManager in the client namespace, on a private system bus")
+        nm = NetworkManagerStack(ns.client, tmp.path)
+        nm.start()
+        nm.add_base_connection()
+        data = {"host": SERVER_IP, "auth-type": "key", "key-file": key,
+                "known-hosts-file": known_hosts, "remote-tun": "7",
+                "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP,
+                "local-address6": TUN_CLIENT_IP6, "remote-address6": TUN_SERVER_IP6}
+        nm.add_vpn("ssh-tunnel", data)
+        show("nmcli connection add type vpn con-name ssh-tunnel "
+             "vpn-type org.freedesktop.NetworkManager.sshtun vpn.data \"" +
+             ", ".join(f"{k}={v}" for k, v in data.items()) + "\"", "")
+
         start = time.monotonic()
-        helper = Helper(ns.client, tmp.path, {
-            "host": SERVER_IP, "auth-type": "key", "key-file": key,
-            "known-hosts-file": known_hosts, "remote-tun": "7",
-            "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP,
-            "local-address6": TUN_CLIENT_IP6, "remote-address6": TUN_SERVER_IP6,
-        }, debug=False)
-        helper.wait_ready()
-        ready_ms = (time.monotonic() - start) * 1000
-        helper.apply_config()
-        for name, arg in helper.events:
-            print(f"   event: {name} {arg}".rstrip())
-        uid = helper.status()["Uid"][1]
+        up = nm.nmcli("connection", "up", "ssh-tunnel")
+        up_ms = (time.monotonic() - start) * 1000
+        result = ping(ns.client, TUN_SERVER_IP, count=1)
+        first_ping_ms = (time.monotonic() - start) * 1000
+        show("nmcli connection up ssh-tunnel", up.stdout)
+        show("nmcli -f ip4,ip6 connection show ssh-tunnel",
+             nm.nmcli("-f", "IP4.ADDRESS,IP4.ROUTE,IP6.ADDRESS", "connection", "show",
+                      "ssh-tunnel").stdout)
+        device = tun_devices(ns.client)[0]
+        show(f"ip address show {device}", run(*in_ns(ns.client, "ip", "-brief", "address", "show",
+                                                     device)).stdout)
+        helper = [pid for pid in nm.service_pids()
+                  if os.readlink(f"/proc/{pid}/exe").endswith("nm-sshtun-helper")][0]
+        with open(f"/proc/{helper}/status") as f:
+            uid = [line.split()[1] for line in f if line.startswith("Uid:")][0]
 
         result = ping(ns.client, TUN_SERVER_IP, count=50)
         rtts = [float(part.split("=")[1]) for part in result.stdout.split() if part.startswith("time=")]
         ping6 = ping(ns.client, TUN_SERVER_IP6, count=3).returncode == 0
         size = MEGABYTES * 1000 * 1000
-        ticks_before = clock_ticks(helper.proc.pid)
-        up = transfer(ns.client, ns.server, TUN_SERVER_IP, size)
-        down = transfer(ns.server, ns.client, TUN_CLIENT_IP, size, port=5202)
-        cpu_seconds = (clock_ticks(helper.proc.pid) - ticks_before) / os.sysconf("SC_CLK_TCK")
+        ticks_before = clock_ticks(helper)
+        upload = transfer(ns.client, ns.server, TUN_SERVER_IP, size)
+        download = transfer(ns.server, ns.client, TUN_CLIENT_IP, size, port=5202)
+        cpu_seconds = (clock_ticks(helper) - ticks_before) / os.sysconf("SC_CLK_TCK")
+        rss = peak_rss_kib(helper) / 1024
 
         print()
         print("== figures")
-        print(f"   start to tunnel ready        {ready_ms:8.1f} ms")
+        print(f"   nmcli connection up          {up_ms:8.1f} ms")
+        print(f"   ... to the first ping answer {first_ping_ms:8.1f} ms")
         print(f"   helper runs as uid           {uid:>8}")
         print(f"   ping through the tunnel      median {statistics.median(rtts):.3f} ms,"
               f" max {max(rtts):.3f} ms, {len(rtts)}/50 answered; IPv6 {'ok' if ping6 else 'FAILED'}")
-        for label, (sent, received, nbytes, seconds) in (("client -> server", up),
-                                                         ("server -> client", down)):
+        for label, (sent, received, nbytes, seconds) in (("client -> server", upload),
+                                                         ("server -> client", download)):
             ok = "sha256 match" if sent == received and nbytes == size else "CHECKSUM MISMATCH"
             print(f"   {MEGABYTES} MB {label}      {nbytes * 8 / seconds / 1e6:8.1f} Mbit/s  ({ok})")
         print(f"   helper CPU for {2 * MEGABYTES} MB        {cpu_seconds:8.2f} s")
-        print(f"   helper peak RSS              {peak_rss_kib(helper.proc.pid) / 1024:8.1f} MiB")
-        return 0 if (up[0] == up[1] and down[0] == down[1] and ping6 and rtts) else 1
+        print(f"   helper peak RSS              {rss:8.1f} MiB")
+
+        print()
+        show("nmcli connection down ssh-tunnel", nm.nmcli("connection", "down", "ssh-tunnel").stdout)
+        deadline = time.monotonic() + 10
+        while nm.service_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(f"   after down: service/helper processes {nm.service_pids() or 'none'},"
+              f" tun devices {tun_devices(ns.client) or 'none'}")
+        return 0 if (upload[0] == upload[1] and download[0] == download[1] and ping6 and rtts) else 1
     finally:
         print()
         print("== teardown")
-        if helper:
-            print(f"   helper stopped, exit status {helper.stop()}")
+        if nm:
+            nm.stop()
         if sshd:
             sshd.stop()
         if ns:
