@@ -124,10 +124,10 @@ class NetworkManagerStack:
                    "ipv6.addresses", f"{CLIENT_IP6}/64", "connection.autoconnect", "no")
         self.nmcli("connection", "up", "base")
 
-    def add_vpn(self, name, data, secrets=None, extra=()):
+    def add_vpn(self, name, data, secrets=None, extra=(), vpn_type="org.freedesktop.NetworkManager.sshtun"):
         items = ", ".join(f"{k}={v}" for k, v in data.items())
         args = ["connection", "add", "type", "vpn", "con-name", name,
-                "vpn-type", "org.freedesktop.NetworkManager.sshtun", "vpn.data", items,
+                "vpn-type", vpn_type, "vpn.data", items,
                 "connection.autoconnect", "no"]
         if secrets:
             args += ["vpn.secrets", ", ".join(f"{k}={v}" for k, v in secrets.items())]

@@ -56,8 +56,13 @@ class NetworkManagerTestCase(HelperTestCase):
 class UpAndDown(NetworkManagerTestCase):
     def test_up_ping_down_ipv4_and_ipv6(self):
         self.server_tun()
+        # The short name from the .name file, as people type it.
         self.nm.add_vpn("tunnel", self.nm_settings(local_address6=TUN_CLIENT_IP6,
-                                                   remote_address6=TUN_SERVER_IP6))
+                                                   remote_address6=TUN_SERVER_IP6),
+                        vpn_type="sshtun")
+        self.assertEqual(self.nm.nmcli("-g", "vpn.service-type", "connection", "show",
+                                       "tunnel").stdout.strip(),
+                         "org.freedesktop.NetworkManager.sshtun")
         self.up("tunnel")
         self.assertEqual(self.nm.state("tunnel"), "activated")
         fields = self.fields("tunnel")
