@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -224,4 +226,50 @@ sshtun_control_wait_answer(SshtunHelper *h, int timeout_ms)
         if (command != SSHTUN_COMMAND_NONE)
             return NULL;
     }
+}
+
+gboolean
+sshtun_control_stop_requested(SshtunHelper *h, short control_revents, short signal_revents)
+{
+    if (signal_revents & POLLIN) {
+        struct signalfd_siginfo info;
+        if (read(h->signal_fd, &info, sizeof info) == sizeof info)
+            sshtun_helper_log(h, "stopping on signal %u", info.ssi_signo);
+        return TRUE;
+    }
+    if (!(control_revents & (POLLIN | POLLHUP | POLLERR)))
+        return FALSE;
+    for (;;) {
+        g_autofree char *argument = NULL;
+
+        switch (sshtun_control_next_command(h, &argument)) {
+        case SSHTUN_COMMAND_NONE:
+            return FALSE;
+        case SSHTUN_COMMAND_ANSWER:
+            sshtun_helper_debug(h, "ignoring an answer nobody asked for");
+            if (argument)
+                explicit_bzero(argument, strlen(argument));
+            break;
+        case SSHTUN_COMMAND_STOP:
+            return TRUE;
+        case SSHTUN_COMMAND_CLOSED:
+            h->control_open = FALSE;
+            /* The service went away: nothing would take our events. On a
+             * shell's stdin, end of input is only the end of the settings. */
+            return h->control_is_socket;
+        }
+    }
+}
+
+int
+sshtun_control_signal_fd(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }

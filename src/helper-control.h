@@ -24,6 +24,16 @@ typedef enum {
  * the next complete command. */
 SshtunCommand sshtun_control_next_command(SshtunHelper *h, char **argument);
 
+/* After poll() reported @control_revents on the control descriptor and
+ * @signal_revents on h->signal_fd: TRUE when the controller or a signal
+ * asked to stop. */
+gboolean sshtun_control_stop_requested(SshtunHelper *h, short control_revents,
+                                       short signal_revents);
+
+/* Blocks SIGTERM, SIGINT and SIGHUP and returns a descriptor that reports
+ * them, for the poll loops. */
+int sshtun_control_signal_fd(void);
+
 /* Waits up to @timeout_ms for an "answer" line; NULL on stop, end of input
  * or time-out. */
 char *sshtun_control_wait_answer(SshtunHelper *h, int timeout_ms);

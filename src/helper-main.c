@@ -15,11 +15,11 @@
 
 #include "helper-control.h"
 #include "helper-privileges.h"
+#include "helper-reconnect.h"
 #include "helper-relay.h"
-#include "helper-ssh.h"
-#include "helper-tunnel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +116,26 @@ sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
     exit(reason);
 }
 
+gboolean
+sshtun_helper_failed(SshtunHelper *h, SshtunExit reason, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    g_free(h->failure_message);
+    h->failure_message = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_strdelimit(h->failure_message, "\r\n", ' ');
+    h->failure = reason;
+    return FALSE;
+}
+
+void
+sshtun_helper_exit_failed(SshtunHelper *h)
+{
+    sshtun_helper_fail(h, h->failure, "%s", h->failure_message ? h->failure_message : "failed");
+}
+
 void
 sshtun_secret_free(char *secret)
 {
@@ -171,6 +191,15 @@ parse_arguments(SshtunHelper *h, int argc, char **argv)
     }
 }
 
+/* Secrets stay in memory only while a new login may need them. */
+static void
+forget_secrets(SshtunHelper *h)
+{
+    g_clear_pointer(&h->password, sshtun_secret_free);
+    g_clear_pointer(&h->key_passphrase, sshtun_secret_free);
+    g_clear_pointer(&h->key_content, sshtun_secret_free);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +208,8 @@ main(int argc, char **argv)
         .sock = -1,
         .control_in = STDIN_FILENO,
         .control_out = STDOUT_FILENO,
+        .control_open = TRUE,
+        .signal_fd = -1,
     };
     SshtunHelper *h = &helper;
     gboolean debug_flag;
@@ -191,6 +222,8 @@ main(int argc, char **argv)
 
     sshtun_control_read_settings(h);
     h->debug = h->debug || debug_flag;
+    /* Commands are read as they come, from the poll loops. */
+    fcntl(h->control_in, F_SETFL, fcntl(h->control_in, F_GETFL) | O_NONBLOCK);
 
     /* The only steps that may need root. */
     sshtun_privileges_open_tun(h);
@@ -201,11 +234,20 @@ main(int argc, char **argv)
     if (libssh2_init(0) != 0)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "libssh2 failed to initialise");
     sshtun_privileges_read_files(h);
-    sshtun_ssh_reach_server(h);
-    sshtun_ssh_authenticate(h);
-    sshtun_secret_free(h->password);
-    h->password = NULL;
-    sshtun_tunnel_open(h);
-    sshtun_tunnel_configure(h);
-    return (int)sshtun_relay_run(h);
+    if (!sshtun_establish(h))
+        sshtun_helper_exit_failed(h);
+    if (!h->settings->reconnect)
+        forget_secrets(h);
+    /* Blocked from here: stop requests are handled in the poll loops. */
+    h->signal_fd = sshtun_control_signal_fd();
+
+    while (sshtun_relay_run(h) != SSHTUN_EXIT_OK) {
+        if (!h->settings->reconnect || !sshtun_reconnect(h)) {
+            if (h->failure == SSHTUN_EXIT_OK)
+                break; /* told to stop while reconnecting */
+            sshtun_helper_exit_failed(h);
+        }
+    }
+    forget_secrets(h);
+    return SSHTUN_EXIT_OK;
 }

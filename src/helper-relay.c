@@ -12,9 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 /* Packets taken from the tun device per round before the other direction
@@ -44,15 +42,14 @@ typedef struct {
     gsize rx_len;
     gboolean more_tun;     /* the last round stopped before the tun device was empty */
     gboolean more_channel; /* likewise for the channel */
-    int signal_fd;
-    gboolean control_open;
     Counter up, down;
     guint64 dropped;
 } Relay;
 
-G_GNUC_NORETURN static void lost(Relay *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* The session is gone: records why and returns FALSE. */
+static gboolean lost(Relay *r, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
-static void
+static gboolean
 lost(Relay *r, const char *format, ...)
 {
     va_list args;
@@ -61,7 +58,7 @@ lost(Relay *r, const char *format, ...)
     va_start(args, format);
     message = g_strdup_vprintf(format, args);
     va_end(args);
-    sshtun_helper_fail(r->h, SSHTUN_EXIT_CONNECTION_LOST, "%s", message);
+    return sshtun_helper_failed(r->h, SSHTUN_EXIT_CONNECTION_LOST, "%s", message);
 }
 
 static void
@@ -74,7 +71,7 @@ drop(Relay *r, const char *why)
 }
 
 /* tun -> SSH */
-static void
+static gboolean
 pump_tun_to_channel(Relay *r)
 {
     SshtunHelper *h = r->h;
@@ -85,15 +82,15 @@ pump_tun_to_channel(Relay *r)
         ssize_t n;
 
         if (sshtun_transport_queued(h) >= SSHTUN_OUT_QUEUE_SOFT_LIMIT)
-            return;
+            return TRUE;
         if (r->tx_len == 0) {
             n = read(h->tun_fd, r->tx + offset, TX_BUFFER_SIZE - offset);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
-                    return;
-                lost(r, "reading from %s failed: %s", h->interface_name, g_strerror(errno));
+                    return TRUE;
+                return lost(r, "reading from %s failed: %s", h->interface_name, g_strerror(errno));
             }
             if (n == 0)
                 continue;
@@ -110,12 +107,12 @@ pump_tun_to_channel(Relay *r)
         /* Write a frame only when the window takes all of it: libssh2
          * would otherwise send a part as one message. */
         if (libssh2_channel_window_write(h->tun_channel) < r->tx_len)
-            return;
+            return TRUE;
         n = libssh2_channel_write(h->tun_channel, (const char *)r->tx, r->tx_len);
         if (n == LIBSSH2_ERROR_EAGAIN)
-            return;
+            return TRUE;
         if (n < 0)
-            lost(r, "sending to the server failed: %s", sshtun_ssh_last_error(h));
+            return lost(r, "sending to the server failed: %s", sshtun_ssh_last_error(h));
         if ((gsize)n != r->tx_len)
             sshtun_helper_log(h, "a frame of %zu bytes left in %zd-byte parts", r->tx_len, n);
         r->up.packets++;
@@ -123,9 +120,10 @@ pump_tun_to_channel(Relay *r)
         r->tx_len = 0;
     }
     r->more_tun = TRUE;
+    return TRUE;
 }
 
-static void
+static gboolean
 deliver_frames(Relay *r)
 {
     SshtunHelper *h = r->h;
@@ -141,10 +139,10 @@ deliver_frames(Relay *r)
         if (status == SSHTUN_FRAME_NEED_MORE)
             break;
         if (status == SSHTUN_FRAME_INVALID)
-            lost(r, "the server sent a frame that cannot be decoded: %s", why);
-        if (write(h->tun_fd, r->rx + done + offset, len - offset) < 0)
+            return lost(r, "the server sent a frame that cannot be decoded: %s", why);
+        if (write(h->tun_fd, r->rx + done + offset, len - offset) < 0) {
             drop(r, g_strerror(errno));
-        else {
+        } else {
             r->down.packets++;
             r->down.bytes += len - offset;
         }
@@ -154,10 +152,11 @@ deliver_frames(Relay *r)
         memmove(r->rx, r->rx + done, r->rx_len - done);
         r->rx_len -= done;
     }
+    return TRUE;
 }
 
 /* SSH -> tun */
-static void
+static gboolean
 pump_channel_to_tun(Relay *r)
 {
     SshtunHelper *h = r->h;
@@ -167,57 +166,20 @@ pump_channel_to_tun(Relay *r)
         ssize_t n = libssh2_channel_read(h->tun_channel, (char *)r->rx + r->rx_len,
                                          RX_BUFFER_SIZE - r->rx_len);
         if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
-            return;
+            return TRUE;
         if (n < 0)
-            lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
+            return lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
         r->rx_len += (gsize)n;
-        deliver_frames(r);
+        if (!deliver_frames(r))
+            return FALSE;
     }
     r->more_channel = TRUE;
+    return TRUE;
 }
 
-static int
-block_stop_signals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
-/* Returns TRUE when the controller asked to stop. */
+/* Sets *timeout_ms to when the keepalive clock next needs us (-1: never). */
 static gboolean
-handle_control(Relay *r)
-{
-    for (;;) {
-        g_autofree char *argument = NULL;
-
-        switch (sshtun_control_next_command(r->h, &argument)) {
-        case SSHTUN_COMMAND_NONE:
-            return FALSE;
-        case SSHTUN_COMMAND_ANSWER:
-            sshtun_helper_debug(r->h, "ignoring an answer nobody asked for");
-            if (argument)
-                explicit_bzero(argument, strlen(argument));
-            break;
-        case SSHTUN_COMMAND_STOP:
-            return TRUE;
-        case SSHTUN_COMMAND_CLOSED:
-            r->control_open = FALSE;
-            /* The service went away: nothing would take our events. On a
-             * shell's stdin, end of input is only the end of the settings. */
-            return r->h->control_is_socket;
-        }
-    }
-}
-
-/* Milliseconds until the keepalive clock needs us, or -1. */
-static int
-keepalive_tick(Relay *r)
+keepalive_tick(Relay *r, int *timeout_ms)
 {
     SshtunHelper *h = r->h;
     const SshtunSettings *s = h->settings;
@@ -225,25 +187,47 @@ keepalive_tick(Relay *r)
     gint64 silence_limit_us, silent_us;
     int next_seconds = 0;
 
+    *timeout_ms = -1;
     if (s->keepalive == 0)
-        return -1;
+        return TRUE;
     /* Every keepalive is answered, so a healthy link is never silent for
      * keepalive-count intervals. */
     silence_limit_us = (gint64)s->keepalive * s->keepalive_count * G_USEC_PER_SEC;
     silent_us = now - h->last_receive_us;
     if (silent_us > silence_limit_us)
-        lost(r, "no answer from the server for %" G_GINT64_FORMAT " s (keepalive %u s x %u)",
-             silent_us / G_USEC_PER_SEC, s->keepalive, s->keepalive_count);
+        return lost(r, "no answer from the server for %" G_GINT64_FORMAT " s (keepalive %u s x %u)",
+                    silent_us / G_USEC_PER_SEC, s->keepalive, s->keepalive_count);
     if (libssh2_keepalive_send(h->session, &next_seconds) != 0)
-        lost(r, "sending a keepalive failed: %s", sshtun_ssh_last_error(h));
-    return (int)MIN((gint64)MAX(next_seconds, 1) * 1000, (silence_limit_us - silent_us) / 1000 + 1);
+        return lost(r, "sending a keepalive failed: %s", sshtun_ssh_last_error(h));
+    *timeout_ms = (int)MIN((gint64)MAX(next_seconds, 1) * 1000,
+                           (silence_limit_us - silent_us) / 1000 + 1);
+    return TRUE;
 }
 
-static void
-stop_session(Relay *r)
+/* One round of work in both directions; FALSE when the session is lost. */
+static gboolean
+relay_round(Relay *r, int *timeout_ms)
 {
     SshtunHelper *h = r->h;
 
+    if (!pump_channel_to_tun(r) || !pump_tun_to_channel(r))
+        return FALSE;
+    if (!sshtun_transport_flush(h))
+        return lost(r, "sending to the server failed: %s", g_strerror(errno));
+    if (libssh2_channel_eof(h->tun_channel))
+        return lost(r, "the server closed the tunnel");
+    if (!keepalive_tick(r, timeout_ms))
+        return FALSE;
+    if (!sshtun_transport_flush(h))
+        return lost(r, "sending to the server failed: %s", g_strerror(errno));
+    if (r->more_tun || r->more_channel)
+        *timeout_ms = 0;
+    return TRUE;
+}
+
+static void
+stop_session(SshtunHelper *h)
+{
     sshtun_helper_event(h, "phase", "stopping");
     sshtun_transport_flush(h);
     sshtun_transport_stop_queueing(h);
@@ -251,7 +235,16 @@ stop_session(Relay *r)
     libssh2_session_set_blocking(h->session, 1);
     libssh2_session_set_timeout(h->session, 2000);
     libssh2_channel_close(h->tun_channel);
-    libssh2_session_disconnect(h->session, "nm-sshtun stopped");
+    sshtun_ssh_disconnect(h, "nm-sshtun stopped");
+}
+
+/* Back to the blocking mode setup works in, for a new session. */
+static void
+leave_session(SshtunHelper *h)
+{
+    sshtun_transport_stop_queueing(h);
+    h->out.head = h->out.len = 0;
+    sshtun_ssh_disconnect(h, "connection lost");
 }
 
 SshtunExit
@@ -260,68 +253,58 @@ sshtun_relay_run(SshtunHelper *h)
     Relay r = {
         .h = h,
         .point_to_point = h->settings->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT,
-        .control_open = TRUE,
     };
     /* Both buffers live for the whole run: nothing is allocated per packet. */
     g_autofree guint8 *tx = g_malloc(TX_BUFFER_SIZE);
     g_autofree guint8 *rx = g_malloc(RX_BUFFER_SIZE);
+    gboolean stop = FALSE;
 
     r.tx = tx;
     r.rx = rx;
-    r.signal_fd = block_stop_signals();
     fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
-    fcntl(h->control_in, F_SETFL, fcntl(h->control_in, F_GETFL) | O_NONBLOCK);
     libssh2_session_set_blocking(h->session, 0);
     libssh2_keepalive_config(h->session, 1, h->settings->keepalive);
     sshtun_transport_start_queueing(h);
     sshtun_helper_event(h, "phase", "running");
     sshtun_helper_event(h, "ready", NULL);
 
-    for (;;) {
+    while (!stop) {
         struct pollfd fds[4];
-        int timeout;
+        int timeout = -1;
         int n;
 
-        pump_channel_to_tun(&r);
-        pump_tun_to_channel(&r);
-        if (!sshtun_transport_flush(h))
-            lost(&r, "sending to the server failed: %s", g_strerror(errno));
-        if (libssh2_channel_eof(h->tun_channel))
-            lost(&r, "the server closed the tunnel");
-        timeout = keepalive_tick(&r);
-        if (!sshtun_transport_flush(h))
-            lost(&r, "sending to the server failed: %s", g_strerror(errno));
-        if (r.more_tun || r.more_channel)
-            timeout = 0;
-
+        if (!relay_round(&r, &timeout))
+            break;
         fds[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
         if (sshtun_transport_queued(h) > 0)
             fds[0].events |= POLLOUT;
         fds[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
         if (r.tx_len == 0 && sshtun_transport_queued(h) < SSHTUN_OUT_QUEUE_SOFT_LIMIT)
             fds[1].events = POLLIN;
-        fds[2] = (struct pollfd){ .fd = r.control_open ? h->control_in : -1, .events = POLLIN };
-        fds[3] = (struct pollfd){ .fd = r.signal_fd, .events = POLLIN };
+        fds[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
+        fds[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
         n = poll(fds, G_N_ELEMENTS(fds), timeout);
-        if (n < 0 && errno != EINTR)
+        if (n < 0 && errno != EINTR) {
             lost(&r, "poll failed: %s", g_strerror(errno));
-        if (n <= 0)
-            continue;
-        if (fds[0].revents & (POLLERR | POLLHUP) && !(fds[0].revents & POLLIN))
-            lost(&r, "the connection to %s broke", h->server_address);
-        if (fds[3].revents & POLLIN) {
-            sshtun_helper_log(h, "stopping on signal");
             break;
         }
-        if ((fds[2].revents & (POLLIN | POLLHUP)) && handle_control(&r))
+        if (n <= 0)
+            continue;
+        if (fds[0].revents & (POLLERR | POLLHUP) && !(fds[0].revents & POLLIN)) {
+            lost(&r, "the connection to %s broke", h->server_address);
             break;
+        }
+        stop = sshtun_control_stop_requested(h, fds[2].revents, fds[3].revents);
     }
-    stop_session(&r);
     sshtun_helper_log(h,
                       "relayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
                       " bytes) up, %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
                       " bytes) down, dropped %" G_GUINT64_FORMAT,
                       r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped);
-    close(r.signal_fd);
-    return SSHTUN_EXIT_OK;
+    if (stop) {
+        stop_session(h);
+        return SSHTUN_EXIT_OK;
+    }
+    leave_session(h);
+    return SSHTUN_EXIT_CONNECTION_LOST;
 }

@@ -9,8 +9,9 @@
 
 #include "helper.h"
 
-/* Runs until told to stop (returns SSHTUN_EXIT_OK) or the session is lost
- * (fails the helper with connection-lost). */
+/* Runs until told to stop (returns SSHTUN_EXIT_OK, the session closed) or
+ * until the session is lost (returns SSHTUN_EXIT_CONNECTION_LOST with the
+ * reason recorded, the session gone, the tun device kept). */
 SshtunExit sshtun_relay_run(SshtunHelper *h);
 
 #endif

@@ -65,7 +65,7 @@ done:
     return 0;
 }
 
-static void
+static gboolean
 connect_to_server(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
@@ -79,8 +79,8 @@ connect_to_server(SshtunHelper *h)
     sshtun_helper_event(h, "phase", "resolving");
     rc = getaddrinfo(s->host, port, &hints, &list);
     if (rc != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s", s->host,
-                           gai_strerror(rc));
+        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s",
+                                    s->host, gai_strerror(rc));
 
     sshtun_helper_event(h, "phase", "connecting");
     for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
@@ -110,9 +110,11 @@ connect_to_server(SshtunHelper *h)
     }
     freeaddrinfo(list);
     if (h->sock < 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot connect to %s port %u (%s)",
-                           s->host, s->port, attempts->str);
+        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
+                                    "cannot connect to %s port %u (%s)", s->host, s->port,
+                                    attempts->str);
     sshtun_helper_event(h, "server", h->server_address);
+    return TRUE;
 }
 
 /* The host key algorithms to offer, most wanted first. With known_hosts:
@@ -147,16 +149,17 @@ host_key_preference(SshtunHelper *h)
     return g_string_free(order, order->len == 0);
 }
 
-G_GNUC_NORETURN static void
+static gboolean
 fail_pin_not_found(SshtunHelper *h)
 {
-    sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
-                       "none of the host keys of %s (%s) is the pinned %s: if the server's key "
-                       "really changed, set host-key to the new fingerprint",
-                       h->settings->host, h->host_keys_seen->str, h->settings->host_key);
+    return sshtun_helper_failed(
+            h, SSHTUN_EXIT_HOST_KEY,
+            "none of the host keys of %s (%s) is the pinned %s: if the server's key "
+            "really changed, set host-key to the new fingerprint",
+            h->settings->host, h->host_keys_seen->str, h->settings->host_key);
 }
 
-static void
+static gboolean
 handshake(SshtunHelper *h)
 {
     g_autofree char *preference = NULL;
@@ -173,11 +176,13 @@ handshake(SshtunHelper *h)
         /* Asked again for the key types not yet seen, a server that has no
          * other type ends the key exchange: then no key matched the pin. */
         if (h->host_keys_seen->len > 0)
-            fail_pin_not_found(h);
-        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED, "SSH handshake with %s failed: %s",
-                           h->server_address, sshtun_ssh_last_error(h));
+            return fail_pin_not_found(h);
+        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
+                                    "SSH handshake with %s failed: %s", h->server_address,
+                                    sshtun_ssh_last_error(h));
     }
     h->last_receive_us = g_get_monotonic_time();
+    return TRUE;
 }
 
 /* TRUE when the server's key is trusted; FALSE when a pinned key did not
@@ -198,7 +203,7 @@ verify_host_key(SshtunHelper *h)
 
     sshtun_helper_event(h, "phase", "verifying-host");
     if (!blob)
-        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY, "the server sent no host key");
+        return sshtun_helper_failed(h, SSHTUN_EXIT_HOST_KEY, "the server sent no host key");
     fingerprint = sshtun_host_key_fingerprint(blob, len);
     key_type = sshtun_host_key_type(blob, len);
 
@@ -214,7 +219,7 @@ verify_host_key(SshtunHelper *h)
         remaining = host_key_preference(h);
         if (remaining)
             return FALSE;
-        fail_pin_not_found(h);
+        return fail_pin_not_found(h);
     }
 
     file = g_strdup(s->known_hosts_file ? s->known_hosts_file : "known_hosts");
@@ -224,37 +229,44 @@ verify_host_key(SshtunHelper *h)
         sshtun_helper_debug(h, "host key %s found in %s line %u", fingerprint, file, line);
         return TRUE;
     case SSHTUN_KNOWN_HOST_NOT_FOUND:
-        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
-                           "host key of %s is unknown: %s %s. If this is the server's key, add "
-                           "it to %s (ssh-keyscan, or connect once with ssh) or set host-key "
-                           "to %s",
-                           s->host, key_type ? key_type : "?", fingerprint, file, fingerprint);
+        return sshtun_helper_failed(
+                h, SSHTUN_EXIT_HOST_KEY,
+                "host key of %s is unknown: %s %s. If this is the server's key, add "
+                "it to %s (ssh-keyscan, or connect once with ssh) or set host-key "
+                "to %s",
+                s->host, key_type ? key_type : "?", fingerprint, file, fingerprint);
     case SSHTUN_KNOWN_HOST_CHANGED:
-        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
-                           "HOST KEY OF %s HAS CHANGED: it is now %s %s, not the key in %s line "
-                           "%u. Someone may be intercepting the connection; if the server's key "
-                           "really changed, remove the old line (ssh-keygen -R %s) and add the "
-                           "new key",
-                           s->host, key_type ? key_type : "?", fingerprint, file, line, s->host);
+        return sshtun_helper_failed(
+                h, SSHTUN_EXIT_HOST_KEY,
+                "HOST KEY OF %s HAS CHANGED: it is now %s %s, not the key in %s line "
+                "%u. Someone may be intercepting the connection; if the server's key "
+                "really changed, remove the old line (ssh-keygen -R %s) and add the "
+                "new key",
+                s->host, key_type ? key_type : "?", fingerprint, file, line, s->host);
     case SSHTUN_KNOWN_HOST_REVOKED:
-        sshtun_helper_fail(h, SSHTUN_EXIT_HOST_KEY,
-                           "host key of %s (%s) is marked @revoked in %s line %u", s->host,
-                           fingerprint, file, line);
+        return sshtun_helper_failed(h, SSHTUN_EXIT_HOST_KEY,
+                                    "host key of %s (%s) is marked @revoked in %s line %u", s->host,
+                                    fingerprint, file, line);
     }
     g_return_val_if_reached(FALSE);
 }
 
-static void
-disconnect(SshtunHelper *h)
+void
+sshtun_ssh_disconnect(SshtunHelper *h, const char *why)
 {
-    libssh2_session_disconnect(h->session, "host key not the pinned one");
-    libssh2_session_free(h->session);
-    h->session = NULL;
-    close(h->sock);
-    h->sock = -1;
+    if (h->session) {
+        libssh2_session_disconnect(h->session, why);
+        libssh2_session_free(h->session);
+        h->session = NULL;
+        h->tun_channel = NULL;
+    }
+    if (h->sock >= 0) {
+        close(h->sock);
+        h->sock = -1;
+    }
 }
 
-void
+gboolean
 sshtun_ssh_reach_server(SshtunHelper *h)
 {
     g_clear_pointer(&h->host_key_types_seen, g_ptr_array_unref);
@@ -264,11 +276,17 @@ sshtun_ssh_reach_server(SshtunHelper *h)
     else
         h->host_keys_seen = g_string_new(NULL);
     for (;;) {
-        connect_to_server(h);
-        handshake(h);
+        if (!connect_to_server(h))
+            return FALSE;
+        if (!handshake(h)) {
+            sshtun_ssh_disconnect(h, "handshake failed");
+            return FALSE;
+        }
         if (verify_host_key(h))
-            return;
-        disconnect(h);
+            return TRUE;
+        sshtun_ssh_disconnect(h, "host key not accepted");
+        if (h->failure != SSHTUN_EXIT_OK)
+            return FALSE;
     }
 }
 
@@ -335,9 +353,9 @@ kbd_callback(const char *name, int name_len, const char *instruction, int instru
 
         /* A hidden prompt takes the password secret once, as ssh does for
          * PAM's "Password:"; anything else is asked for. */
-        if (!prompts[i].echo && h->password) {
-            answer = h->password;
-            h->password = NULL;
+        if (!prompts[i].echo && h->password && !h->password_offered) {
+            answer = g_strdup(h->password);
+            h->password_offered = TRUE;
         } else {
             sshtun_helper_eventf(h, "prompt", "%d %s", prompts[i].echo ? 1 : 0, prompt);
             answer = sshtun_control_wait_answer(h, PROMPT_TIMEOUT_MS);
@@ -357,16 +375,17 @@ method_offered(const char *methods, const char *method)
     return g_strv_contains((const char *const *)list, method);
 }
 
-G_GNUC_NORETURN static void
+static gboolean
 fail_not_offered(SshtunHelper *h, const char *method, const char *methods)
 {
-    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                       "the server does not accept %s authentication for user \"%s\" (it offers: "
-                       "%s)",
-                       method, h->login, methods ? methods : "nothing");
+    return sshtun_helper_failed(
+            h, SSHTUN_EXIT_AUTH_FAILED,
+            "the server does not accept %s authentication for user \"%s\" (it offers: "
+            "%s)",
+            method, h->login, methods ? methods : "nothing");
 }
 
-static void
+static gboolean
 auth_agent(SshtunHelper *h, const char *methods)
 {
     LIBSSH2_AGENT *agent;
@@ -376,19 +395,20 @@ auth_agent(SshtunHelper *h, const char *methods)
     int rc;
 
     if (!method_offered(methods, "publickey"))
-        fail_not_offered(h, "publickey", methods);
+        return fail_not_offered(h, "publickey", methods);
     agent = libssh2_agent_init(h->session);
     if (!agent)
-        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create an ssh-agent client");
+        return sshtun_helper_failed(h, SSHTUN_EXIT_INTERNAL, "cannot create an ssh-agent client");
     if (h->agent_socket)
         libssh2_agent_set_identity_path(agent, h->agent_socket);
     if (libssh2_agent_connect(agent) != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "cannot reach ssh-agent%s%s: %s",
-                           h->agent_socket ? " at " : " (SSH_AUTH_SOCK)",
-                           h->agent_socket ? h->agent_socket : "", sshtun_ssh_last_error(h));
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot reach ssh-agent%s%s: %s",
+                                    h->agent_socket ? " at " : " (SSH_AUTH_SOCK)",
+                                    h->agent_socket ? h->agent_socket : "",
+                                    sshtun_ssh_last_error(h));
     if (libssh2_agent_list_identities(agent) != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "cannot list ssh-agent keys: %s",
-                           sshtun_ssh_last_error(h));
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot list ssh-agent keys: %s",
+                                    sshtun_ssh_last_error(h));
     while ((rc = libssh2_agent_get_identity(agent, &identity, previous)) == 0) {
         g_autofree char *type = sshtun_host_key_type(identity->blob, identity->blob_len);
         tried++;
@@ -398,88 +418,84 @@ auth_agent(SshtunHelper *h, const char *methods)
             sshtun_helper_debug(h, "authenticated with agent key \"%s\"", identity->comment);
             libssh2_agent_disconnect(agent);
             libssh2_agent_free(agent);
-            return;
+            return TRUE;
         }
         previous = identity;
     }
     libssh2_agent_disconnect(agent);
     libssh2_agent_free(agent);
     if (tried == 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED, "ssh-agent holds no keys");
-    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                       "the server refused all %u ssh-agent keys for user \"%s\"%s", tried,
-                       h->login, rsa_tried ? rsa_note : "");
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "ssh-agent holds no keys");
+    return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                "the server refused all %u ssh-agent keys for user \"%s\"%s", tried,
+                                h->login, rsa_tried ? rsa_note : "");
 }
 
-static void
+static gboolean
 auth_key(SshtunHelper *h, const char *methods)
 {
     g_autofree char *type = private_key_type(h->key_content);
     int rc;
 
     if (!method_offered(methods, "publickey"))
-        fail_not_offered(h, "publickey", methods);
+        return fail_not_offered(h, "publickey", methods);
     rc = libssh2_userauth_publickey_frommemory(h->session, h->login, strlen(h->login), NULL, 0,
                                                h->key_content, strlen(h->key_content),
                                                h->key_passphrase);
-    sshtun_secret_free(h->key_content);
-    h->key_content = NULL;
-    sshtun_secret_free(h->key_passphrase);
-    h->key_passphrase = NULL;
     if (rc == 0)
-        return;
+        return TRUE;
     sshtun_helper_debug(h, "public key authentication: %d %s", rc, sshtun_ssh_last_error(h));
     if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED
         || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                           "cannot use key-file %s: wrong or missing key-passphrase, or a key "
-                           "format libssh2 cannot read (%s)",
-                           h->settings->key_file, sshtun_ssh_last_error(h));
-    sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                       "the server refused key-file %s for user \"%s\"%s", h->settings->key_file,
-                       h->login, (type && strcmp(type, "ssh-rsa") == 0) ? rsa_note : "");
+        return sshtun_helper_failed(
+                h, SSHTUN_EXIT_AUTH_FAILED,
+                "cannot use key-file %s: wrong or missing key-passphrase, or a key "
+                "format libssh2 cannot read (%s)",
+                h->settings->key_file, sshtun_ssh_last_error(h));
+    return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                "the server refused key-file %s for user \"%s\"%s",
+                                h->settings->key_file, h->login,
+                                (type && strcmp(type, "ssh-rsa") == 0) ? rsa_note : "");
 }
 
-static void
+static gboolean
 auth_keyboard_interactive(SshtunHelper *h, const char *methods)
 {
     if (!method_offered(methods, "keyboard-interactive"))
-        fail_not_offered(h, "keyboard-interactive", methods);
+        return fail_not_offered(h, "keyboard-interactive", methods);
     if (libssh2_userauth_keyboard_interactive_ex(h->session, h->login, strlen(h->login),
                                                  kbd_callback)
         != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                           "the server refused the keyboard-interactive answers for user \"%s\"",
-                           h->login);
+        return sshtun_helper_failed(
+                h, SSHTUN_EXIT_AUTH_FAILED,
+                "the server refused the keyboard-interactive answers for user \"%s\"", h->login);
+    return TRUE;
 }
 
-static void
+static gboolean
 auth_password(SshtunHelper *h, const char *methods)
 {
     int rc;
 
     if (!h->password)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                           "auth-type is password but no password was given");
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "auth-type is password but no password was given");
     if (!method_offered(methods, "password")) {
         /* Servers that check passwords through PAM often offer only
          * keyboard-interactive; ssh answers its password prompt too. */
-        if (method_offered(methods, "keyboard-interactive")) {
-            auth_keyboard_interactive(h, methods);
-            return;
-        }
-        fail_not_offered(h, "password", methods);
+        if (method_offered(methods, "keyboard-interactive"))
+            return auth_keyboard_interactive(h, methods);
+        return fail_not_offered(h, "password", methods);
     }
     rc = libssh2_userauth_password_ex(h->session, h->login, strlen(h->login), h->password,
                                       strlen(h->password), NULL);
-    sshtun_secret_free(h->password);
-    h->password = NULL;
     if (rc != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_AUTH_FAILED,
-                           "the server refused the password for user \"%s\"", h->login);
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "the server refused the password for user \"%s\"", h->login);
+    return TRUE;
 }
 
-void
+gboolean
 sshtun_ssh_authenticate(SshtunHelper *h)
 {
     const char *methods;
@@ -488,24 +504,22 @@ sshtun_ssh_authenticate(SshtunHelper *h)
     methods = libssh2_userauth_list(h->session, h->login, strlen(h->login));
     if (!methods) {
         if (libssh2_userauth_authenticated(h->session))
-            return; /* "none" was accepted */
-        sshtun_helper_fail(h, SSHTUN_EXIT_CONNECT_FAILED,
-                           "cannot ask the server for authentication methods: %s",
-                           sshtun_ssh_last_error(h));
+            return TRUE; /* "none" was accepted */
+        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
+                                    "cannot ask the server for authentication methods: %s",
+                                    sshtun_ssh_last_error(h));
     }
     sshtun_helper_debug(h, "server offers: %s", methods);
+    h->password_offered = FALSE;
     switch (h->settings->auth_type) {
     case SSHTUN_AUTH_AGENT:
-        auth_agent(h, methods);
-        break;
+        return auth_agent(h, methods);
     case SSHTUN_AUTH_KEY:
-        auth_key(h, methods);
-        break;
+        return auth_key(h, methods);
     case SSHTUN_AUTH_PASSWORD:
-        auth_password(h, methods);
-        break;
+        return auth_password(h, methods);
     case SSHTUN_AUTH_KEYBOARD_INTERACTIVE:
-        auth_keyboard_interactive(h, methods);
-        break;
+        return auth_keyboard_interactive(h, methods);
     }
+    g_return_val_if_reached(FALSE);
 }

@@ -5,12 +5,15 @@
 
 #include "helper.h"
 
-/* TCP connection, SSH handshake and a trusted server key; fails the helper
- * with its reason on error. */
-void sshtun_ssh_reach_server(SshtunHelper *h);
+/* TCP connection, SSH handshake and a trusted server key. On error, FALSE
+ * with the reason recorded (sshtun_helper_failed()). */
+gboolean sshtun_ssh_reach_server(SshtunHelper *h);
 
-/* Logs in as settings say; fails the helper on error. */
-void sshtun_ssh_authenticate(SshtunHelper *h);
+/* Logs in as the settings say; FALSE with the reason recorded on error. */
+gboolean sshtun_ssh_authenticate(SshtunHelper *h);
+
+/* Ends the SSH session and closes the connection. */
+void sshtun_ssh_disconnect(SshtunHelper *h, const char *why);
 
 /* libssh2's last error text for the session. */
 const char *sshtun_ssh_last_error(SshtunHelper *h);

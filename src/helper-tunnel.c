@@ -10,7 +10,7 @@
 /* Longest stderr of remote-command kept for the error message. */
 #define STDERR_KEEP 512
 
-void
+gboolean
 sshtun_tunnel_open(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
@@ -26,17 +26,17 @@ sshtun_tunnel_open(SshtunHelper *h)
             h->session, "tun@openssh.com", strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
             SSHTUN_CHANNEL_MAX_PACKET, (const char *)request, sizeof request);
     if (h->tun_channel)
-        return;
+        return TRUE;
     unit_text = s->remote_tun == SSHTUN_REMOTE_TUN_ANY ? g_strdup("any")
                                                        : g_strdup_printf("%u", s->remote_tun);
-    sshtun_helper_fail(h, SSHTUN_EXIT_TUNNEL_REFUSED,
-                       "the server refused the %s tunnel (remote-tun %s): %s%s%s. Check "
-                       "PermitTunnel on the server, that the unit is free, and that the account "
-                       "may open it",
-                       s->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet" : "point-to-point",
-                       unit_text, sshtun_ssh_last_error(h),
-                       h->server_debug ? "; server says: " : "",
-                       h->server_debug ? h->server_debug : "");
+    return sshtun_helper_failed(
+            h, SSHTUN_EXIT_TUNNEL_REFUSED,
+            "the server refused the %s tunnel (remote-tun %s): %s%s%s. Check "
+            "PermitTunnel on the server, that the unit is free, and that the account "
+            "may open it",
+            s->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet" : "point-to-point", unit_text,
+            sshtun_ssh_last_error(h), h->server_debug ? "; server says: " : "",
+            h->server_debug ? h->server_debug : "");
 }
 
 /* Reads one stream of @channel to its end or until @limit bytes are kept. */
@@ -56,34 +56,43 @@ read_stream(LIBSSH2_CHANNEL *channel, int stream, GString *out, gsize limit)
     return TRUE;
 }
 
-static char *
-run_remote_command(SshtunHelper *h, gsize *len)
+static gboolean
+run_remote_command(SshtunHelper *h, char **output, gsize *len)
 {
     const SshtunSettings *s = h->settings;
     LIBSSH2_CHANNEL *channel;
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GString) err = g_string_new(NULL);
+    gboolean read_ok;
     int status;
 
     channel = libssh2_channel_open_session(h->session);
     if (!channel)
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
-                           "cannot open a session channel for remote-command: %s",
-                           sshtun_ssh_last_error(h));
-    if (libssh2_channel_exec(channel, s->remote_command) != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "cannot run remote-command: %s",
-                           sshtun_ssh_last_error(h));
+        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                    "cannot open a session channel for remote-command: %s",
+                                    sshtun_ssh_last_error(h));
+    if (libssh2_channel_exec(channel, s->remote_command) != 0) {
+        sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG, "cannot run remote-command: %s",
+                             sshtun_ssh_last_error(h));
+        libssh2_channel_free(channel);
+        return FALSE;
+    }
     /* stdout first, bounded: a server flooding it fails on the limit, and one
      * that never ends fails on the step time-out. stderr is small and read
      * after: OpenSSH buffers it meanwhile. */
-    if (!read_stream(channel, 0, out, SSHTUN_IP_CONFIG_MAX_BYTES + 1))
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
-                           "reading the output of remote-command failed: %s",
-                           sshtun_ssh_last_error(h));
-    if (out->len > SSHTUN_IP_CONFIG_MAX_BYTES)
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG,
-                           "output of remote-command is larger than %d bytes",
-                           SSHTUN_IP_CONFIG_MAX_BYTES);
+    read_ok = read_stream(channel, 0, out, SSHTUN_IP_CONFIG_MAX_BYTES + 1);
+    if (!read_ok || out->len > SSHTUN_IP_CONFIG_MAX_BYTES) {
+        if (!read_ok)
+            sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                 "reading the output of remote-command failed: %s",
+                                 sshtun_ssh_last_error(h));
+        else
+            sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                 "output of remote-command is larger than %d bytes",
+                                 SSHTUN_IP_CONFIG_MAX_BYTES);
+        libssh2_channel_free(channel);
+        return FALSE;
+    }
     read_stream(channel, SSH_EXTENDED_DATA_STDERR, err, STDERR_KEEP);
     libssh2_channel_close(channel);
     libssh2_channel_wait_closed(channel);
@@ -96,15 +105,17 @@ run_remote_command(SshtunHelper *h, gsize *len)
             ' ');
     g_strstrip(err->str);
     if (status != 0)
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "remote-command exited with status %d%s%s",
-                           status, err->str[0] ? ": " : "", err->str);
+        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                    "remote-command exited with status %d%s%s", status,
+                                    err->str[0] ? ": " : "", err->str);
     if (err->str[0])
         sshtun_helper_event(h, "warning", err->str);
     *len = out->len;
-    return g_string_free(g_steal_pointer(&out), FALSE);
+    *output = g_string_free(g_steal_pointer(&out), FALSE);
+    return TRUE;
 }
 
-void
+gboolean
 sshtun_tunnel_configure(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
@@ -117,16 +128,18 @@ sshtun_tunnel_configure(SshtunHelper *h)
 
     sshtun_helper_event(h, "phase", "configuring");
     if (s->remote_command) {
-        text = run_remote_command(h, &len);
+        if (!run_remote_command(h, &text, &len))
+            return FALSE;
     } else {
         text = sshtun_settings_static_ip_config(s);
         len = text ? strlen(text) : 0;
     }
     if (text) {
+        g_clear_pointer(&h->ip_config, sshtun_ip_config_free);
         h->ip_config = sshtun_ip_config_parse(text, len, warnings, &error);
         if (!h->ip_config)
-            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_IP_CONFIG, "%s%s", error->message,
-                               s->remote_command ? " (from remote-command)" : "");
+            return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG, "%s%s", error->message,
+                                        s->remote_command ? " (from remote-command)" : "");
         for (guint i = 0; i < warnings->len; i++)
             sshtun_helper_event(h, "warning", warnings->pdata[i]);
         if (!h->ip_config->mtu)
@@ -144,4 +157,5 @@ sshtun_tunnel_configure(SshtunHelper *h)
         h->mtu = s->mtu;
         sshtun_helper_eventf(h, "config", "MTU %u", h->mtu);
     }
+    return TRUE;
 }

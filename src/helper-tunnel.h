@@ -11,10 +11,11 @@
 /* Receive window: enough to keep a fast link busy. */
 #define SSHTUN_CHANNEL_WINDOW (4u * 1024 * 1024)
 
-void sshtun_tunnel_open(SshtunHelper *h);
+/* FALSE with the reason recorded on error. */
+gboolean sshtun_tunnel_open(SshtunHelper *h);
 
 /* Runs remote-command (or takes the static addresses), checks the result
  * and reports it as config events followed by "ready". */
-void sshtun_tunnel_configure(SshtunHelper *h);
+gboolean sshtun_tunnel_configure(SshtunHelper *h);
 
 #endif

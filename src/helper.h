@@ -34,6 +34,7 @@ typedef struct {
     char *agent_socket;
     char *key_content;
     char *known_hosts_content;
+    gboolean password_offered; /* to a keyboard-interactive prompt, in this login */
 
     /* [helper] group */
     char *target_user;
@@ -50,6 +51,8 @@ typedef struct {
     int control_out;
     gboolean control_is_socket; /* EOF on it means stop */
     GString *control_buffer;    /* bytes read but not yet taken as lines */
+    gboolean control_open;      /* FALSE once the control input ended */
+    int signal_fd;              /* SIGTERM, SIGINT, SIGHUP, once the tunnel runs */
 
     int sock;
     char server_address[INET6_ADDRSTRLEN];
@@ -63,6 +66,10 @@ typedef struct {
 
     SshtunIpConfig *ip_config;
     guint mtu;
+
+    /* The last failure of a step, from sshtun_helper_failed(). */
+    SshtunExit failure;
+    char *failure_message;
 } SshtunHelper;
 
 /* Emits an event on the control output. */
@@ -73,6 +80,15 @@ void sshtun_helper_eventf(SshtunHelper *h, const char *name, const char *format,
 /* Logs to stderr (which NetworkManager's log receives). */
 void sshtun_helper_log(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
 void sshtun_helper_debug(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Records why a step failed (for the caller to report or retry); returns
+ * FALSE so that a step can end with "return sshtun_helper_failed(...)". */
+gboolean sshtun_helper_failed(SshtunHelper *h, SshtunExit reason, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+/* Reports the recorded failure as an error event and a log line, and exits
+ * with its status. */
+G_GNUC_NORETURN void sshtun_helper_exit_failed(SshtunHelper *h);
 
 /* Reports the failure as an error event and a log line, and exits with the
  * reason's status. */

@@ -35,6 +35,8 @@ struct _NMSshtunPlugin {
     NMVpnServicePlugin parent;
     SshtunHelperLink *helper;
     char *tundev;
+    gboolean reconnect;
+    char *last_config; /* what NetworkManager was given, to tell a change */
     gboolean interactive;
     gboolean stopping;
 };
@@ -69,9 +71,21 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server)
 {
     NMSshtunPlugin *self = user_data;
     g_autoptr(SshtunIpConfig) owned = config;
-    GVariant *general = sshtun_nm_config_general(config, self->tundev, server);
-    GVariant *ip4 = sshtun_nm_config_ip4(config);
-    GVariant *ip6 = sshtun_nm_config_ip6(config);
+    g_autofree char *lines = sshtun_ip_config_to_text(config);
+    g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", NULL);
+    GVariant *general, *ip4, *ip6;
+
+    if (self->last_config && strcmp(self->last_config, text) == 0) {
+        g_message("tunnel %s back up through %s, configuration unchanged", self->tundev, server);
+        return;
+    }
+    if (self->last_config)
+        g_message("tunnel %s back up through %s with a new configuration", self->tundev, server);
+    g_free(self->last_config);
+    self->last_config = g_steal_pointer(&text);
+    general = sshtun_nm_config_general(config, self->tundev, server, self->reconnect);
+    ip4 = sshtun_nm_config_ip4(config);
+    ip6 = sshtun_nm_config_ip6(config);
 
     if (!general) {
         g_warning("the server address \"%s\" is not an IP address", server ? server : "");
@@ -127,6 +141,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
 
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
     g_clear_pointer(&self->tundev, g_free);
+    g_clear_pointer(&self->last_config, g_free);
     self->stopping = FALSE;
     if (stopping) {
         quit_soon();
@@ -328,6 +343,7 @@ connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interact
     }
     self->tundev = g_strdup(ifname);
     self->interactive = interactive;
+    self->reconnect = settings->reconnect;
     g_message("connecting to %s (%s, helper pid %d)", settings->host, ifname,
               (int)sshtun_helper_link_get_pid(self->helper));
     return TRUE;
@@ -439,6 +455,7 @@ dispose(GObject *object)
         g_clear_pointer(&self->helper, sshtun_helper_link_free);
     }
     g_clear_pointer(&self->tundev, g_free);
+    g_clear_pointer(&self->last_config, g_free);
     G_OBJECT_CLASS(nm_sshtun_plugin_parent_class)->dispose(object);
 }
 

@@ -86,6 +86,10 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
             config = sshtun_ip_config_new();
         }
         link->callbacks->ready(link->user_data, config, link->server);
+        /* After a reconnect the helper sends the configuration again. */
+        g_string_truncate(link->config_text, 0);
+    } else if (strcmp(name, "reconnecting") == 0) {
+        g_message("session lost (%s); reconnecting, the interface stays", arg);
     } else if (strcmp(name, "prompt") == 0) {
         link->callbacks->prompt(link->user_data, arg[0] == '1', arg[0] ? arg + 2 : "");
     } else if (strcmp(name, "error") == 0) {

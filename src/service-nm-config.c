@@ -13,7 +13,8 @@ ip6_bytes(const struct in6_addr *addr)
 }
 
 GVariant *
-sshtun_nm_config_general(const SshtunIpConfig *c, const char *tundev, const char *server)
+sshtun_nm_config_general(const SshtunIpConfig *c, const char *tundev, const char *server,
+                         gboolean can_persist)
 {
     GVariantBuilder b;
     struct in_addr v4;
@@ -44,6 +45,10 @@ sshtun_nm_config_general(const SshtunIpConfig *c, const char *tundev, const char
                           g_variant_new_boolean(c->has_addr4));
     g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CONFIG_HAS_IP6,
                           g_variant_new_boolean(c->has_addr6));
+    /* With vpn.persistent=yes NetworkManager then keeps the tunnel while
+     * the underlying device comes and goes. */
+    if (can_persist)
+        g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CAN_PERSIST, g_variant_new_boolean(TRUE));
     return g_variant_builder_end(&b);
 }
 

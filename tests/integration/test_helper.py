@@ -197,7 +197,7 @@ class TunnelTraffic(HelperTestCase):
 
     def test_server_closing_the_session_is_reported(self):
         self.server_tun()
-        helper = self.connect(self.settings(keepalive="1", keepalive_count="2"))
+        helper = self.connect(self.settings(keepalive="1", keepalive_count="2", reconnect="no"))
         self.sshd.stop()
         # sshd's per-connection process remains; end the namespace's sshd
         # processes by PID so the session really ends.

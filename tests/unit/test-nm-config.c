@@ -29,7 +29,8 @@ static void
 test_general(void)
 {
     g_autoptr(SshtunIpConfig) c = parse("ADDR 10.0.0.2\nMTU 1400\n");
-    g_autoptr(GVariant) v = g_variant_ref_sink(sshtun_nm_config_general(c, "tun3", "192.0.2.2"));
+    g_autoptr(GVariant) v
+            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun3", "192.0.2.2", TRUE));
     const char *dev = NULL;
     guint32 gw = 0, mtu = 0;
     gboolean has4 = FALSE, has6 = TRUE;
@@ -45,20 +46,24 @@ test_general(void)
     g_assert_true(has4);
     g_assert_true(g_variant_lookup(v, NM_VPN_PLUGIN_CONFIG_HAS_IP6, "b", &has6));
     g_assert_false(has6);
+    g_assert_true(g_variant_lookup(v, NM_VPN_PLUGIN_CAN_PERSIST, "b", &has6));
+    g_assert_true(has6);
 }
 
 static void
 test_gateway_from_server_and_ipv6(void)
 {
     g_autoptr(SshtunIpConfig) c = parse("ADDR6 fd00::2/64\nGW_ADDR 2001:db8::7\n");
-    g_autoptr(GVariant) v = g_variant_ref_sink(sshtun_nm_config_general(c, "tun0", "192.0.2.2"));
+    g_autoptr(GVariant) v
+            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun0", "192.0.2.2", FALSE));
     g_autoptr(GVariant) gw = g_variant_lookup_value(v, NM_VPN_PLUGIN_CONFIG_EXT_GATEWAY,
                                                     G_VARIANT_TYPE_BYTESTRING);
     g_autoptr(SshtunIpConfig) plain = parse("ADDR 10.0.0.2\n");
 
     g_assert_nonnull(gw);
     g_assert_cmpuint(g_variant_get_size(gw), ==, 16);
-    g_assert_null(sshtun_nm_config_general(plain, "tun0", "not-an-address"));
+    g_assert_false(g_variant_lookup(v, NM_VPN_PLUGIN_CAN_PERSIST, "b", NULL));
+    g_assert_null(sshtun_nm_config_general(plain, "tun0", "not-an-address", FALSE));
     g_assert_null(sshtun_nm_config_ip4(c));
 }
 

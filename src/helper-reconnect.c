@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "helper-reconnect.h"
+
+#include "helper-control.h"
+#include "helper-ssh.h"
+#include "helper-tunnel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+gboolean
+sshtun_establish(SshtunHelper *h)
+{
+    h->failure = SSHTUN_EXIT_OK;
+    g_clear_pointer(&h->failure_message, g_free);
+    if (sshtun_ssh_reach_server(h) && sshtun_ssh_authenticate(h) && sshtun_tunnel_open(h)
+        && sshtun_tunnel_configure(h))
+        return TRUE;
+    sshtun_ssh_disconnect(h, "setup failed");
+    return FALSE;
+}
+
+gboolean
+sshtun_reconnect_is_worth_retrying(SshtunExit reason)
+{
+    switch (reason) {
+    case SSHTUN_EXIT_CONNECT_FAILED:
+    case SSHTUN_EXIT_CONNECTION_LOST:
+    /* The server may still hold the unit for the session it has not yet
+     * noticed is dead. */
+    case SSHTUN_EXIT_TUNNEL_REFUSED:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+/* Sleeps @delay_ms while answering stop requests and discarding what the
+ * tun device delivers (it has nowhere to go; TCP inside will resend).
+ * FALSE when told to stop. */
+static gboolean
+wait_or_stop(SshtunHelper *h, gint64 delay_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + delay_ms * 1000;
+    guint8 discard[2048];
+
+    for (;;) {
+        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+        struct pollfd fds[3] = {
+            { .fd = h->control_open ? h->control_in : -1, .events = POLLIN },
+            { .fd = h->signal_fd, .events = POLLIN },
+            { .fd = h->tun_fd, .events = POLLIN },
+        };
+
+        if (left_ms <= 0)
+            return TRUE;
+        if (poll(fds, G_N_ELEMENTS(fds), (int)left_ms) <= 0)
+            continue;
+        if (sshtun_control_stop_requested(h, fds[0].revents, fds[1].revents))
+            return FALSE;
+        if (fds[2].revents & POLLIN) {
+            while (read(h->tun_fd, discard, sizeof discard) > 0)
+                ;
+        }
+    }
+}
+
+gboolean
+sshtun_reconnect(SshtunHelper *h)
+{
+    gint64 delay_ms = SSHTUN_RECONNECT_FIRST_DELAY_MS;
+
+    sshtun_helper_event(h, "reconnecting", h->failure_message);
+    sshtun_helper_log(h, "session lost (%s); reconnecting, keeping %s", h->failure_message,
+                      h->interface_name);
+    for (guint attempt = 1;; attempt++) {
+        /* Jitter: many clients that lost the same server do not all come
+         * back in the same second. */
+        gint64 wait_ms = delay_ms * g_random_int_range(80, 121) / 100;
+
+        if (!wait_or_stop(h, wait_ms)) {
+            h->failure = SSHTUN_EXIT_OK;
+            return FALSE;
+        }
+        sshtun_helper_eventf(h, "phase", "reconnecting %u", attempt);
+        if (sshtun_establish(h)) {
+            sshtun_helper_log(h, "reconnected after %u attempt%s", attempt,
+                              attempt == 1 ? "" : "s");
+            return TRUE;
+        }
+        if (!sshtun_reconnect_is_worth_retrying(h->failure)) {
+            sshtun_helper_log(h, "giving up reconnecting: %s", h->failure_message);
+            return FALSE;
+        }
+        sshtun_helper_log(h,
+                          "reconnect attempt %u failed (%s); next in about %" G_GINT64_FORMAT " s",
+                          attempt, h->failure_message,
+                          MIN(delay_ms * 2, SSHTUN_RECONNECT_MAX_DELAY_MS) / 1000);
+        delay_ms = MIN(delay_ms * 2, SSHTUN_RECONNECT_MAX_DELAY_MS);
+    }
+}
