@@ -30,6 +30,7 @@ typedef enum {
     KIND_SECONDS,
     KIND_COUNT,
     KIND_BOOL,
+    KIND_PROXY,
     /* Keys whose feature this version does not carry yet: accepted when
      * empty, refused otherwise, so that nothing is silently ignored. */
     KIND_NOT_YET,
@@ -66,7 +67,7 @@ static const KeyInfo key_table[] = {
     { "keepalive-count", KIND_COUNT },
     { "reconnect", KIND_BOOL },
     { "jump-host", KIND_NOT_YET },
-    { "proxy", KIND_NOT_YET },
+    { "proxy", KIND_PROXY },
     { "compression", KIND_BOOL },
 };
 
@@ -151,6 +152,45 @@ has_control_chars(const char *value)
             return TRUE;
     }
     return FALSE;
+}
+
+gboolean
+sshtun_settings_parse_proxy(const char *value, SshtunProxyType *type, char **host, guint *port)
+{
+    const char *rest, *colon;
+    g_autofree char *name = NULL;
+    guint64 number;
+
+    if (g_str_has_prefix(value, "socks5://")) {
+        *type = SSHTUN_PROXY_SOCKS5;
+        rest = value + strlen("socks5://");
+    } else if (g_str_has_prefix(value, "http://")) {
+        *type = SSHTUN_PROXY_HTTP;
+        rest = value + strlen("http://");
+    } else {
+        return FALSE;
+    }
+    if (rest[0] == '[') {
+        const char *close = strchr(rest, ']');
+        if (!close || close[1] != ':')
+            return FALSE;
+        name = g_strndup(rest + 1, close - rest - 1);
+        colon = close + 1;
+        if (!is_ipv6(name))
+            return FALSE;
+    } else {
+        colon = strrchr(rest, ':');
+        if (!colon)
+            return FALSE;
+        name = g_strndup(rest, colon - rest);
+        if (!is_host_name(name) && !is_ipv4(name))
+            return FALSE;
+    }
+    if (!parse_uint(colon + 1, 1, 65535, &number))
+        return FALSE;
+    *host = g_steal_pointer(&name);
+    *port = (guint)number;
+    return TRUE;
 }
 
 static gboolean
@@ -276,6 +316,14 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
             return bad_value(error, key, value, "yes or no");
         return TRUE;
+    case KIND_PROXY: {
+        g_autofree char *host = NULL;
+        SshtunProxyType type;
+        guint port;
+        if (!sshtun_settings_parse_proxy(value, &type, &host, &port))
+            return bad_value(error, key, value, "socks5://host:port or http://host:port");
+        return TRUE;
+    }
     case KIND_NOT_YET:
         if (value[0] != '\0') {
             g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
@@ -414,6 +462,9 @@ sshtun_settings_parse(GHashTable *data, GError **error)
     s->keepalive_count = uint_value(data, "keepalive-count", 3);
     s->reconnect = bool_value(data, "reconnect", TRUE);
     s->compression = bool_value(data, "compression", FALSE);
+    text = lookup(data, "proxy");
+    if (text)
+        sshtun_settings_parse_proxy(text, &s->proxy_type, &s->proxy_host, &s->proxy_port);
 
     if (!check_combination(s, error))
         return NULL;
@@ -439,7 +490,7 @@ sshtun_settings_free(SshtunSettings *s)
     g_free(s->remote_forwards);
     g_free(s->dynamic_forwards);
     g_free(s->jump_host);
-    g_free(s->proxy);
+    g_free(s->proxy_host);
     g_free(s);
 }
 

@@ -31,6 +31,12 @@ typedef enum {
     SSHTUN_MODE_ETHERNET = 2,
 } SshtunTunnelMode;
 
+typedef enum {
+    SSHTUN_PROXY_NONE,
+    SSHTUN_PROXY_SOCKS5,
+    SSHTUN_PROXY_HTTP,
+} SshtunProxyType;
+
 typedef struct {
     char *host;
     guint port;
@@ -57,7 +63,9 @@ typedef struct {
     guint keepalive_count;
     gboolean reconnect;
     char *jump_host;
-    char *proxy;
+    SshtunProxyType proxy_type;
+    char *proxy_host;
+    guint proxy_port;
     gboolean compression;
 } SshtunSettings;
 
@@ -73,6 +81,10 @@ typedef enum {
 
 /* Every key of the table, NULL-terminated, in the order of DESIGN.md. */
 const char *const *sshtun_settings_keys(void);
+
+/* Splits "socks5://host:port" or "http://host:port" (IPv6 in brackets). */
+gboolean sshtun_settings_parse_proxy(const char *value, SshtunProxyType *type, char **host,
+                                     guint *port);
 
 /* Checks one key and its value alone; the error names the key. */
 gboolean sshtun_settings_check_key(const char *key, const char *value, GError **error);

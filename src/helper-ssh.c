@@ -5,6 +5,7 @@
 
 #include "helper-control.h"
 #include "helper-knownhosts.h"
+#include "helper-proxy.h"
 #include "helper-transport.h"
 
 #include <arpa/inet.h>
@@ -69,18 +70,23 @@ static gboolean
 connect_to_server(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
+    /* With a proxy, the TCP connection goes to the proxy; the SSH server
+     * is reached from there (and its name resolved there). */
+    const char *host = s->proxy_type ? s->proxy_host : s->host;
+    guint port_number = s->proxy_type ? s->proxy_port : s->port;
+    const char *what = s->proxy_type ? "proxy" : "host";
     struct addrinfo hints
             = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
     struct addrinfo *list = NULL;
-    g_autofree char *port = g_strdup_printf("%u", s->port);
+    g_autofree char *port = g_strdup_printf("%u", port_number);
     g_autoptr(GString) attempts = g_string_new(NULL);
     int rc;
 
     sshtun_helper_event(h, "phase", "resolving");
-    rc = getaddrinfo(s->host, port, &hints, &list);
+    rc = getaddrinfo(host, port, &hints, &list);
     if (rc != 0)
-        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve host \"%s\": %s",
-                                    s->host, gai_strerror(rc));
+        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED, "cannot resolve %s \"%s\": %s",
+                                    what, host, gai_strerror(rc));
 
     sshtun_helper_event(h, "phase", "connecting");
     for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
@@ -101,6 +107,8 @@ connect_to_server(SshtunHelper *h)
              * for -N -w and idle pings stall for up to a delayed-ACK. */
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             h->sock = fd;
+            /* The address NetworkManager must keep routing outside the
+             * tunnel: the server's, or the proxy's. */
             g_strlcpy(h->server_address, address, sizeof h->server_address);
             break;
         }
@@ -111,8 +119,13 @@ connect_to_server(SshtunHelper *h)
     freeaddrinfo(list);
     if (h->sock < 0)
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
-                                    "cannot connect to %s port %u (%s)", s->host, s->port,
+                                    "cannot connect to %s %s port %u (%s)", what, host, port_number,
                                     attempts->str);
+    if (s->proxy_type && !sshtun_proxy_connect(h, h->sock, s->host, s->port)) {
+        close(h->sock);
+        h->sock = -1;
+        return FALSE;
+    }
     sshtun_helper_event(h, "server", h->server_address);
     return TRUE;
 }

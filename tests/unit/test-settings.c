@@ -110,7 +110,11 @@ test_bad_values(void)
         { "reconnect", "true", "\"reconnect\"" },
         { "compression", "1", "\"compression\"" },
         { "jump-host", "bastion", "\"jump-host\" is not supported" },
-        { "proxy", "socks5://p:1080", "\"proxy\" is not supported" },
+        { "proxy", "socks4://p:1080", "\"proxy\"" },
+        { "proxy", "socks5://p", "\"proxy\"" },
+        { "proxy", "http://[::1:1080", "\"proxy\"" },
+        { "proxy", "http://[192.0.2.1]:80", "\"proxy\"" },
+        { "proxy", "http://p:0", "\"proxy\"" },
         { "local-forwards", "8080:intranet:80", "\"local-forwards\" is not supported" },
     };
 
@@ -170,6 +174,32 @@ test_point_to_point_needs_addresses(void)
 
     g_assert_null(s);
     g_assert_nonnull(strstr(error->message, "remote-command"));
+}
+
+static void
+test_proxy(void)
+{
+    static const struct {
+        const char *text;
+        SshtunProxyType type;
+        const char *host;
+        guint port;
+    } cases[] = {
+        { "socks5://proxy.example:1080", SSHTUN_PROXY_SOCKS5, "proxy.example", 1080 },
+        { "http://192.0.2.9:3128", SSHTUN_PROXY_HTTP, "192.0.2.9", 3128 },
+        { "http://[2001:db8::9]:8080", SSHTUN_PROXY_HTTP, "2001:db8::9", 8080 },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GHashTable) data
+                = data_of("host", "h", "local-address", "10.0.0.1", "proxy", cases[i].text, NULL);
+        g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, NULL);
+
+        g_assert_nonnull(s);
+        g_assert_cmpint(s->proxy_type, ==, cases[i].type);
+        g_assert_cmpstr(s->proxy_host, ==, cases[i].host);
+        g_assert_cmpuint(s->proxy_port, ==, cases[i].port);
+    }
 }
 
 static void
@@ -236,6 +266,7 @@ main(int argc, char **argv)
     g_test_add_func("/settings/point-to-point-needs-addresses",
                     test_point_to_point_needs_addresses);
     g_test_add_func("/settings/static-ip-config", test_static_ip_config);
+    g_test_add_func("/settings/proxy", test_proxy);
     g_test_add_func("/settings/key-list-matches-design", test_key_list_matches_design);
     return g_test_run();
 }
