@@ -31,6 +31,7 @@ typedef enum {
     KIND_COUNT,
     KIND_BOOL,
     KIND_PROXY,
+    KIND_JUMP,
     /* Keys whose feature this version does not carry yet: accepted when
      * empty, refused otherwise, so that nothing is silently ignored. */
     KIND_NOT_YET,
@@ -66,7 +67,7 @@ static const KeyInfo key_table[] = {
     { "keepalive", KIND_SECONDS },
     { "keepalive-count", KIND_COUNT },
     { "reconnect", KIND_BOOL },
-    { "jump-host", KIND_NOT_YET },
+    { "jump-host", KIND_JUMP },
     { "proxy", KIND_PROXY },
     { "compression", KIND_BOOL },
 };
@@ -152,6 +153,72 @@ has_control_chars(const char *value)
             return TRUE;
     }
     return FALSE;
+}
+
+static void
+hop_free(gpointer data)
+{
+    SshtunHop *hop = data;
+
+    g_free(hop->user);
+    g_free(hop->host);
+    g_free(hop);
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" */
+static gboolean
+parse_host_port(const char *text, char **host, guint *port, guint default_port)
+{
+    const char *colon;
+    g_autofree char *name = NULL;
+    guint64 number = default_port;
+
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || (close[1] != '\0' && close[1] != ':'))
+            return FALSE;
+        name = g_strndup(text + 1, close - text - 1);
+        if (!is_ipv6(name))
+            return FALSE;
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = strchr(text, ':');
+        name = colon ? g_strndup(text, colon - text) : g_strdup(text);
+        if (!is_host_name(name) && !is_ipv4(name))
+            return FALSE;
+    }
+    if (colon && !parse_uint(colon + 1, 1, 65535, &number))
+        return FALSE;
+    *host = g_steal_pointer(&name);
+    *port = (guint)number;
+    return TRUE;
+}
+
+GPtrArray *
+sshtun_settings_parse_jump_hosts(const char *value)
+{
+    g_autoptr(GPtrArray) hops = g_ptr_array_new_with_free_func(hop_free);
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+
+    /* Bounded: each hop is a session and a channel. */
+    if (g_strv_length(parts) > 8)
+        return NULL;
+    for (guint i = 0; parts[i]; i++) {
+        SshtunHop *hop = g_new0(SshtunHop, 1);
+        char *spec = g_strstrip(parts[i]);
+        char *at = strrchr(spec, '@');
+
+        g_ptr_array_add(hops, hop);
+        if (at) {
+            hop->user = g_strndup(spec, at - spec);
+            if (!hop->user[0] || hop->user[0] == '-' || strpbrk(hop->user, " @:/"))
+                return NULL;
+            spec = at + 1;
+        }
+        if (!parse_host_port(spec, &hop->host, &hop->port, 22))
+            return NULL;
+    }
+    return g_steal_pointer(&hops);
 }
 
 gboolean
@@ -324,6 +391,13 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
             return bad_value(error, key, value, "socks5://host:port or http://host:port");
         return TRUE;
     }
+    case KIND_JUMP: {
+        g_autoptr(GPtrArray) hops = sshtun_settings_parse_jump_hosts(value);
+        if (!hops)
+            return bad_value(error, key, value,
+                             "[user@]host[:port], several separated by commas (at most 8)");
+        return TRUE;
+    }
     case KIND_NOT_YET:
         if (value[0] != '\0') {
             g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
@@ -462,6 +536,9 @@ sshtun_settings_parse(GHashTable *data, GError **error)
     s->keepalive_count = uint_value(data, "keepalive-count", 3);
     s->reconnect = bool_value(data, "reconnect", TRUE);
     s->compression = bool_value(data, "compression", FALSE);
+    text = lookup(data, "jump-host");
+    if (text)
+        s->jump_hosts = sshtun_settings_parse_jump_hosts(text);
     text = lookup(data, "proxy");
     if (text)
         sshtun_settings_parse_proxy(text, &s->proxy_type, &s->proxy_host, &s->proxy_port);
@@ -489,7 +566,8 @@ sshtun_settings_free(SshtunSettings *s)
     g_free(s->local_forwards);
     g_free(s->remote_forwards);
     g_free(s->dynamic_forwards);
-    g_free(s->jump_host);
+    if (s->jump_hosts)
+        g_ptr_array_unref(s->jump_hosts);
     g_free(s->proxy_host);
     g_free(s);
 }

@@ -37,6 +37,13 @@ typedef enum {
     SSHTUN_PROXY_HTTP,
 } SshtunProxyType;
 
+/* One hop of jump-host. */
+typedef struct {
+    char *user; /* NULL: the connection's */
+    char *host;
+    guint port;
+} SshtunHop;
+
 typedef struct {
     char *host;
     guint port;
@@ -62,7 +69,7 @@ typedef struct {
     guint keepalive;
     guint keepalive_count;
     gboolean reconnect;
-    char *jump_host;
+    GPtrArray *jump_hosts; /* SshtunHop *, in order; NULL: none */
     SshtunProxyType proxy_type;
     char *proxy_host;
     guint proxy_port;
@@ -81,6 +88,10 @@ typedef enum {
 
 /* Every key of the table, NULL-terminated, in the order of DESIGN.md. */
 const char *const *sshtun_settings_keys(void);
+
+/* Splits "[user@]host[:port],..." as ssh -J takes it (IPv6 in brackets);
+ * NULL when malformed. */
+GPtrArray *sshtun_settings_parse_jump_hosts(const char *value);
 
 /* Splits "socks5://host:port" or "http://host:port" (IPv6 in brackets). */
 gboolean sshtun_settings_parse_proxy(const char *value, SshtunProxyType *type, char **host,

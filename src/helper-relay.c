@@ -220,9 +220,23 @@ relay_round(Relay *r, int *timeout_ms)
         return FALSE;
     if (!sshtun_transport_flush(h))
         return lost(r, "sending to the server failed: %s", g_strerror(errno));
-    if (r->more_tun || r->more_channel)
+    /* Data a jump host's session already took off the socket wakes no
+     * poll(): go round again at once. */
+    if (r->more_tun || r->more_channel || sshtun_transport_carrier_pending(h))
         *timeout_ms = 0;
     return TRUE;
+}
+
+/* Every session blocking again, each step bounded by @timeout_ms. */
+static void
+set_blocking(SshtunHelper *h, gboolean blocking, long timeout_ms)
+{
+    for (guint i = 0; i < h->links->len; i++) {
+        SshtunLink *link = h->links->pdata[i];
+        libssh2_session_set_blocking(link->session, blocking);
+        if (blocking)
+            libssh2_session_set_timeout(link->session, timeout_ms);
+    }
 }
 
 static void
@@ -232,8 +246,7 @@ stop_session(SshtunHelper *h)
     sshtun_transport_flush(h);
     sshtun_transport_stop_queueing(h);
     fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) & ~O_NONBLOCK);
-    libssh2_session_set_blocking(h->session, 1);
-    libssh2_session_set_timeout(h->session, 2000);
+    set_blocking(h, TRUE, 2000);
     libssh2_channel_close(h->tun_channel);
     sshtun_ssh_disconnect(h, "nm-sshtun stopped");
 }
@@ -243,7 +256,6 @@ static void
 leave_session(SshtunHelper *h)
 {
     sshtun_transport_stop_queueing(h);
-    h->out.head = h->out.len = 0;
     sshtun_ssh_disconnect(h, "connection lost");
 }
 
@@ -262,7 +274,7 @@ sshtun_relay_run(SshtunHelper *h)
     r.tx = tx;
     r.rx = rx;
     fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
-    libssh2_session_set_blocking(h->session, 0);
+    set_blocking(h, FALSE, 0);
     libssh2_keepalive_config(h->session, 1, h->settings->keepalive);
     sshtun_transport_start_queueing(h);
     sshtun_helper_event(h, "phase", "running");
@@ -276,7 +288,7 @@ sshtun_relay_run(SshtunHelper *h)
         if (!relay_round(&r, &timeout))
             break;
         fds[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
-        if (sshtun_transport_queued(h) > 0)
+        if (sshtun_transport_socket_pending(h))
             fds[0].events |= POLLOUT;
         fds[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
         if (r.tx_len == 0 && sshtun_transport_queued(h) < SSHTUN_OUT_QUEUE_SOFT_LIMIT)

@@ -70,10 +70,14 @@ static gboolean
 connect_to_server(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
-    /* With a proxy, the TCP connection goes to the proxy; the SSH server
+    /* The first hop: a jump host, or the server itself. */
+    const SshtunHop *first = s->jump_hosts ? s->jump_hosts->pdata[0] : NULL;
+    const char *ssh_host = first ? first->host : s->host;
+    guint ssh_port = first ? first->port : s->port;
+    /* With a proxy, the TCP connection goes to the proxy; the first hop
      * is reached from there (and its name resolved there). */
-    const char *host = s->proxy_type ? s->proxy_host : s->host;
-    guint port_number = s->proxy_type ? s->proxy_port : s->port;
+    const char *host = s->proxy_type ? s->proxy_host : ssh_host;
+    guint port_number = s->proxy_type ? s->proxy_port : ssh_port;
     const char *what = s->proxy_type ? "proxy" : "host";
     struct addrinfo hints
             = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
@@ -121,13 +125,20 @@ connect_to_server(SshtunHelper *h)
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
                                     "cannot connect to %s %s port %u (%s)", what, host, port_number,
                                     attempts->str);
-    if (s->proxy_type && !sshtun_proxy_connect(h, h->sock, s->host, s->port)) {
+    if (s->proxy_type && !sshtun_proxy_connect(h, h->sock, ssh_host, ssh_port)) {
         close(h->sock);
         h->sock = -1;
         return FALSE;
     }
     sshtun_helper_event(h, "server", h->server_address);
     return TRUE;
+}
+
+/* A pinned host-key is the final server's; jump hosts go by known_hosts. */
+static gboolean
+target_is_pinned(SshtunHelper *h)
+{
+    return h->settings->host_key && h->target_host == h->settings->host;
 }
 
 /* The host key algorithms to offer, most wanted first. With known_hosts:
@@ -140,11 +151,11 @@ host_key_preference(SshtunHelper *h)
     g_autoptr(GPtrArray) known = NULL;
     GString *order = g_string_new(NULL);
 
-    if (h->settings->host_key)
+    if (target_is_pinned(h))
         known = g_ptr_array_new();
     else
-        known = sshtun_known_hosts_key_types(h->known_hosts_content, h->settings->host,
-                                             h->settings->port);
+        known = sshtun_known_hosts_key_types(h->known_hosts_content, h->target_host,
+                                             h->target_port);
     for (guint i = 0; i < known->len; i++) {
         for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
             if (strcmp(known->pdata[i], host_key_methods[j]) == 0)
@@ -173,11 +184,11 @@ fail_pin_not_found(SshtunHelper *h)
 }
 
 static gboolean
-handshake(SshtunHelper *h)
+handshake(SshtunHelper *h, const char *name)
 {
     g_autofree char *preference = NULL;
 
-    sshtun_transport_init(h);
+    sshtun_transport_add_link(h, name);
     libssh2_session_set_blocking(h->session, 1);
     libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
     if (h->settings->compression)
@@ -191,7 +202,7 @@ handshake(SshtunHelper *h)
         if (h->host_keys_seen->len > 0)
             return fail_pin_not_found(h);
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
-                                    "SSH handshake with %s failed: %s", h->server_address,
+                                    "SSH handshake with %s failed: %s", name,
                                     sshtun_ssh_last_error(h));
     }
     h->last_receive_us = g_get_monotonic_time();
@@ -204,6 +215,7 @@ static gboolean
 verify_host_key(SshtunHelper *h)
 {
     const SshtunSettings *s = h->settings;
+    const char *host = h->target_host;
     size_t len = 0;
     int type = 0;
     const guint8 *blob = (const guint8 *)libssh2_session_hostkey(h->session, &len, &type);
@@ -220,7 +232,7 @@ verify_host_key(SshtunHelper *h)
     fingerprint = sshtun_host_key_fingerprint(blob, len);
     key_type = sshtun_host_key_type(blob, len);
 
-    if (s->host_key) {
+    if (target_is_pinned(h)) {
         /* A pinned key alone decides. Compare without the optional '='. */
         if (strncmp(fingerprint, s->host_key, strlen(fingerprint)) == 0) {
             sshtun_helper_debug(h, "host key %s matches the pinned fingerprint", fingerprint);
@@ -236,7 +248,8 @@ verify_host_key(SshtunHelper *h)
     }
 
     file = g_strdup(s->known_hosts_file ? s->known_hosts_file : "known_hosts");
-    result = sshtun_known_hosts_check(h->known_hosts_content, s->host, s->port, blob, len, &line);
+    result = sshtun_known_hosts_check(h->known_hosts_content, host, h->target_port, blob, len,
+                                      &line);
     switch (result) {
     case SSHTUN_KNOWN_HOST_MATCH:
         sshtun_helper_debug(h, "host key %s found in %s line %u", fingerprint, file, line);
@@ -247,7 +260,7 @@ verify_host_key(SshtunHelper *h)
                 "host key of %s is unknown: %s %s. If this is the server's key, add "
                 "it to %s (ssh-keyscan, or connect once with ssh) or set host-key "
                 "to %s",
-                s->host, key_type ? key_type : "?", fingerprint, file, fingerprint);
+                host, key_type ? key_type : "?", fingerprint, file, fingerprint);
     case SSHTUN_KNOWN_HOST_CHANGED:
         return sshtun_helper_failed(
                 h, SSHTUN_EXIT_HOST_KEY,
@@ -255,10 +268,10 @@ verify_host_key(SshtunHelper *h)
                 "%u. Someone may be intercepting the connection; if the server's key "
                 "really changed, remove the old line (ssh-keygen -R %s) and add the "
                 "new key",
-                s->host, key_type ? key_type : "?", fingerprint, file, line, s->host);
+                host, key_type ? key_type : "?", fingerprint, file, line, host);
     case SSHTUN_KNOWN_HOST_REVOKED:
         return sshtun_helper_failed(h, SSHTUN_EXIT_HOST_KEY,
-                                    "host key of %s (%s) is marked @revoked in %s line %u", s->host,
+                                    "host key of %s (%s) is marked @revoked in %s line %u", host,
                                     fingerprint, file, line);
     }
     g_return_val_if_reached(FALSE);
@@ -267,31 +280,74 @@ verify_host_key(SshtunHelper *h)
 void
 sshtun_ssh_disconnect(SshtunHelper *h, const char *why)
 {
-    if (h->session) {
-        libssh2_session_disconnect(h->session, why);
-        libssh2_session_free(h->session);
-        h->session = NULL;
-        h->tun_channel = NULL;
+    sshtun_transport_close(h, why);
+}
+
+/* A direct-tcpip channel from the jump host just logged in to the next
+ * hop: the next session runs inside it. */
+static gboolean
+open_forward(SshtunHelper *h, const char *host, guint port)
+{
+    SshtunLink *link = h->links->pdata[h->links->len - 1];
+
+    link->forward = libssh2_channel_direct_tcpip_ex(h->session, host, (int)port, "127.0.0.1", 22);
+    if (link->forward)
+        return TRUE;
+    return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
+                                "%s cannot forward to %s port %u: %s", link->name, host, port,
+                                sshtun_ssh_last_error(h));
+}
+
+/* Handshake, host key and login on one jump host, then the channel on. */
+static gboolean
+through_jump_host(SshtunHelper *h, const SshtunHop *hop, const char *next_host, guint next_port)
+{
+    g_autofree char *name = g_strdup_printf("jump host %s", hop->host);
+    char *login = h->login;
+    gboolean ok;
+
+    h->target_host = hop->host;
+    h->target_port = hop->port;
+    /* The jump host's own user, else the connection's, as ssh -J does. */
+    h->login = hop->user ? hop->user : login;
+    ok = handshake(h, name) && verify_host_key(h) && sshtun_ssh_authenticate(h)
+         && open_forward(h, next_host, next_port);
+    h->login = login;
+    if (!ok && h->failure_message && !g_str_has_prefix(h->failure_message, "jump host")) {
+        g_autofree char *message = h->failure_message;
+        h->failure_message = g_strdup_printf("%s: %s", name, message);
     }
-    if (h->sock >= 0) {
-        close(h->sock);
-        h->sock = -1;
-    }
+    return ok;
 }
 
 gboolean
 sshtun_ssh_reach_server(SshtunHelper *h)
 {
+    const SshtunSettings *s = h->settings;
+    GPtrArray *hops = s->jump_hosts;
+
     g_clear_pointer(&h->host_key_types_seen, g_ptr_array_unref);
     h->host_key_types_seen = g_ptr_array_new_with_free_func(g_free);
     if (h->host_keys_seen)
         g_string_truncate(h->host_keys_seen, 0);
     else
         h->host_keys_seen = g_string_new(NULL);
+    if (!h->links)
+        h->links = g_ptr_array_new();
     for (;;) {
         if (!connect_to_server(h))
             return FALSE;
-        if (!handshake(h)) {
+        for (guint i = 0; hops && i < hops->len; i++) {
+            const SshtunHop *next = i + 1 < hops->len ? hops->pdata[i + 1] : NULL;
+            if (!through_jump_host(h, hops->pdata[i], next ? next->host : s->host,
+                                   next ? next->port : s->port)) {
+                sshtun_ssh_disconnect(h, "jump host failed");
+                return FALSE;
+            }
+        }
+        h->target_host = s->host;
+        h->target_port = s->port;
+        if (!handshake(h, s->host)) {
             sshtun_ssh_disconnect(h, "handshake failed");
             return FALSE;
         }
@@ -358,7 +414,8 @@ kbd_callback(const char *name, int name_len, const char *instruction, int instru
              int num_prompts, const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
              LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
 {
-    SshtunHelper *h = *abstract;
+    SshtunLink *link = *abstract;
+    SshtunHelper *h = link->h;
 
     for (int i = 0; i < num_prompts; i++) {
         g_autofree char *prompt = g_strndup((const char *)prompts[i].text, prompts[i].length);

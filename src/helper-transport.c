@@ -6,24 +6,43 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-static SshtunHelper *
-helper_of(void **abstract)
+/* A channel error as the errno-style value libssh2 wants from callbacks. */
+static ssize_t
+channel_result(ssize_t n)
 {
-    return *abstract;
+    if (n == LIBSSH2_ERROR_EAGAIN)
+        return -EAGAIN;
+    return n < 0 ? -EPIPE : n;
+}
+
+static ssize_t
+send_below(SshtunLink *link, const void *buffer, size_t length, int flags)
+{
+    ssize_t n;
+
+    if (link->carrier)
+        return channel_result(libssh2_channel_write(link->carrier, buffer, length));
+    n = send(link->h->sock, buffer, length, flags | MSG_NOSIGNAL);
+    return n < 0 ? -errno : n;
 }
 
 static ssize_t
 send_cb(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void **abstract)
 {
-    SshtunHelper *h = helper_of(abstract);
-    SshtunOutQueue *q = &h->out;
+    SshtunLink *link = *abstract;
+    SshtunOutQueue *q = &link->out;
     ssize_t n;
 
-    if (!q->queueing) {
+    /* libssh2's ssh-agent client talks to the agent through these
+     * callbacks too, on the agent's own descriptor. */
+    if (fd != link->h->sock) {
         n = send(fd, buffer, length, flags | MSG_NOSIGNAL);
         return n < 0 ? -errno : n;
     }
+    if (!link->h->queueing)
+        return send_below(link, buffer, length, flags);
     if (q->len - q->head + length > q->size)
         return -EAGAIN;
     if (q->len + length > q->size) {
@@ -41,13 +60,24 @@ send_cb(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void 
 static ssize_t
 recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract)
 {
-    SshtunHelper *h = helper_of(abstract);
-    ssize_t n = recv(fd, buffer, length, flags);
+    SshtunLink *link = *abstract;
+    ssize_t n;
 
+    if (fd != link->h->sock) {
+        n = recv(fd, buffer, length, flags);
+        return n < 0 ? -errno : n;
+    }
+    if (link->carrier) {
+        n = libssh2_channel_read(link->carrier, buffer, length);
+        if (n == 0 && !libssh2_channel_eof(link->carrier))
+            return -EAGAIN;
+        return channel_result(n);
+    }
+    n = recv(link->h->sock, buffer, length, flags);
     if (n < 0)
         return -errno;
     if (n > 0)
-        h->last_receive_us = g_get_monotonic_time();
+        link->h->last_receive_us = g_get_monotonic_time();
     return n;
 }
 
@@ -57,62 +87,137 @@ static void
 debug_cb(LIBSSH2_SESSION *session, int always_display, const char *message, int message_len,
          const char *language, int language_len, void **abstract)
 {
-    SshtunHelper *h = helper_of(abstract);
+    SshtunLink *link = *abstract;
+    SshtunHelper *h = link->h;
 
     g_free(h->server_debug);
     h->server_debug = g_strndup(message, MAX(0, MIN(message_len, 512)));
     g_strcanon(h->server_debug,
                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'\"", '?');
-    sshtun_helper_debug(h, "server says: %s", h->server_debug);
+    sshtun_helper_debug(h, "%s says: %s", link->name, h->server_debug);
 }
 
-void
-sshtun_transport_init(SshtunHelper *h)
+SshtunLink *
+sshtun_transport_add_link(SshtunHelper *h, const char *name)
 {
-    h->session = libssh2_session_init_ex(NULL, NULL, NULL, h);
-    if (!h->session)
+    SshtunLink *below = h->links->len ? h->links->pdata[h->links->len - 1] : NULL;
+    SshtunLink *link = g_new0(SshtunLink, 1);
+
+    link->h = h;
+    link->name = g_strdup(name);
+    link->carrier = below ? below->forward : NULL;
+    link->out.size = SSHTUN_OUT_QUEUE_HARD_LIMIT;
+    link->out.data = g_malloc(link->out.size);
+    link->session = libssh2_session_init_ex(NULL, NULL, NULL, link);
+    g_ptr_array_add(h->links, link);
+    if (!link->session)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create an SSH session");
-    libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_SEND, (void *)send_cb);
-    libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_RECV, (void *)recv_cb);
-    libssh2_session_callback_set(h->session, LIBSSH2_CALLBACK_DEBUG, (void *)debug_cb);
-    if (!h->out.data) {
-        h->out.size = SSHTUN_OUT_QUEUE_HARD_LIMIT;
-        h->out.data = g_malloc(h->out.size);
-    }
+    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_SEND, (void *)send_cb);
+    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_RECV, (void *)recv_cb);
+    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_DEBUG, (void *)debug_cb);
+    h->session = link->session;
+    return link;
+}
+
+static SshtunLink *
+top_link(const SshtunHelper *h)
+{
+    return h->links && h->links->len ? h->links->pdata[h->links->len - 1] : NULL;
 }
 
 void
 sshtun_transport_start_queueing(SshtunHelper *h)
 {
-    h->out.queueing = TRUE;
+    h->queueing = TRUE;
 }
 
 void
 sshtun_transport_stop_queueing(SshtunHelper *h)
 {
-    h->out.queueing = FALSE;
+    h->queueing = FALSE;
 }
 
 gsize
 sshtun_transport_queued(const SshtunHelper *h)
 {
-    return h->out.len - h->out.head;
+    SshtunLink *link = top_link(h);
+    return link ? link->out.len - link->out.head : 0;
+}
+
+gboolean
+sshtun_transport_socket_pending(const SshtunHelper *h)
+{
+    SshtunLink *bottom = h->links && h->links->len ? h->links->pdata[0] : NULL;
+    return bottom && bottom->out.len > bottom->out.head;
+}
+
+gboolean
+sshtun_transport_carrier_pending(const SshtunHelper *h)
+{
+    for (guint i = 0; h->links && i < h->links->len; i++) {
+        SshtunLink *link = h->links->pdata[i];
+        unsigned long available = 0;
+
+        if (link->carrier) {
+            libssh2_channel_window_read_ex(link->carrier, &available, NULL);
+            if (available > 0)
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+flush_link(SshtunLink *link)
+{
+    SshtunOutQueue *q = &link->out;
+
+    while (q->head < q->len) {
+        ssize_t n = send_below(link, q->data + q->head, q->len - q->head, MSG_DONTWAIT);
+        if (n == -EINTR)
+            continue;
+        if (n == -EAGAIN || n == -EWOULDBLOCK || n == 0)
+            return TRUE; /* later: the socket or the channel window is full */
+        if (n < 0)
+            return FALSE;
+        q->head += (gsize)n;
+    }
+    q->head = q->len = 0;
+    return TRUE;
 }
 
 gboolean
 sshtun_transport_flush(SshtunHelper *h)
 {
-    SshtunOutQueue *q = &h->out;
-
-    while (q->head < q->len) {
-        ssize_t n = send(h->sock, q->data + q->head, q->len - q->head, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK;
-        }
-        q->head += (gsize)n;
+    /* From the top: what a session writes into its carrier lands in the
+     * queue of the session below, flushed next. */
+    for (guint i = h->links->len; i > 0; i--) {
+        if (!flush_link(h->links->pdata[i - 1]))
+            return FALSE;
     }
-    q->head = q->len = 0;
     return TRUE;
+}
+
+void
+sshtun_transport_close(SshtunHelper *h, const char *why)
+{
+    for (guint i = h->links ? h->links->len : 0; i > 0; i--) {
+        SshtunLink *link = h->links->pdata[i - 1];
+
+        if (link->forward)
+            libssh2_channel_free(link->forward);
+        libssh2_session_disconnect(link->session, why);
+        libssh2_session_free(link->session);
+        g_free(link->out.data);
+        g_free(link->name);
+        g_free(link);
+    }
+    if (h->links)
+        g_ptr_array_set_size(h->links, 0);
+    h->session = NULL;
+    h->tun_channel = NULL;
+    if (h->sock >= 0) {
+        close(h->sock);
+        h->sock = -1;
+    }
 }

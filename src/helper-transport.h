@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libssh2's socket I/O, routed through the helper.
+ * libssh2's I/O, routed through the helper.
+ *
+ * Each SSH session (a jump host's, the server's) is an SshtunLink that runs
+ * over the TCP socket or over a direct-tcpip channel of the session below.
  *
  * Sending: once the tunnel runs, libssh2's send callback only appends the
- * encrypted bytes to SshtunOutQueue and reports them sent; the poll loop
- * writes the queue with one send() per round. libssh2 then never holds a
- * half-sent packet, which in non-blocking mode would make its next send of
- * a different packet (a window adjustment, a keepalive) fail with
- * LIBSSH2_ERROR_BAD_USE, and many small SSH packets leave in one system call.
+ * encrypted bytes to the link's queue and reports them sent; the poll loop
+ * writes the queues down the chain, the last with one send() per round.
+ * libssh2 then never holds a half-sent packet, which in non-blocking mode
+ * would make its next send of a different packet (a window adjustment, a
+ * keepalive) fail with LIBSSH2_ERROR_BAD_USE, and many small SSH packets
+ * leave in one system call.
  *
- * Receiving: the recv callback notes the time of the last byte from the
- * server, which is how a dead link is told from a quiet one.
+ * Receiving: the socket's recv callback notes the time of the last byte
+ * from the network, which is how a dead link is told from a quiet one.
  */
 #ifndef NM_SSHTUN_HELPER_TRANSPORT_H
 #define NM_SSHTUN_HELPER_TRANSPORT_H
@@ -22,17 +26,29 @@
 #define SSHTUN_OUT_QUEUE_SOFT_LIMIT (256 * 1024)
 #define SSHTUN_OUT_QUEUE_HARD_LIMIT (1024 * 1024)
 
-/* Creates the libssh2 session on h->sock with the callbacks installed. */
-void sshtun_transport_init(SshtunHelper *h);
+/* A new session on top of the links so far (on h->sock for the first), with
+ * the callbacks installed; h->session becomes it. */
+SshtunLink *sshtun_transport_add_link(SshtunHelper *h, const char *name);
 
-/* Switches from direct blocking sends (setup) to the queue (relay). */
+/* Switches from direct blocking I/O (setup) to the queues (relay). */
 void sshtun_transport_start_queueing(SshtunHelper *h);
 void sshtun_transport_stop_queueing(SshtunHelper *h);
 
-/* Bytes waiting in the queue. */
+/* Bytes the server's session has queued. */
 gsize sshtun_transport_queued(const SshtunHelper *h);
 
-/* Writes as much of the queue as the socket takes. FALSE on a socket error. */
+/* Whether bytes wait for the socket to take them (poll for POLLOUT). */
+gboolean sshtun_transport_socket_pending(const SshtunHelper *h);
+
+/* Whether a channel below the server's session holds received data that no
+ * poll() would announce again. */
+gboolean sshtun_transport_carrier_pending(const SshtunHelper *h);
+
+/* Writes as much of the queues as the channels and the socket take. FALSE
+ * on an error. */
 gboolean sshtun_transport_flush(SshtunHelper *h);
+
+/* Ends every session, server's first, and closes the socket. */
+void sshtun_transport_close(SshtunHelper *h, const char *why);
 
 #endif

@@ -22,10 +22,23 @@ typedef struct {
     gsize head; /* first unsent byte */
     gsize len;  /* end of queued bytes */
     gsize size;
-    gboolean queueing; /* FALSE while setup runs libssh2 in blocking mode */
 } SshtunOutQueue;
 
+typedef struct _SshtunHelper SshtunHelper;
+
+/* One SSH session: a jump host's or the server's. Each runs over the one
+ * below it (a direct-tcpip channel of the previous jump host) or over the
+ * TCP connection. */
 typedef struct {
+    SshtunHelper *h;
+    LIBSSH2_SESSION *session;
+    LIBSSH2_CHANNEL *carrier; /* the channel this session runs in; NULL: the socket */
+    LIBSSH2_CHANNEL *forward; /* jump hosts: the channel to the next hop */
+    SshtunOutQueue out;
+    char *name; /* for messages: "jump host bastion" */
+} SshtunLink;
+
+struct _SshtunHelper {
     SshtunSettings *settings;
 
     /* Secrets and file contents; wiped once used. */
@@ -58,11 +71,18 @@ typedef struct {
     char server_address[INET6_ADDRSTRLEN];
     LIBSSH2_SESSION *session;
     LIBSSH2_CHANNEL *tun_channel;
-    SshtunOutQueue out;
     gint64 last_receive_us;         /* monotonic time of the last byte from the server */
     char *server_debug;             /* last SSH_MSG_DEBUG text: why the server refused */
     GPtrArray *host_key_types_seen; /* types whose key did not match the pin */
     GString *host_keys_seen;        /* "type fingerprint, ..." of those keys */
+
+    /* The sessions, jump hosts first and the server's last; h->session is
+     * the last one's. */
+    GPtrArray *links;
+    gboolean queueing; /* FALSE while setup runs libssh2 in blocking mode */
+    /* The SSH server being set up (a jump host's or the final one). */
+    const char *target_host;
+    guint target_port;
 
     SshtunIpConfig *ip_config;
     guint mtu;
@@ -70,7 +90,7 @@ typedef struct {
     /* The last failure of a step, from sshtun_helper_failed(). */
     SshtunExit failure;
     char *failure_message;
-} SshtunHelper;
+};
 
 /* Emits an event on the control output. */
 void sshtun_helper_event(SshtunHelper *h, const char *name, const char *argument);

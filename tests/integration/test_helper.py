@@ -418,8 +418,8 @@ class BadSettings(HelperTestCase):
                             "bad-settings", '"local-address"')
 
     def test_unsupported_feature_is_refused_not_ignored(self):
-        self.expect_failure(self.settings(jump_host="bastion"), "bad-settings", '"jump-host"',
-                            "not supported")
+        self.expect_failure(self.settings(local_forwards="8080:intranet:80"), "bad-settings",
+                            '"local-forwards"', "not supported")
 
     def test_settings_never_on_the_command_line(self):
         self.server_tun()

@@ -109,7 +109,12 @@ test_bad_values(void)
         { "keepalive-count", "0", "\"keepalive-count\"" },
         { "reconnect", "true", "\"reconnect\"" },
         { "compression", "1", "\"compression\"" },
-        { "jump-host", "bastion", "\"jump-host\" is not supported" },
+        { "jump-host", "a b", "\"jump-host\"" },
+        { "jump-host", "user@", "\"jump-host\"" },
+        { "jump-host", "@host", "\"jump-host\"" },
+        { "jump-host", "host:0", "\"jump-host\"" },
+        { "jump-host", "[::1", "\"jump-host\"" },
+        { "jump-host", "a,b,c,d,e,f,g,h,i", "\"jump-host\"" },
         { "proxy", "socks4://p:1080", "\"proxy\"" },
         { "proxy", "socks5://p", "\"proxy\"" },
         { "proxy", "http://[::1:1080", "\"proxy\"" },
@@ -203,6 +208,30 @@ test_proxy(void)
 }
 
 static void
+test_jump_hosts(void)
+{
+    g_autoptr(GPtrArray) hops = sshtun_settings_parse_jump_hosts(
+            "alice@bastion.example:2200, gw.example,[2001:db8::7]:22,bob@[2001:db8::8]");
+    const SshtunHop *hop;
+
+    g_assert_nonnull(hops);
+    g_assert_cmpuint(hops->len, ==, 4);
+    hop = hops->pdata[0];
+    g_assert_cmpstr(hop->user, ==, "alice");
+    g_assert_cmpstr(hop->host, ==, "bastion.example");
+    g_assert_cmpuint(hop->port, ==, 2200);
+    hop = hops->pdata[1];
+    g_assert_null(hop->user);
+    g_assert_cmpstr(hop->host, ==, "gw.example");
+    g_assert_cmpuint(hop->port, ==, 22);
+    hop = hops->pdata[2];
+    g_assert_cmpstr(hop->host, ==, "2001:db8::7");
+    hop = hops->pdata[3];
+    g_assert_cmpstr(hop->user, ==, "bob");
+    g_assert_cmpstr(hop->host, ==, "2001:db8::8");
+}
+
+static void
 test_static_ip_config(void)
 {
     g_autoptr(GHashTable) data
@@ -267,6 +296,7 @@ main(int argc, char **argv)
                     test_point_to_point_needs_addresses);
     g_test_add_func("/settings/static-ip-config", test_static_ip_config);
     g_test_add_func("/settings/proxy", test_proxy);
+    g_test_add_func("/settings/jump-hosts", test_jump_hosts);
     g_test_add_func("/settings/key-list-matches-design", test_key_list_matches_design);
     return g_test_run();
 }
