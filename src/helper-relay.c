@@ -227,16 +227,14 @@ relay_round(Relay *r, int *timeout_ms)
     return TRUE;
 }
 
-/* Every session blocking again, each step bounded by @timeout_ms. */
+/* The server's session blocking (setup, stopping) or not (relay). Jump
+ * hosts' sessions stay non-blocking: they carry it. */
 static void
 set_blocking(SshtunHelper *h, gboolean blocking, long timeout_ms)
 {
-    for (guint i = 0; i < h->links->len; i++) {
-        SshtunLink *link = h->links->pdata[i];
-        libssh2_session_set_blocking(link->session, blocking);
-        if (blocking)
-            libssh2_session_set_timeout(link->session, timeout_ms);
-    }
+    libssh2_session_set_blocking(h->session, blocking);
+    if (blocking)
+        libssh2_session_set_timeout(h->session, timeout_ms);
 }
 
 static void

@@ -313,6 +313,9 @@ through_jump_host(SshtunHelper *h, const SshtunHop *hop, const char *next_host, 
     ok = handshake(h, name) && verify_host_key(h) && sshtun_ssh_authenticate(h)
          && open_forward(h, next_host, next_port);
     h->login = login;
+    /* From now on it carries the next session (see helper-transport.c). */
+    if (ok)
+        libssh2_session_set_blocking(h->session, 0);
     if (!ok && h->failure_message && !g_str_has_prefix(h->failure_message, "jump host")) {
         g_autofree char *message = h->failure_message;
         h->failure_message = g_strdup_printf("%s: %s", name, message);

@@ -17,13 +17,20 @@ channel_result(ssize_t n)
     return n < 0 ? -EPIPE : n;
 }
 
+/* A carrier is the channel of a jump host's session, which runs
+ * non-blocking from the moment it carries another session: libssh2's
+ * blocking mode relies on EAGAIN and then waits on the socket, and a carrier
+ * that blocked in its own session would wait for data nobody sends. */
 static ssize_t
 send_below(SshtunLink *link, const void *buffer, size_t length, int flags)
 {
     ssize_t n;
 
-    if (link->carrier)
-        return channel_result(libssh2_channel_write(link->carrier, buffer, length));
+    if (link->carrier) {
+        n = libssh2_channel_write(link->carrier, buffer, length);
+        /* 0: the channel window is shut until the next adjustment. */
+        return n == 0 ? -EAGAIN : channel_result(n);
+    }
     n = send(link->h->sock, buffer, length, flags | MSG_NOSIGNAL);
     return n < 0 ? -errno : n;
 }
@@ -69,6 +76,7 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
     }
     if (link->carrier) {
         n = libssh2_channel_read(link->carrier, buffer, length);
+        /* 0 without EOF: the read only handled packets of other channels. */
         if (n == 0 && !libssh2_channel_eof(link->carrier))
             return -EAGAIN;
         return channel_result(n);

@@ -121,6 +121,30 @@ class Namespaces:
         return any(ns in names.split() for ns in (self.client, self.server))
 
 
+class JumpNamespace:
+    """A third namespace between client and server, the only way across:
+    client 203.0.113.1 <-> 203.0.113.2 jump 203.0.113.129 <-> 203.0.113.130
+    server. It forwards nothing itself; only its sshd connects onwards."""
+
+    CLIENT_SIDE, JUMP_NEAR = "203.0.113.1", "203.0.113.2"
+    JUMP_FAR, SERVER_SIDE = "203.0.113.129", "203.0.113.130"
+
+    def __init__(self, namespaces):
+        self.outer = namespaces
+        self.name = namespaces.client.replace("sshtun-c-", "sshtun-j-")
+        run("ip", "netns", "add", self.name)
+        namespaces.created.insert(0, self.name)
+        run(*in_ns(self.name, "ip", "link", "set", "lo", "up"))
+        for peer, link, near, far in ((namespaces.client, "veth-cj", self.CLIENT_SIDE, self.JUMP_NEAR),
+                                      (namespaces.server, "veth-sj", self.SERVER_SIDE, self.JUMP_FAR)):
+            run("ip", "link", "add", link, "netns", peer, "type", "veth",
+                "peer", "name", link, "netns", self.name)
+            run(*in_ns(peer, "ip", "addr", "add", f"{near}/25", "dev", link))
+            run(*in_ns(self.name, "ip", "addr", "add", f"{far}/25", "dev", link))
+            run(*in_ns(peer, "ip", "link", "set", link, "up"))
+            run(*in_ns(self.name, "ip", "link", "set", link, "up"))
+
+
 class Keys:
     """Key material in a directory the unprivileged helper can read."""
 
@@ -155,24 +179,25 @@ class Sshd:
 
     ROOT_PASSWORD = "tunnel-test-password"
 
-    def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra=""):
+    def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
+                 listen=(SERVER_IP, SERVER_IP6), name="sshd"):
         self.ns = ns
         self.dir = workdir
         self.port = port
         self.keys = Keys(workdir)
-        self.host_key = self.keys.make("ssh_host_ed25519_key")
-        self.host_key_ecdsa = self.keys.make("ssh_host_ecdsa_key", "ecdsa")
-        self.authorized_keys = os.path.join(workdir, "authorized_keys")
+        self.host_key = self.keys.make(f"{name}_host_ed25519_key")
+        self.host_key_ecdsa = self.keys.make(f"{name}_host_ecdsa_key", "ecdsa")
+        self.authorized_keys = os.path.join(workdir, f"{name}_authorized_keys")
         open(self.authorized_keys, "w").close()
-        self.log = os.path.join(workdir, "sshd.log")
-        self.config = os.path.join(workdir, "sshd_config")
+        self.log = os.path.join(workdir, f"{name}.log")
+        self.config = os.path.join(workdir, f"{name}_config")
+        listen_lines = "\n".join(f"ListenAddress {address}" for address in listen)
         with open(self.config, "w") as f:
             f.write(f"""Port {port}
-ListenAddress {SERVER_IP}
-ListenAddress {SERVER_IP6}
+{listen_lines}
 HostKey {self.host_key}
 HostKey {self.host_key_ecdsa}
-PidFile {workdir}/sshd.pid
+PidFile {workdir}/{name}.pid
 AuthorizedKeysFile {self.authorized_keys}
 PermitRootLogin yes
 PermitTunnel {permit_tunnel}
@@ -183,7 +208,7 @@ StrictModes no
 LogLevel DEBUG1
 {extra}
 """)
-        self.shadow = os.path.join(workdir, "shadow")
+        self.shadow = os.path.join(workdir, f"{name}_shadow")
         hashed = run("openssl", "passwd", "-6", "-salt", "sshtuntest", self.ROOT_PASSWORD).stdout.strip()
         with open("/etc/shadow") as src, open(self.shadow, "w") as dst:
             for line in src:
@@ -192,7 +217,7 @@ LogLevel DEBUG1
                     fields[1] = hashed
                 dst.write(":".join(fields) + "\n")
         os.chmod(self.shadow, 0o640)
-        self.pam = os.path.join(workdir, "pam-sshd")
+        self.pam = os.path.join(workdir, f"{name}_pam")
         with open(self.pam, "w") as f:
             f.write("auth required pam_unix.so\naccount required pam_permit.so\n"
                     "session required pam_permit.so\npassword required pam_deny.so\n")

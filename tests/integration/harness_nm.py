@@ -116,12 +116,15 @@ class NetworkManagerStack:
         return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True,
                               env=self.env, input=input)
 
-    def add_base_connection(self):
+    def add_base_connection(self, ifname="veth-sst", address=f"{CLIENT_IP}/24",
+                            gateway="192.0.2.254", address6=f"{CLIENT_IP6}/64"):
         """The underlying connection a VPN needs: it must have a gateway."""
-        self.nmcli("connection", "add", "type", "ethernet", "ifname", "veth-sst", "con-name", "base",
-                   "ipv4.method", "manual", "ipv4.addresses", f"{CLIENT_IP}/24",
-                   "ipv4.gateway", "192.0.2.254", "ipv6.method", "manual",
-                   "ipv6.addresses", f"{CLIENT_IP6}/64", "connection.autoconnect", "no")
+        self.wait_device(ifname)
+        ipv6 = (["ipv6.method", "manual", "ipv6.addresses", address6] if address6
+                else ["ipv6.method", "disabled"])
+        self.nmcli("connection", "add", "type", "ethernet", "ifname", ifname, "con-name", "base",
+                   "ipv4.method", "manual", "ipv4.addresses", address, "ipv4.gateway", gateway,
+                   *ipv6, "connection.autoconnect", "no")
         self.nmcli("connection", "up", "base")
 
     def add_vpn(self, name, data, secrets=None, extra=(), vpn_type="org.freedesktop.NetworkManager.sshtun"):

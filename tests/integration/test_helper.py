@@ -23,6 +23,7 @@ class HelperTestCase(unittest.TestCase):
         self.ns = Namespaces()
         self.addCleanup(self._check_nothing_left)
         self.addCleanup(self.ns.close)
+        self.prepare_network()
         self.sshd = Sshd(self.ns.server, self.tmp.path, **self.sshd_options)
         self.addCleanup(self.sshd.stop)
         self.key = self.sshd.keys.make("id_ed25519")
@@ -31,6 +32,9 @@ class HelperTestCase(unittest.TestCase):
         self.known_hosts = self._write("known_hosts", self.sshd.known_hosts_line() + "\n")
         self.helpers = []
         self.sshd.start()
+
+    def prepare_network(self):
+        """For subclasses: more namespaces or links, before sshd starts."""
 
     def _check_nothing_left(self):
         self.assertFalse(self.ns.exists(), "a test namespace was left behind")

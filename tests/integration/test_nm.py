@@ -17,6 +17,9 @@ class NetworkManagerTestCase(HelperTestCase):
         self.nm = NetworkManagerStack(self.ns.client, self.tmp.path)
         self.addCleanup(self.nm.stop)
         self.nm.start()
+        self.base_connection()
+
+    def base_connection(self):
         self.nm.add_base_connection()
 
     def nm_settings(self, **overrides):

@@ -4,6 +4,7 @@ its own and the whole stack through nmcli."""
 
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -75,7 +76,7 @@ class HelperReconnect(HelperTestCase, LinkControl):
         self.assertIn("no answer from the server", reason)
         print(f"\n    dead link detected after {detected:.2f} s "
               f"(keepalive {keepalive} s x count {count}; bound {keepalive * (count + 1)} s)",
-              end=" ")
+              end=" ", file=sys.stderr)
         # Generous: the bound is keepalive x (count + 1); a loaded machine is slow.
         self.assertLess(detected, 3 * keepalive * (count + 1))
         self.restore_link()
@@ -136,7 +137,7 @@ class NetworkManagerReconnect(NetworkManagerTestCase, LinkControl):
             worker.join(timeout=0.5)
         sent, received, nbytes, seconds = result["out"]
         print(f"\n    200 MB with a 10 s outage: {seconds:.1f} s, intact: {sent == received}",
-              end=" ")
+              end=" ", file=sys.stderr)
         self.assertEqual(nbytes, size)
         self.assertEqual(sent, received)
         self.assertEqual(states, {"activated"})
