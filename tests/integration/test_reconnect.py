@@ -160,3 +160,33 @@ class NetworkManagerReconnect(NetworkManagerTestCase, LinkControl):
         self.wait_no_service()
         self.assertNotEqual(self.nm.state("tunnel"), "activated")
         self.assertEqual(tun_devices(self.ns.client), [])
+
+
+class NetworkManagerNewConfiguration(NetworkManagerTestCase, LinkControl):
+    """After a reconnect the server hands out another address: NetworkManager
+    gets the new configuration and the connection stays activated."""
+
+    def test_new_address_after_reconnect(self):
+        counter = self._write("session-counter", "0\n")
+        # Each session gets the next address: .1, then .11.
+        script = (f"n=$(cat {counter}); echo $((n + 1)) > {counter}; "
+                  "ip link set tun5 up; ip addr flush dev tun5; "
+                  "ip addr add 198.51.100.2 peer 198.51.100.$((1 + 10 * n)) dev tun5; "
+                  "printf 'ADDR 198.51.100.%d\\nPEER_ADDR 198.51.100.2\\n' $((1 + 10 * n))")
+        self.nm.add_vpn("tunnel", self.nm_settings(remote_tun="5", remote_command=script,
+                                                   local_address=None, remote_address=None,
+                                                   keepalive="1", keepalive_count="2"))
+        self.up("tunnel")
+        self.assertEqual(self.fields("tunnel")["IP4.ADDRESS[1]"], "198.51.100.1/32")
+        self.kill_sshd()
+        self.sshd.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            address = self.fields("tunnel").get("IP4.ADDRESS[1]")
+            if address == "198.51.100.11/32":
+                break
+            time.sleep(0.2)
+        self.assertEqual(address, "198.51.100.11/32", self.nm.log_text()[-3000:])
+        self.assertEqual(self.nm.state("tunnel"), "activated")
+        self.assertIn("with a new configuration", self.nm.log_text())
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
