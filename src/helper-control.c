@@ -14,7 +14,10 @@
 static const char *const known_groups[] = { "vpn", "secrets", "files", "helper", "end", NULL };
 static const char *const secret_keys[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
 static const char *const file_keys[] = { "key-file", "known-hosts", NULL };
-static const char *const helper_keys[] = { "user", "interface", "tun-fd", "debug", NULL };
+/* ciphers and macs: libssh2 preference lists, for benchmarks and
+ * debugging; a connection profile has no say in them. */
+static const char *const helper_keys[]
+        = { "user", "interface", "tun-fd", "debug", "ciphers", "macs", NULL };
 
 /* Returns FALSE at end of input. */
 static gboolean
@@ -114,6 +117,8 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
                                tun_fd);
         h->tun_fd = (int)fd;
     }
+    h->ciphers = get_string(file, "helper", "ciphers");
+    h->macs = get_string(file, "helper", "macs");
     debug = get_string(file, "helper", "debug");
     h->debug = debug && strcmp(debug, "yes") == 0;
 

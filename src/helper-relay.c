@@ -41,6 +41,7 @@ typedef struct {
     guint8 *rx;
     gsize rx_len;
     gboolean more_tun;     /* the last round stopped before the tun device was empty */
+    gboolean backlogged;   /* the tun device waits until the socket drains */
     gboolean more_channel; /* likewise for the channel */
     Counter up, down;
     guint64 dropped;
@@ -77,12 +78,18 @@ pump_tun_to_channel(Relay *r)
     SshtunHelper *h = r->h;
     gsize offset = r->point_to_point ? SSHTUN_FRAME_AF_LEN : 0;
 
+    /* Asked once a round: the kernel's count is a system call. */
+    gsize backlog = sshtun_transport_backlog(h);
+
     r->more_tun = FALSE;
+    r->backlogged = FALSE;
     for (int i = 0; i < TUN_BATCH; i++) {
         ssize_t n;
 
-        if (sshtun_transport_queued(h) >= SSHTUN_OUT_QUEUE_SOFT_LIMIT)
+        if (backlog >= SSHTUN_BACKLOG_LIMIT) {
+            r->backlogged = TRUE;
             return TRUE;
+        }
         if (r->tx_len == 0) {
             n = read(h->tun_fd, r->tx + offset, TX_BUFFER_SIZE - offset);
             if (n < 0) {
@@ -117,6 +124,7 @@ pump_tun_to_channel(Relay *r)
             sshtun_helper_log(h, "a frame of %zu bytes left in %zd-byte parts", r->tx_len, n);
         r->up.packets++;
         r->up.bytes += r->tx_len - offset;
+        backlog += r->tx_len;
         r->tx_len = 0;
     }
     r->more_tun = TRUE;
@@ -286,10 +294,10 @@ sshtun_relay_run(SshtunHelper *h)
         if (!relay_round(&r, &timeout))
             break;
         fds[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
-        if (sshtun_transport_socket_pending(h))
+        if (sshtun_transport_socket_pending(h) || r.backlogged)
             fds[0].events |= POLLOUT;
         fds[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
-        if (r.tx_len == 0 && sshtun_transport_queued(h) < SSHTUN_OUT_QUEUE_SOFT_LIMIT)
+        if (r.tx_len == 0 && !r.backlogged)
             fds[1].events = POLLIN;
         fds[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
         fds[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };

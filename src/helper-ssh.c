@@ -110,6 +110,10 @@ connect_to_server(SshtunHelper *h)
             /* Tunnel packets are latency-sensitive; OpenSSH leaves Nagle on
              * for -N -w and idle pings stall for up to a delayed-ACK. */
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            /* Writability then means "little is unsent", which the relay's
+             * backlog limit builds on. */
+            setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &(int){ SSHTUN_NOTSENT_LOWAT },
+                       sizeof(int));
             h->sock = fd;
             /* The address NetworkManager must keep routing outside the
              * tunnel: the server's, or the proxy's. */
@@ -193,6 +197,17 @@ handshake(SshtunHelper *h, const char *name)
     libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
     if (h->settings->compression)
         libssh2_session_flag(h->session, LIBSSH2_FLAG_COMPRESS, 1);
+    if (h->ciphers
+        && (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_CRYPT_CS, h->ciphers) != 0
+            || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_CRYPT_SC, h->ciphers) != 0))
+        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_SETTINGS,
+                                    "[helper] ciphers \"%s\": none that libssh2 supports",
+                                    h->ciphers);
+    if (h->macs
+        && (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_MAC_CS, h->macs) != 0
+            || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_MAC_SC, h->macs) != 0))
+        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_SETTINGS,
+                                    "[helper] macs \"%s\": none that libssh2 supports", h->macs);
     preference = host_key_preference(h);
     if (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, preference) != 0)
         sshtun_helper_debug(h, "host key preference \"%s\" not taken", preference);
@@ -206,6 +221,11 @@ handshake(SshtunHelper *h, const char *name)
                                     sshtun_ssh_last_error(h));
     }
     h->last_receive_us = g_get_monotonic_time();
+    sshtun_helper_debug(h, "%s: kex %s, host key %s, cipher %s, mac %s", name,
+                        libssh2_session_methods(h->session, LIBSSH2_METHOD_KEX),
+                        libssh2_session_methods(h->session, LIBSSH2_METHOD_HOSTKEY),
+                        libssh2_session_methods(h->session, LIBSSH2_METHOD_CRYPT_CS),
+                        libssh2_session_methods(h->session, LIBSSH2_METHOD_MAC_CS));
     return TRUE;
 }
 

@@ -4,6 +4,8 @@
 #include "helper-transport.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -150,6 +152,21 @@ sshtun_transport_queued(const SshtunHelper *h)
 {
     SshtunLink *link = top_link(h);
     return link ? link->out.len - link->out.head : 0;
+}
+
+gsize
+sshtun_transport_backlog(const SshtunHelper *h)
+{
+    gsize total = 0;
+    int unsent = 0;
+
+    for (guint i = 0; h->links && i < h->links->len; i++) {
+        SshtunLink *link = h->links->pdata[i];
+        total += link->out.len - link->out.head;
+    }
+    if (h->sock >= 0 && ioctl(h->sock, SIOCOUTQNSD, &unsent) == 0 && unsent > 0)
+        total += (gsize)unsent;
+    return total;
 }
 
 gboolean

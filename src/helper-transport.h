@@ -22,9 +22,14 @@
 #include "helper.h"
 
 /* Queue size: libssh2 writes are accepted up to the hard limit; the poll
- * loop stops taking packets from the tun device above the soft limit. */
-#define SSHTUN_OUT_QUEUE_SOFT_LIMIT (256 * 1024)
-#define SSHTUN_OUT_QUEUE_HARD_LIMIT (1024 * 1024)
+ * loop stops taking packets from the tun device while the queues and the
+ * socket's unsent bytes together exceed the backlog limit. Everything
+ * beyond waits in the tun device's own queue, where TCP inside the tunnel
+ * sees it: a deep buffer here would only add latency under load. */
+#define SSHTUN_OUT_QUEUE_HARD_LIMIT (512 * 1024)
+#define SSHTUN_BACKLOG_LIMIT        (192 * 1024)
+/* The kernel wakes the poll loop for writing once this little is unsent. */
+#define SSHTUN_NOTSENT_LOWAT (64 * 1024)
 
 /* A new session on top of the links so far (on h->sock for the first), with
  * the callbacks installed; h->session becomes it. */
@@ -36,6 +41,10 @@ void sshtun_transport_stop_queueing(SshtunHelper *h);
 
 /* Bytes the server's session has queued. */
 gsize sshtun_transport_queued(const SshtunHelper *h);
+
+/* Bytes between the tun device and the wire: the queues and what the
+ * kernel has not sent yet. */
+gsize sshtun_transport_backlog(const SshtunHelper *h);
 
 /* Whether bytes wait for the socket to take them (poll for POLLOUT). */
 gboolean sshtun_transport_socket_pending(const SshtunHelper *h);

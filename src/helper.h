@@ -54,6 +54,8 @@ struct _SshtunHelper {
     char *interface_name;
     int tun_fd;
     gboolean debug;
+    char *ciphers; /* libssh2 preference lists, or NULL for its defaults */
+    char *macs;
 
     /* The uid the network side runs as, and its home, once dropped. */
     uid_t uid;

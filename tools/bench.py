@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The benchmark: nm-sshtun-helper beside OpenSSH's ssh -w, in one run, on
+the same namespaces, sshd and server tun device.
+
+For each row: iperf3 TCP in both directions (3 runs each), idle RTT (200
+pings 10 ms apart: median and 99th percentile), RTT under load, time from
+start to the first answered ping, the client's CPU seconds per GB moved and
+its peak RSS. Prints a table with medians, spread and ratios to ssh -w,
+writes JSON and draws a PNG chart with gnuplot.
+
+  tools/bench [--quick] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
+                     TempDir, in_ns, run, stop_process)
+
+NOBODY = 65534
+SAME_CIPHER = ("aes128-ctr", "hmac-sha2-256")
+
+
+def clock_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+class Bench:
+    def __init__(self, quick):
+        self.quick = quick
+        self.seconds = 3 if quick else 10
+        self.repeats = 1 if quick else 3
+        self.pings = 50 if quick else 200
+        self.tmp = TempDir()
+        self.ns = Namespaces()
+        self.sshd = Sshd(self.ns.server, self.tmp.path)
+        self.key = self.sshd.keys.make("id_ed25519")
+        os.chown(self.key, NOBODY, NOBODY)
+        self.sshd.authorize(self.sshd.keys.public(self.key))
+        self.known_hosts = os.path.join(self.tmp.path, "known_hosts")
+        with open(self.known_hosts, "w") as f:
+            f.write(self.sshd.known_hosts_line() + "\n")
+        self.sshd.start()
+        self.server_ip("tuntap", "add", "tun7", "mode", "tun")
+        self.server_ip("link", "set", "tun7", "up")
+        self.server_ip("addr", "add", TUN_SERVER_IP, "peer", TUN_CLIENT_IP, "dev", "tun7")
+
+    def server_ip(self, *args):
+        run(*in_ns(self.ns.server, "ip", *args))
+
+    def client_ip(self, *args):
+        run(*in_ns(self.ns.client, "ip", *args))
+
+    def close(self):
+        self.sshd.stop()
+        self.ns.close()
+        self.tmp.close()
+
+    # ---- measurements ----
+
+    def first_ping_ms(self, target, start):
+        """From @start (monotonic) to the first answered ping, bounded."""
+        deadline = start + 10
+        while time.monotonic() < deadline:
+            if run(*in_ns(self.ns.client, "ping", "-c", "1", "-W", "0.05", target),
+                   check=False).returncode == 0:
+                return (time.monotonic() - start) * 1000
+        return float("nan")
+
+    def rtts(self, target, count, interval="0.01"):
+        out = run(*in_ns(self.ns.client, "ping", "-c", str(count), "-i", interval, "-W", "1",
+                         target), check=False, timeout=120).stdout
+        return [float(word.split("=")[1]) for word in out.split() if word.startswith("time=")]
+
+    def iperf(self, target, reverse):
+        server = subprocess.Popen(in_ns(self.ns.server, "iperf3", "-s", "-1", "-B", target),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if run(*in_ns(self.ns.server, "ss", "-Hltn", "sport = :5201")).stdout.strip():
+                    break
+                time.sleep(0.02)
+            args = ["iperf3", "-c", target, "-t", str(self.seconds), "-J"]
+            if reverse:
+                args.append("-R")
+            out = run(*in_ns(self.ns.client, *args), timeout=self.seconds + 60).stdout
+            end = json.loads(out)["end"]
+            return end["sum_received"]["bits_per_second"] / 1e6, end["sum_received"]["bytes"]
+        finally:
+            stop_process(server)
+
+    def measure(self, target, pid, start):
+        result = {"first_ping_ms": self.first_ping_ms(target, start)}
+        idle = self.rtts(target, self.pings)
+        result["idle_rtt_ms"] = {"median": statistics.median(idle), "p99": percentile(idle, 0.99)}
+        ticks = clock_ticks(pid) if pid else 0
+        moved = 0
+        for direction, reverse in (("up", False), ("down", True)):
+            runs = []
+            for _ in range(self.repeats):
+                mbps, nbytes = self.iperf(target, reverse)
+                runs.append(mbps)
+                moved += nbytes
+            result[direction] = runs
+        # RTT under load: pings while one more upload runs.
+        loader = subprocess.Popen(
+            in_ns(self.ns.client, "sh", "-c",
+                  f"sleep 0.5; exec ping -c {max(20, self.pings // 4)} -i 0.05 -W 1 {target}"),
+            stdout=subprocess.PIPE, text=True)
+        self.iperf(target, False)
+        out, _ = loader.communicate(timeout=60)
+        loaded = [float(w.split("=")[1]) for w in out.split() if w.startswith("time=")]
+        result["loaded_rtt_ms"] = statistics.median(loaded) if loaded else float("nan")
+        if pid:
+            cpu = (clock_ticks(pid) - ticks) / os.sysconf("SC_CLK_TCK")
+            result["cpu_s_per_gb"] = cpu / (moved / 1e9)
+            result["peak_rss_mib"] = peak_rss_kib(pid) / 1024
+        return result
+
+    # ---- the rows ----
+
+    def row_veth(self):
+        return self.measure(SERVER_IP, None, time.monotonic())
+
+    def row_ssh(self, extra):
+        self.client_ip("tuntap", "add", "tun0", "mode", "tun")
+        self.client_ip("link", "set", "tun0", "up")
+        self.client_ip("addr", "add", TUN_CLIENT_IP, "peer", TUN_SERVER_IP, "dev", "tun0")
+        start = time.monotonic()
+        proc = subprocess.Popen(in_ns(self.ns.client, "ssh", "-N", "-w", "0:7", "-i", self.key,
+                                      "-o", f"UserKnownHostsFile={self.known_hosts}",
+                                      "-o", "BatchMode=yes", *extra, f"root@{SERVER_IP}"),
+                                stderr=subprocess.DEVNULL)
+        try:
+            return self.measure(TUN_SERVER_IP, proc.pid, start)
+        finally:
+            stop_process(proc)
+            self.client_ip("tuntap", "del", "tun0", "mode", "tun")
+
+    def row_helper(self, helper_options=None, mtu=1500):
+        self.server_ip("link", "set", "tun7", "mtu", str(mtu))
+        start = time.monotonic()
+        helper = Helper(self.ns.client, self.tmp.path, {
+            "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+            "known-hosts-file": self.known_hosts, "remote-tun": "7", "mtu": str(mtu),
+            "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP,
+        }, helper=helper_options, debug=False)
+        try:
+            helper.wait_ready()
+            helper.apply_config()
+            return self.measure(TUN_SERVER_IP, helper.proc.pid, start)
+        finally:
+            helper.stop()
+            self.server_ip("link", "set", "tun7", "mtu", "1500")
+
+
+def summarize(rows):
+    reference = next(r for r in rows if r["name"] == "ssh -w (defaults)")
+    lines = []
+    header = (f"{'':34} {'up Mbit/s':>17} {'down Mbit/s':>17} {'x ssh':>11} "
+              f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS MiB':>8}")
+    lines.append(header)
+    for r in rows:
+        up, down = statistics.median(r["up"]), statistics.median(r["down"])
+        spread_up = f"±{(max(r['up']) - min(r['up'])) / 2:.0f}"
+        spread_down = f"±{(max(r['down']) - min(r['down'])) / 2:.0f}"
+        ratio = (f"{up / statistics.median(reference['up']):.2f}/"
+                 f"{down / statistics.median(reference['down']):.2f}")
+        cpu = f"{r['cpu_s_per_gb']:.2f}" if "cpu_s_per_gb" in r else "-"
+        rss = f"{r['peak_rss_mib']:.1f}" if "peak_rss_mib" in r else "-"
+        lines.append(
+            f"{r['name']:34} {up:9.0f} {spread_up:>7} {down:9.0f} {spread_down:>7} {ratio:>11} "
+            f"{r['idle_rtt_ms']['median']:6.3f}/{r['idle_rtt_ms']['p99']:6.3f} "
+            f"{r['loaded_rtt_ms']:8.2f} {r['first_ping_ms']:8.0f} {cpu:>9} {rss:>8}")
+    return "\n".join(lines)
+
+
+def chart(rows, path):
+    data = path + ".dat"
+    with open(data, "w") as f:
+        for r in rows:
+            f.write(f"\"{r['name']}\" {statistics.median(r['up']):.1f} "
+                    f"{statistics.median(r['down']):.1f}\n")
+    script = f"""set terminal pngcairo size 1000,520 font ",11"
+set output "{path}"
+set title "TCP throughput through the tunnel (iperf3, median of runs)"
+set ylabel "Mbit/s"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -20 scale 0
+set grid ytics
+set key top right
+plot "{data}" using 2:xtic(1) title "client -> server", "" using 3 title "server -> client"
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    os.remove(data)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="3 s runs, once each")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
+                                                      "bench-results"))
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    bench = Bench(args.quick)
+    rows = []
+    plan = [
+        ("veth (no tunnel)", bench.row_veth),
+        ("ssh -w (defaults)", lambda: bench.row_ssh([])),
+        ("ssh -w aes128-ctr hmac-sha2-256", lambda: bench.row_ssh(
+            ["-c", SAME_CIPHER[0], "-m", SAME_CIPHER[1]])),
+        ("helper aes128-ctr hmac-sha2-256", lambda: bench.row_helper(
+            {"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]})),
+        ("helper (defaults, MTU 1500)", bench.row_helper),
+        # OpenSSH reads its tun device 16 KiB at a time: 16380 is the most
+        # a server sends (16 KiB less the address family).
+        ("helper, MTU 16380 on both ends", lambda: bench.row_helper(mtu=16380)),
+    ]
+    try:
+        for name, measure in plan:
+            print(f"== {name}", file=sys.stderr, flush=True)
+            result = measure()
+            result["name"] = name
+            rows.append(result)
+    finally:
+        bench.close()
+    if run("dpkg-query", "-W", "-f=${Status}", "network-manager-ssh",
+           check=False).stdout.startswith("install ok"):
+        print("network-manager-ssh is installed, but its row is not measured yet",
+              file=sys.stderr)
+    table = summarize(rows)
+    print(table)
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump({"quick": args.quick, "rows": rows}, f, indent=2)
+    chart(rows, os.path.join(args.out, "bench.png"))
+    print(f"\nJSON and chart: {os.path.abspath(args.out)}/bench.json, bench.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
