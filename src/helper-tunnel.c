@@ -145,6 +145,13 @@ sshtun_tunnel_configure(SshtunHelper *h)
         if (!h->ip_config->mtu)
             h->ip_config->mtu = s->mtu;
         h->mtu = h->ip_config->mtu;
+        if (h->mtu > SSHTUN_SERVER_READ_MAX)
+            sshtun_helper_eventf(h, "warning",
+                                 "MTU %u: OpenSSH's server reads its tun device %u bytes at a "
+                                 "time, so keep the server's tun MTU at %u or less, or packets "
+                                 "from the server are lost; only packets to it can be larger",
+                                 h->mtu, SSHTUN_SERVER_READ_MAX + SSHTUN_FRAME_AF_BYTES,
+                                 SSHTUN_SERVER_READ_MAX);
         canonical = sshtun_ip_config_to_text(h->ip_config);
         lines = g_strsplit(canonical, "\n", -1);
         for (guint i = 0; lines[i]; i++) {

@@ -33,10 +33,10 @@ def clock_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def peak_rss_kib(pid):
+def status_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -135,7 +135,10 @@ class Bench:
         if pid:
             cpu = (clock_ticks(pid) - ticks) / os.sysconf("SC_CLK_TCK")
             result["cpu_s_per_gb"] = cpu / (moved / 1e9)
-            result["peak_rss_mib"] = peak_rss_kib(pid) / 1024
+            # Peak resident set, shared library code included, and the
+            # process's own (anonymous) memory.
+            result["peak_rss_mib"] = status_kib(pid, "VmHWM") / 1024
+            result["anon_rss_mib"] = status_kib(pid, "RssAnon") / 1024
         return result
 
     # ---- the rows ----
@@ -179,7 +182,7 @@ def summarize(rows):
     reference = next(r for r in rows if r["name"] == "ssh -w (defaults)")
     lines = []
     header = (f"{'':34} {'up Mbit/s':>17} {'down Mbit/s':>17} {'x ssh':>11} "
-              f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS MiB':>8}")
+              f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS (anon) MiB':>14}")
     lines.append(header)
     for r in rows:
         up, down = statistics.median(r["up"]), statistics.median(r["down"])
@@ -188,45 +191,66 @@ def summarize(rows):
         ratio = (f"{up / statistics.median(reference['up']):.2f}/"
                  f"{down / statistics.median(reference['down']):.2f}")
         cpu = f"{r['cpu_s_per_gb']:.2f}" if "cpu_s_per_gb" in r else "-"
-        rss = f"{r['peak_rss_mib']:.1f}" if "peak_rss_mib" in r else "-"
+        rss = (f"{r['peak_rss_mib']:.1f} ({r['anon_rss_mib']:.1f})" if "peak_rss_mib" in r
+               else "-")
         lines.append(
             f"{r['name']:34} {up:9.0f} {spread_up:>7} {down:9.0f} {spread_down:>7} {ratio:>11} "
             f"{r['idle_rtt_ms']['median']:6.3f}/{r['idle_rtt_ms']['p99']:6.3f} "
-            f"{r['loaded_rtt_ms']:8.2f} {r['first_ping_ms']:8.0f} {cpu:>9} {rss:>8}")
+            f"{r['loaded_rtt_ms']:8.2f} {r['first_ping_ms']:8.0f} {cpu:>9} {rss:>12}")
     return "\n".join(lines)
 
 
 def chart(rows, path):
+    """Tunnels only: the raw veth, tens of times faster, goes in the title."""
     data = path + ".dat"
+    veth = next((r for r in rows if r["name"].startswith("veth")), None)
     with open(data, "w") as f:
         for r in rows:
-            f.write(f"\"{r['name']}\" {statistics.median(r['up']):.1f} "
-                    f"{statistics.median(r['down']):.1f}\n")
-    script = f"""set terminal pngcairo size 1000,520 font ",11"
+            if r is not veth:
+                f.write(f"\"{r['name']}\" {statistics.median(r['up']):.0f} "
+                        f"{statistics.median(r['down']):.0f}\n")
+    title = "TCP through the tunnel (iperf3, median of runs)"
+    if veth:
+        title += f"; the bare veth: {statistics.median(veth['up']):.0f} Mbit/s"
+    script = f"""set terminal pngcairo size 1000,540 font ",11"
 set output "{path}"
-set title "TCP throughput through the tunnel (iperf3, median of runs)"
+set title "{title}"
 set ylabel "Mbit/s"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set xtics rotate by -20 scale 0
+set xtics rotate by -15 scale 0
 set grid ytics
-set key top right
-plot "{data}" using 2:xtic(1) title "client -> server", "" using 3 title "server -> client"
+set yrange [0:*]
+set key top left
+plot "{data}" using 2:xtic(1) title "client -> server", \\
+     "" using 3 title "server -> client", \\
+     "" using ($0-0.15):2:2 with labels offset 0,0.7 notitle, \\
+     "" using ($0+0.15):3:3 with labels offset 0,0.7 notitle
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.remove(data)
+
+
+def redraw(json_path, png_path):
+    with open(json_path) as f:
+        chart(json.load(f)["rows"], png_path)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s runs, once each")
+    parser.add_argument("--redraw", metavar="JSON",
+                        help="only draw the chart again from an earlier run's JSON")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "bench-results"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.redraw:
+        redraw(args.redraw, os.path.join(args.out, "bench.png"))
+        return 0
     bench = Bench(args.quick)
     rows = []
     plan = [
