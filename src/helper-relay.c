@@ -115,7 +115,9 @@ pump_tun_to_channel(Relay *r)
          * would otherwise send a part as one message. */
         if (libssh2_channel_window_write(h->tun_channel) < r->tx_len)
             return TRUE;
+        h->defer_receive = TRUE;
         n = libssh2_channel_write(h->tun_channel, (const char *)r->tx, r->tx_len);
+        h->defer_receive = FALSE;
         if (n == LIBSSH2_ERROR_EAGAIN)
             return TRUE;
         if (n < 0)

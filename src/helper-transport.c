@@ -83,6 +83,8 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
             return -EAGAIN;
         return channel_result(n);
     }
+    if (link->h->defer_receive)
+        return -EAGAIN;
     n = recv(link->h->sock, buffer, length, flags);
     if (n < 0)
         return -errno;

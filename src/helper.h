@@ -82,6 +82,10 @@ struct _SshtunHelper {
      * the last one's. */
     GPtrArray *links;
     gboolean queueing; /* FALSE while setup runs libssh2 in blocking mode */
+    /* TRUE while the relay writes frames: libssh2 reads before every write
+     * to catch window adjustments, a recv() per packet that the relay
+     * makes anyway once a round. */
+    gboolean defer_receive;
     /* The SSH server being set up (a jump host's or the final one). */
     const char *target_host;
     guint target_port;

@@ -180,6 +180,7 @@ class Bench:
 
 def summarize(rows):
     reference = next(r for r in rows if r["name"] == "ssh -w (defaults)")
+    rows = [r for r in rows if r is reference] + [r for r in rows if r is not reference]
     lines = []
     header = (f"{'':34} {'up Mbit/s':>17} {'down Mbit/s':>17} {'x ssh':>11} "
               f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS (anon) MiB':>14}")
@@ -242,6 +243,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s runs, once each")
+    parser.add_argument("--only", metavar="TEXT",
+                        help="measure only the rows whose name contains TEXT (and ssh -w defaults)")
     parser.add_argument("--redraw", metavar="JSON",
                         help="only draw the chart again from an earlier run's JSON")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
@@ -265,6 +268,8 @@ def main():
         # a server sends (16 KiB less the address family).
         ("helper, MTU 16380 on both ends", lambda: bench.row_helper(mtu=16380)),
     ]
+    if args.only:
+        plan = [(n, m) for n, m in plan if args.only in n or n == "ssh -w (defaults)"]
     try:
         for name, measure in plan:
             print(f"== {name}", file=sys.stderr, flush=True)
