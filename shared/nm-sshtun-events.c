@@ -3,7 +3,9 @@
 
 #include "nm-sshtun-events.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const reasons[] = {
     [SSHTUN_EXIT_OK] = "ok",
@@ -78,5 +80,21 @@ sshtun_event_parse(const char *line, char **name, char **argument)
         return FALSE;
     *name = g_strndup(line, name_len);
     *argument = space ? g_strcompress(space + 1) : NULL;
+    return TRUE;
+}
+
+gboolean
+sshtun_write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return FALSE;
+        }
+        data += n;
+        len -= (gsize)n;
+    }
     return TRUE;
 }

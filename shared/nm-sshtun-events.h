@@ -58,6 +58,10 @@ const char *sshtun_exit_reason(SshtunExit code);
 /* The reverse; SSHTUN_EXIT_INTERNAL for an unknown name. */
 SshtunExit sshtun_exit_from_reason(const char *reason);
 
+/* Writes all of @data to @fd (retrying interrupted and short writes);
+ * FALSE once the other end is gone. */
+gboolean sshtun_write_all(int fd, const char *data, gsize len);
+
 /* One event line, newline included. @argument may be NULL. */
 char *sshtun_event_format(const char *name, const char *argument);
 

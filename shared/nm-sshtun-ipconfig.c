@@ -92,20 +92,6 @@ netmask_to_prefix(const char *text, guint *prefix)
     return TRUE;
 }
 
-static gboolean
-is_domain(const char *text)
-{
-    gsize len = strlen(text);
-
-    if (len == 0 || len > 253 || text[0] == '.' || text[0] == '-')
-        return FALSE;
-    for (const char *p = text; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != '_')
-            return FALSE;
-    }
-    return TRUE;
-}
-
 typedef enum { LINE_OK, LINE_BAD, LINE_UNKNOWN } LineResult;
 
 static LineResult
@@ -174,7 +160,7 @@ parse_line(SshtunIpConfig *c, const char *key, const char *value, const char **w
             return LINE_BAD;
     } else if (strcmp(key, "DOMAIN") == 0) {
         *why = "a domain name (at most 16 DOMAIN lines)";
-        if (!is_domain(value) || c->domains->len >= MAX_DOMAINS)
+        if (!sshtun_is_dns_name(value) || c->domains->len >= MAX_DOMAINS)
             return LINE_BAD;
         g_ptr_array_add(c->domains, g_strdup(value));
     } else if (strcmp(key, "ROUTE") == 0) {

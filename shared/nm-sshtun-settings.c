@@ -117,8 +117,8 @@ parse_uint(const char *value, guint64 min, guint64 max, guint64 *out)
     return TRUE;
 }
 
-static gboolean
-is_host_name(const char *value)
+gboolean
+sshtun_is_dns_name(const char *value)
 {
     gsize len = strlen(value);
 
@@ -184,7 +184,7 @@ parse_host_port(const char *text, char **host, guint *port, guint default_port)
     } else {
         colon = strchr(text, ':');
         name = colon ? g_strndup(text, colon - text) : g_strdup(text);
-        if (!is_host_name(name) && !is_ipv4(name))
+        if (!sshtun_is_dns_name(name) && !is_ipv4(name))
             return FALSE;
     }
     if (colon && !parse_uint(colon + 1, 1, 65535, &number))
@@ -250,7 +250,7 @@ sshtun_settings_parse_proxy(const char *value, SshtunProxyType *type, char **hos
         if (!colon)
             return FALSE;
         name = g_strndup(rest, colon - rest);
-        if (!is_host_name(name) && !is_ipv4(name))
+        if (!sshtun_is_dns_name(name) && !is_ipv4(name))
             return FALSE;
     }
     if (!parse_uint(colon + 1, 1, 65535, &number))
@@ -307,7 +307,7 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
 
     switch (info->kind) {
     case KIND_HOST:
-        if (!is_host_name(value) && !is_ipv4(value) && !is_ipv6(value))
+        if (!sshtun_is_dns_name(value) && !is_ipv4(value) && !is_ipv6(value))
             return bad_value(error, key, value, "a host name, IPv4 or IPv6 address");
         return TRUE;
     case KIND_PORT:

@@ -86,6 +86,10 @@ typedef enum {
     SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
 } SshtunSettingsError;
 
+/* A host or domain name: letters, digits, '-', '.', '_', at most 253,
+ * not starting with '-' or '.'. */
+gboolean sshtun_is_dns_name(const char *text);
+
 /* Every key of the table, NULL-terminated, in the order of DESIGN.md. */
 const char *const *sshtun_settings_keys(void);
 

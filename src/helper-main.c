@@ -28,28 +28,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return; /* the controller is gone; nothing left to tell */
-        }
-        data += n;
-        len -= (gsize)n;
-    }
-}
-
 void
 sshtun_helper_event(SshtunHelper *h, const char *name, const char *argument)
 {
     g_autofree char *line = sshtun_event_format(name, argument);
 
     if (line)
-        write_all(h->control_out, line, strlen(line));
+        sshtun_write_all(h->control_out, line, strlen(line));
 }
 
 void
@@ -69,7 +54,7 @@ log_line(const char *level, const char *message)
 {
     g_autofree char *line
             = g_strdup_printf("nm-sshtun-helper[%d]: %s%s\n", (int)getpid(), level, message);
-    write_all(STDERR_FILENO, line, strlen(line));
+    sshtun_write_all(STDERR_FILENO, line, strlen(line));
 }
 
 void

@@ -172,22 +172,6 @@ wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
     report_exit_when_done(link);
 }
 
-static gboolean
-write_all(int fd, const char *data, gsize len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return FALSE;
-        }
-        data += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
-
 SshtunHelperLink *
 sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_fd, gboolean debug,
                          const SshtunHelperLinkCallbacks *callbacks, gpointer user_data,
@@ -229,7 +213,7 @@ sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_
         sshtun_helper_link_free(link);
         return NULL;
     }
-    if (!write_all(link->control_fd, settings, strlen(settings))) {
+    if (!sshtun_write_all(link->control_fd, settings, strlen(settings))) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
                     "cannot send settings to nm-sshtun-helper: %s", g_strerror(errno));
         g_subprocess_force_exit(link->process);
@@ -250,7 +234,7 @@ send_line(SshtunHelperLink *link, const char *name, const char *argument)
 {
     g_autofree char *line = sshtun_event_format(name, argument);
 
-    if (!write_all(link->control_fd, line, strlen(line)))
+    if (!sshtun_write_all(link->control_fd, line, strlen(line)))
         g_debug("nm-sshtun-helper no longer reads commands: %s", g_strerror(errno));
     explicit_bzero(line, strlen(line));
 }
