@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const known_groups[] = { "vpn", "secrets", "files", "helper", "end", NULL };
+static const char *const known_groups[] = { "vpn", "secrets", "files", "helper", NULL };
 static const char *const secret_keys[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
 static const char *const file_keys[] = { "key-file", "known-hosts", NULL };
 /* ciphers and macs: libssh2 preference lists, for benchmarks and

@@ -20,9 +20,10 @@
 #define TUN_BATCH 64
 /* Channel reads per round, likewise. */
 #define CHANNEL_BATCH 16
-/* libssh2 sends at most this much as one SSH message; a larger frame would
- * be split, and OpenSSH takes every message as one datagram. */
-#define FRAME_MAX 32700u
+/* libssh2 sends at most 32700 bytes as one SSH message; a larger frame
+ * would be split, and OpenSSH takes every message as one datagram. The
+ * largest MTU the settings allow is chosen to fit. */
+#define FRAME_MAX (SSHTUN_MTU_MAX + SSHTUN_FRAME_AF_LEN)
 /* Holds a full frame plus what libssh2 hands over after it. */
 #define RX_BUFFER_SIZE (128 * 1024)
 /* A tun read never returns more than the device MTU; the largest is 64 KiB. */

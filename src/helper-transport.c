@@ -131,12 +131,6 @@ sshtun_transport_add_link(SshtunHelper *h, const char *name)
     return link;
 }
 
-static SshtunLink *
-top_link(const SshtunHelper *h)
-{
-    return h->links && h->links->len ? h->links->pdata[h->links->len - 1] : NULL;
-}
-
 void
 sshtun_transport_start_queueing(SshtunHelper *h)
 {
@@ -147,13 +141,6 @@ void
 sshtun_transport_stop_queueing(SshtunHelper *h)
 {
     h->queueing = FALSE;
-}
-
-gsize
-sshtun_transport_queued(const SshtunHelper *h)
-{
-    SshtunLink *link = top_link(h);
-    return link ? link->out.len - link->out.head : 0;
 }
 
 gsize

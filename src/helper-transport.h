@@ -39,9 +39,6 @@ SshtunLink *sshtun_transport_add_link(SshtunHelper *h, const char *name);
 void sshtun_transport_start_queueing(SshtunHelper *h);
 void sshtun_transport_stop_queueing(SshtunHelper *h);
 
-/* Bytes the server's session has queued. */
-gsize sshtun_transport_queued(const SshtunHelper *h);
-
 /* Bytes between the tun device and the wire: the queues and what the
  * kernel has not sent yet. */
 gsize sshtun_transport_backlog(const SshtunHelper *h);

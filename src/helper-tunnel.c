@@ -144,13 +144,12 @@ sshtun_tunnel_configure(SshtunHelper *h)
             sshtun_helper_event(h, "warning", warnings->pdata[i]);
         if (!h->ip_config->mtu)
             h->ip_config->mtu = s->mtu;
-        h->mtu = h->ip_config->mtu;
-        if (h->mtu > SSHTUN_SERVER_READ_MAX)
+        if (h->ip_config->mtu > SSHTUN_SERVER_READ_MAX)
             sshtun_helper_eventf(h, "warning",
                                  "MTU %u: OpenSSH's server reads its tun device %u bytes at a "
                                  "time, so keep the server's tun MTU at %u or less, or packets "
                                  "from the server are lost; only packets to it can be larger",
-                                 h->mtu, SSHTUN_SERVER_READ_MAX + SSHTUN_FRAME_AF_BYTES,
+                                 h->ip_config->mtu, SSHTUN_SERVER_READ_MAX + SSHTUN_FRAME_AF_LEN,
                                  SSHTUN_SERVER_READ_MAX);
         canonical = sshtun_ip_config_to_text(h->ip_config);
         lines = g_strsplit(canonical, "\n", -1);
@@ -161,8 +160,7 @@ sshtun_tunnel_configure(SshtunHelper *h)
     } else {
         /* An ethernet tunnel without addresses: left to the caller (a
          * bridge, or DHCP across the tunnel). */
-        h->mtu = s->mtu;
-        sshtun_helper_eventf(h, "config", "MTU %u", h->mtu);
+        sshtun_helper_eventf(h, "config", "MTU %u", s->mtu);
     }
     return TRUE;
 }

@@ -4,14 +4,14 @@
 #define NM_SSHTUN_HELPER_TUNNEL_H
 
 #include "helper.h"
+#include "helper-frame.h"
 
 /* Maximum packet size announced for the channel: the largest frame the
  * receiving side accepts (OpenSSH drops larger datagrams). */
 #define SSHTUN_CHANNEL_MAX_PACKET 32768u
 /* OpenSSH reads its tun device into a 16 KiB buffer (CHAN_RBUF) that also
  * holds the 4-byte address family: the largest packet a server sends. */
-#define SSHTUN_FRAME_AF_BYTES  4u
-#define SSHTUN_SERVER_READ_MAX (16384u - SSHTUN_FRAME_AF_BYTES)
+#define SSHTUN_SERVER_READ_MAX (16384u - SSHTUN_FRAME_AF_LEN)
 /* Receive window: enough to keep a fast link busy. */
 #define SSHTUN_CHANNEL_WINDOW (4u * 1024 * 1024)
 

@@ -91,7 +91,6 @@ struct _SshtunHelper {
     guint target_port;
 
     SshtunIpConfig *ip_config;
-    guint mtu;
 
     /* The last failure of a step, from sshtun_helper_failed(). */
     SshtunExit failure;

@@ -163,6 +163,21 @@ static const SshtunHelperLinkCallbacks helper_callbacks = {
 
 /* ---- connecting ---- */
 
+/* The secrets the helper takes in [secrets]. */
+static const char *const helper_secrets[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
+
+/* NetworkManager keeps each secret's flags among the data items. */
+static gboolean
+is_secret_flags(const char *key)
+{
+    g_autofree char *secret = g_str_has_suffix(key, "-flags")
+                                      ? g_strndup(key, strlen(key) - strlen("-flags"))
+                                      : NULL;
+
+    return secret
+           && (g_strv_contains(helper_secrets, secret) || strcmp(secret, SECRET_KBD_ANSWER) == 0);
+}
+
 static GHashTable *
 vpn_data_of(NMSettingVpn *s_vpn)
 {
@@ -170,12 +185,7 @@ vpn_data_of(NMSettingVpn *s_vpn)
     g_autofree const char **keys = nm_setting_vpn_get_data_keys(s_vpn, NULL);
 
     for (guint i = 0; keys && keys[i]; i++) {
-        /* NetworkManager keeps the secret flags among the data items. */
-        if (g_str_has_suffix(keys[i], "-flags")
-            && (strcmp(keys[i], "password-flags") == 0
-                || strcmp(keys[i], "key-passphrase-flags") == 0
-                || strcmp(keys[i], "ssh-auth-sock-flags") == 0
-                || strcmp(keys[i], SECRET_KBD_ANSWER "-flags") == 0))
+        if (is_secret_flags(keys[i]))
             continue;
         g_hash_table_insert(data, g_strdup(keys[i]),
                             g_strdup(nm_setting_vpn_get_data_item(s_vpn, keys[i])));
@@ -247,7 +257,6 @@ static char *
 settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const char *agent_socket)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
-    static const char *const secrets[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
     g_autofree char *text = NULL;
     GHashTableIter iter;
     gpointer key, value;
@@ -255,10 +264,10 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
     g_hash_table_iter_init(&iter, data);
     while (g_hash_table_iter_next(&iter, &key, &value))
         g_key_file_set_string(file, "vpn", key, value);
-    for (guint i = 0; secrets[i]; i++) {
-        const char *secret = nm_setting_vpn_get_secret(s_vpn, secrets[i]);
+    for (guint i = 0; helper_secrets[i]; i++) {
+        const char *secret = nm_setting_vpn_get_secret(s_vpn, helper_secrets[i]);
         if (secret && secret[0])
-            g_key_file_set_string(file, "secrets", secrets[i], secret);
+            g_key_file_set_string(file, "secrets", helper_secrets[i], secret);
     }
     if (agent_socket)
         g_key_file_set_string(file, "secrets", "ssh-auth-sock", agent_socket);
@@ -284,7 +293,7 @@ helper_path(void)
 }
 
 static gboolean
-connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive, GError **error)
+start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive, GError **error)
 {
     NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
     g_autoptr(GHashTable) data = NULL;
@@ -350,9 +359,9 @@ connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interact
 }
 
 static gboolean
-real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
+connect_common(NMSshtunPlugin *self, NMConnection *connection, gboolean interactive, GError **error)
 {
-    if (connect_common(NM_SSHTUN_PLUGIN(plugin), connection, FALSE, error))
+    if (start_tunnel(self, connection, interactive, error))
         return TRUE;
     /* NetworkManager calls no Disconnect after a refused Connect. */
     quit_soon();
@@ -360,13 +369,16 @@ real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **erro
 }
 
 static gboolean
+real_connect(NMVpnServicePlugin *plugin, NMConnection *connection, GError **error)
+{
+    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, FALSE, error);
+}
+
+static gboolean
 real_connect_interactive(NMVpnServicePlugin *plugin, NMConnection *connection, GVariant *details,
                          GError **error)
 {
-    if (connect_common(NM_SSHTUN_PLUGIN(plugin), connection, TRUE, error))
-        return TRUE;
-    quit_soon();
-    return FALSE;
+    return connect_common(NM_SSHTUN_PLUGIN(plugin), connection, TRUE, error);
 }
 
 /* ---- secrets ---- */
