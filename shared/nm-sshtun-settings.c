@@ -32,9 +32,9 @@ typedef enum {
     KIND_BOOL,
     KIND_PROXY,
     KIND_JUMP,
-    /* Keys whose feature this version does not carry yet: accepted when
-     * empty, refused otherwise, so that nothing is silently ignored. */
-    KIND_NOT_YET,
+    KIND_LOCAL_FORWARDS,
+    KIND_REMOTE_FORWARDS,
+    KIND_DYNAMIC_FORWARDS,
 } KeyKind;
 
 typedef struct {
@@ -60,9 +60,9 @@ static const KeyInfo key_table[] = {
     { "remote-address6", KIND_IPV6 },
     { "prefix6", KIND_PREFIX6 },
     { "mtu", KIND_MTU },
-    { "local-forwards", KIND_NOT_YET },
-    { "remote-forwards", KIND_NOT_YET },
-    { "dynamic-forwards", KIND_NOT_YET },
+    { "local-forwards", KIND_LOCAL_FORWARDS },
+    { "remote-forwards", KIND_REMOTE_FORWARDS },
+    { "dynamic-forwards", KIND_DYNAMIC_FORWARDS },
     { "no-tunnel", KIND_BOOL },
     { "keepalive", KIND_SECONDS },
     { "keepalive-count", KIND_COUNT },
@@ -82,6 +82,14 @@ sshtun_settings_keys(void)
             names[i] = key_table[i].name;
     }
     return names;
+}
+
+static SshtunForwardKind
+forward_kind_of(KeyKind kind)
+{
+    return kind == KIND_LOCAL_FORWARDS    ? SSHTUN_FORWARD_LOCAL
+           : kind == KIND_REMOTE_FORWARDS ? SSHTUN_FORWARD_REMOTE
+                                          : SSHTUN_FORWARD_DYNAMIC;
 }
 
 static const KeyInfo *
@@ -143,6 +151,12 @@ is_ipv6(const char *value)
 {
     struct in6_addr addr;
     return inet_pton(AF_INET6, value, &addr) == 1;
+}
+
+gboolean
+sshtun_is_ip_address(const char *value)
+{
+    return is_ipv4(value) || is_ipv6(value);
 }
 
 static gboolean
@@ -398,13 +412,13 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
                              "[user@]host[:port], several separated by commas (at most 8)");
         return TRUE;
     }
-    case KIND_NOT_YET:
-        if (value[0] != '\0') {
-            g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
-                        "key \"%s\" is not supported by this version of nm-sshtun", key);
-            return FALSE;
-        }
-        return TRUE;
+    case KIND_LOCAL_FORWARDS:
+    case KIND_REMOTE_FORWARDS:
+    case KIND_DYNAMIC_FORWARDS: {
+        g_autoptr(GPtrArray) forwards
+                = sshtun_forwards_parse(forward_kind_of(info->kind), value, error);
+        return forwards != NULL;
+    }
     }
     g_return_val_if_reached(FALSE);
 }
@@ -448,6 +462,30 @@ missing(GError **error, const char *key, const char *why)
     return FALSE;
 }
 
+/* no-tunnel=yes: the keys that shape the tunnel would be silently
+ * ignored, so they are refused; a connection without a tunnel needs a
+ * forward to be of use. */
+static gboolean
+check_forwards_only(const SshtunSettings *s, GError **error)
+{
+    const char *tunnel_key = s->remote_command      ? "remote-command"
+                             : s->local_address     ? "local-address"
+                             : s->local_address6    ? "local-address6"
+                             : s->tunnel_mode != SSHTUN_MODE_POINT_TO_POINT ? "tunnel-mode"
+                             : s->remote_tun != SSHTUN_REMOTE_TUN_ANY       ? "remote-tun"
+                                                                            : NULL;
+
+    if (tunnel_key) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                    "key \"%s\" describes the tunnel, which no-tunnel=yes turns off", tunnel_key);
+        return FALSE;
+    }
+    if (s->forwards->len == 0)
+        return missing(error, "local-forwards",
+                       "(or remote-forwards, or dynamic-forwards) when no-tunnel is yes");
+    return TRUE;
+}
+
 /* Rules that involve more than one key. */
 static gboolean
 check_combination(const SshtunSettings *s, GError **error)
@@ -462,12 +500,10 @@ check_combination(const SshtunSettings *s, GError **error)
         return missing(error, "local-address6", "when prefix6 is set");
     if (s->remote_address6 && !s->local_address6)
         return missing(error, "local-address6", "when remote-address6 is set");
-    if (s->no_tunnel) {
-        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
-                    "key \"no-tunnel\": a forwards-only connection is not supported by this "
-                    "version of nm-sshtun");
+    if (!sshtun_forwards_check_distinct(s->forwards, error))
         return FALSE;
-    }
+    if (s->no_tunnel)
+        return check_forwards_only(s, error);
     if (s->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT && !s->remote_command && !s->local_address
         && !s->local_address6)
         return missing(error, "local-address",
@@ -531,6 +567,13 @@ sshtun_settings_parse(GHashTable *data, GError **error)
     s->remote_address6 = dup_value(data, "remote-address6");
     s->prefix6 = uint_value(data, "prefix6", 0);
     s->mtu = uint_value(data, "mtu", 1500);
+    s->forwards = g_ptr_array_new_with_free_func((GDestroyNotify)sshtun_forward_free);
+    for (SshtunForwardKind kind = SSHTUN_FORWARD_LOCAL; kind <= SSHTUN_FORWARD_DYNAMIC; kind++) {
+        g_autoptr(GPtrArray) some
+                = sshtun_forwards_parse(kind, lookup(data, sshtun_forward_key(kind)), NULL);
+        for (guint i = 0; i < some->len; i++)
+            g_ptr_array_add(s->forwards, g_ptr_array_steal_index(some, i--));
+    }
     s->no_tunnel = bool_value(data, "no-tunnel", FALSE);
     s->keepalive = uint_value(data, "keepalive", 10);
     s->keepalive_count = uint_value(data, "keepalive-count", 3);
@@ -563,9 +606,8 @@ sshtun_settings_free(SshtunSettings *s)
     g_free(s->remote_address);
     g_free(s->local_address6);
     g_free(s->remote_address6);
-    g_free(s->local_forwards);
-    g_free(s->remote_forwards);
-    g_free(s->dynamic_forwards);
+    if (s->forwards)
+        g_ptr_array_unref(s->forwards);
     if (s->jump_hosts)
         g_ptr_array_unref(s->jump_hosts);
     g_free(s->proxy_host);

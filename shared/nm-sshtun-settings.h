@@ -7,6 +7,8 @@
 #ifndef NM_SSHTUN_SETTINGS_H
 #define NM_SSHTUN_SETTINGS_H
 
+#include "nm-sshtun-forward.h"
+
 #include <glib.h>
 #include <netinet/in.h>
 
@@ -62,9 +64,7 @@ typedef struct {
     char *remote_address6;
     guint prefix6; /* 0: not given */
     guint mtu;
-    char *local_forwards;
-    char *remote_forwards;
-    char *dynamic_forwards;
+    GPtrArray *forwards; /* SshtunForward *: local, then remote, then dynamic */
     gboolean no_tunnel;
     guint keepalive;
     guint keepalive_count;
@@ -85,6 +85,9 @@ typedef enum {
     SSHTUN_SETTINGS_ERROR_MISSING,
     SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
 } SshtunSettingsError;
+
+/* An IPv4 or IPv6 address (without brackets). */
+gboolean sshtun_is_ip_address(const char *text);
 
 /* A host or domain name: letters, digits, '-', '.', '_', at most 253,
  * not starting with '-' or '.'. */

@@ -38,6 +38,32 @@ test_defaults(void)
     g_assert_true(s->reconnect);
     g_assert_false(s->compression);
     g_assert_false(s->no_tunnel);
+    g_assert_cmpuint(s->forwards->len, ==, 0);
+}
+
+static void
+test_forwards_only(void)
+{
+    g_autoptr(GHashTable) data = data_of("host", "h", "no-tunnel", "yes", "dynamic-forwards",
+                                         "1080 [::1]:1081", "remote-forwards", "0:localhost:22",
+                                         "local-forwards", "?/run/a.sock:db:5432", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+    const SshtunForward *f;
+
+    g_assert_no_error(error);
+    g_assert_true(s->no_tunnel);
+    g_assert_cmpuint(s->forwards->len, ==, 4);
+    /* local, remote, dynamic: the order the helper sets them up in */
+    f = s->forwards->pdata[0];
+    g_assert_cmpint(f->kind, ==, SSHTUN_FORWARD_LOCAL);
+    g_assert_true(f->optional);
+    f = s->forwards->pdata[1];
+    g_assert_cmpint(f->kind, ==, SSHTUN_FORWARD_REMOTE);
+    g_assert_cmpuint(f->listen.port, ==, 0);
+    f = s->forwards->pdata[3];
+    g_assert_cmpint(f->kind, ==, SSHTUN_FORWARD_DYNAMIC);
+    g_assert_cmpstr(f->listen.host, ==, "::1");
 }
 
 static void
@@ -120,7 +146,9 @@ test_bad_values(void)
         { "proxy", "http://[::1:1080", "\"proxy\"" },
         { "proxy", "http://[192.0.2.1]:80", "\"proxy\"" },
         { "proxy", "http://p:0", "\"proxy\"" },
-        { "local-forwards", "8080:intranet:80", "\"local-forwards\" is not supported" },
+        { "local-forwards", "8080:intranet:80 80:x", "\"80:x\" in key \"local-forwards\"" },
+        { "remote-forwards", "/srv.sock:web:80", "\"/srv.sock:web:80\" in key \"remote-forwards\"" },
+        { "dynamic-forwards", "1080:x:1", "\"1080:x:1\" in key \"dynamic-forwards\"" },
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -149,7 +177,11 @@ test_rules_between_keys(void)
         { "host=h remote-address6=fd00::2 remote-command=c", "\"local-address6\"" },
         { "host=h prefix6=64 remote-command=c", "\"local-address6\"" },
         { "host=h local-address6=fd00::1 mtu=1200", "\"mtu\"" },
-        { "host=h no-tunnel=yes remote-command=c", "\"no-tunnel\"" },
+        { "host=h no-tunnel=yes remote-command=c dynamic-forwards=1080", "\"remote-command\"" },
+        { "host=h no-tunnel=yes local-address=10.0.0.1 dynamic-forwards=1080", "\"local-address\"" },
+        { "host=h no-tunnel=yes", "\"local-forwards\" is required" },
+        { "host=h remote-command=c local-forwards=8080:a:1 dynamic-forwards=8080",
+          "\"8080:a:1\" (local-forwards) and \"8080\" (dynamic-forwards)" },
         { "port=22 local-address=10.0.0.1", "\"host\"" },
     };
 
@@ -290,6 +322,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/settings/defaults", test_defaults);
     g_test_add_func("/settings/every-key", test_every_key);
+    g_test_add_func("/settings/forwards-only", test_forwards_only);
     g_test_add_func("/settings/bad-values", test_bad_values);
     g_test_add_func("/settings/rules-between-keys", test_rules_between_keys);
     g_test_add_func("/settings/point-to-point-needs-addresses",
