@@ -17,6 +17,7 @@ static const char *const reasons[] = {
     [SSHTUN_EXIT_TUNNEL_REFUSED] = "tunnel-refused",
     [SSHTUN_EXIT_BAD_IP_CONFIG] = "bad-ip-config",
     [SSHTUN_EXIT_CONNECTION_LOST] = "connection-lost",
+    [SSHTUN_EXIT_FORWARD_FAILED] = "forward-failed",
 };
 
 const char *

@@ -24,6 +24,9 @@
  *      server ADDRESS       the address actually connected to (EXT_GATEWAY)
  *      config KEY VALUE     one line of the IP configuration (the format of
  *                           nm-sshtun-ipconfig.h), all of them before "ready"
+ *      forward TEXT         a forward listens: "local forward 127.0.0.1:8080
+ *                           -> web:80", "remote forward server *:2222 ->
+ *                           localhost:22"; before "ready"
  *      ready                configuration complete; packets are relayed
  *      prompt ECHO TEXT     keyboard-interactive: ECHO is 0 or 1, TEXT the
  *                           server's prompt; answer with "answer TEXT"
@@ -51,6 +54,7 @@ typedef enum {
     SSHTUN_EXIT_TUNNEL_REFUSED = 6,
     SSHTUN_EXIT_BAD_IP_CONFIG = 7,
     SSHTUN_EXIT_CONNECTION_LOST = 8,
+    SSHTUN_EXIT_FORWARD_FAILED = 9,
 } SshtunExit;
 
 /* "bad-settings", "connect-failed", ... as in the error event. */

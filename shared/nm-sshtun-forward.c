@@ -90,7 +90,8 @@ parse_port(const char *text, guint min, guint *port)
 {
     guint64 number;
 
-    if (!g_ascii_isdigit(text[0]) || !g_ascii_string_to_unsigned(text, 10, min, 65535, &number, NULL))
+    if (!g_ascii_isdigit(text[0])
+        || !g_ascii_string_to_unsigned(text, 10, min, 65535, &number, NULL))
         return FALSE;
     *port = (guint)number;
     return TRUE;

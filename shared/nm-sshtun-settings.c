@@ -468,9 +468,9 @@ missing(GError **error, const char *key, const char *why)
 static gboolean
 check_forwards_only(const SshtunSettings *s, GError **error)
 {
-    const char *tunnel_key = s->remote_command      ? "remote-command"
-                             : s->local_address     ? "local-address"
-                             : s->local_address6    ? "local-address6"
+    const char *tunnel_key = s->remote_command                              ? "remote-command"
+                             : s->local_address                             ? "local-address"
+                             : s->local_address6                            ? "local-address6"
                              : s->tunnel_mode != SSHTUN_MODE_POINT_TO_POINT ? "tunnel-mode"
                              : s->remote_tun != SSHTUN_REMOTE_TUN_ANY       ? "remote-tun"
                                                                             : NULL;

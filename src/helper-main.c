@@ -14,9 +14,11 @@
 #include "helper.h"
 
 #include "helper-control.h"
+#include "helper-forward.h"
 #include "helper-privileges.h"
 #include "helper-reconnect.h"
 #include "helper-relay.h"
+#include "helper-ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +100,8 @@ sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
     argument = g_strdup_printf("%s %s", sshtun_exit_reason(reason), message);
     sshtun_helper_event(h, "error", argument);
     log_line("error: ", message);
+    /* Nothing left behind: no socket file of a forward. */
+    sshtun_forwards_close(h);
     exit(reason);
 }
 
@@ -211,9 +215,11 @@ main(int argc, char **argv)
     fcntl(h->control_in, F_SETFL, fcntl(h->control_in, F_GETFL) | O_NONBLOCK);
 
     /* The only steps that may need root. */
-    sshtun_privileges_open_tun(h);
+    if (!h->settings->no_tunnel)
+        sshtun_privileges_open_tun(h);
     sshtun_privileges_drop(h);
-    sshtun_helper_event(h, "interface", h->interface_name);
+    if (!h->settings->no_tunnel)
+        sshtun_helper_event(h, "interface", h->interface_name);
 
     /* From here on, unprivileged. */
     if (libssh2_init(0) != 0)
@@ -225,6 +231,12 @@ main(int argc, char **argv)
         forget_secrets(h);
     /* Blocked from here: stop requests are handled in the poll loops. */
     h->signal_fd = sshtun_control_signal_fd();
+    /* After the signals are blocked: from now on every way out removes
+     * the socket files (see sshtun_helper_fail). */
+    if (!sshtun_forwards_listen_locally(h)) {
+        sshtun_ssh_disconnect(h, "forward failed");
+        sshtun_helper_exit_failed(h);
+    }
 
     while (sshtun_relay_run(h) != SSHTUN_EXIT_OK) {
         if (!h->settings->reconnect || !sshtun_reconnect(h)) {
@@ -234,5 +246,6 @@ main(int argc, char **argv)
         }
     }
     forget_secrets(h);
+    sshtun_forwards_close(h);
     return SSHTUN_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include "helper-reconnect.h"
 
 #include "helper-control.h"
+#include "helper-forward.h"
 #include "helper-ssh.h"
 #include "helper-tunnel.h"
 
@@ -11,13 +12,21 @@
 #include <poll.h>
 #include <unistd.h>
 
+static gboolean
+open_channels(SshtunHelper *h)
+{
+    if (h->settings->no_tunnel)
+        return sshtun_tunnel_open_idle(h);
+    return sshtun_tunnel_open(h) && sshtun_tunnel_configure(h);
+}
+
 gboolean
 sshtun_establish(SshtunHelper *h)
 {
     h->failure = SSHTUN_EXIT_OK;
     g_clear_pointer(&h->failure_message, g_free);
-    if (sshtun_ssh_reach_server(h) && sshtun_ssh_authenticate(h) && sshtun_tunnel_open(h)
-        && sshtun_tunnel_configure(h))
+    if (sshtun_ssh_reach_server(h) && sshtun_ssh_authenticate(h) && open_channels(h)
+        && sshtun_forwards_request_remote(h))
         return TRUE;
     sshtun_ssh_disconnect(h, "setup failed");
     return FALSE;
@@ -32,6 +41,8 @@ sshtun_reconnect_is_worth_retrying(SshtunExit reason)
     /* The server may still hold the unit for the session it has not yet
      * noticed is dead. */
     case SSHTUN_EXIT_TUNNEL_REFUSED:
+    /* Likewise for the port of a remote forward. */
+    case SSHTUN_EXIT_FORWARD_FAILED:
         return TRUE;
     default:
         return FALSE;

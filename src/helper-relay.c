@@ -4,6 +4,7 @@
 #include "helper-relay.h"
 
 #include "helper-control.h"
+#include "helper-forward.h"
 #include "helper-frame.h"
 #include "helper-ssh.h"
 #include "helper-transport.h"
@@ -24,6 +25,9 @@
  * would be split, and OpenSSH takes every message as one datagram. The
  * largest MTU the settings allow is chosen to fit. */
 #define FRAME_MAX (SSHTUN_MTU_MAX + SSHTUN_FRAME_AF_LEN)
+/* The socket, the tun device, the control input, the signals; the
+ * forwards' descriptors follow. */
+#define BASE_FDS 4
 /* Holds a full frame plus what libssh2 hands over after it. */
 #define RX_BUFFER_SIZE (128 * 1024)
 /* A tun read never returns more than the device MTU; the largest is 64 KiB. */
@@ -44,6 +48,8 @@ typedef struct {
     gboolean more_tun;     /* the last round stopped before the tun device was empty */
     gboolean backlogged;   /* the tun device waits until the socket drains */
     gboolean more_channel; /* likewise for the channel */
+    gboolean forwards_backlogged;
+    gboolean forwards_first; /* alternates: the tunnel and the forwards share the backlog */
     Counter up, down;
     guint64 dropped;
 } Relay;
@@ -215,17 +221,56 @@ keepalive_tick(Relay *r, int *timeout_ms)
     return TRUE;
 }
 
-/* One round of work in both directions; FALSE when the session is lost. */
+/* Forwards only: the idle session channel's zero-byte read makes libssh2
+ * take in what the socket holds (keepalive answers, data and window
+ * adjustments of the forward channels), which the tunnel's reads do
+ * otherwise. */
 static gboolean
-relay_round(Relay *r, int *timeout_ms)
+take_in(Relay *r)
 {
     SshtunHelper *h = r->h;
+    char none[1];
+    ssize_t n = libssh2_channel_read(h->idle_channel, none, 0);
 
-    if (!pump_channel_to_tun(r) || !pump_tun_to_channel(r))
+    if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+        return lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
+    if (libssh2_channel_eof(h->idle_channel))
+        return lost(r, "the server closed the session");
+    return TRUE;
+}
+
+static gboolean
+pump_forwards(Relay *r, const GArray *fds)
+{
+    if (!sshtun_forwards_round(r->h, fds, &r->forwards_backlogged))
+        return lost(r, "%s", r->h->failure_message);
+    return TRUE;
+}
+
+/* One round of work in both directions; FALSE when the session is lost. */
+static gboolean
+relay_round(Relay *r, const GArray *fds, int *timeout_ms)
+{
+    SshtunHelper *h = r->h;
+    gboolean ok;
+
+    if (h->tun_channel)
+        ok = pump_channel_to_tun(r);
+    else
+        ok = take_in(r);
+    if (!ok)
+        return FALSE;
+    /* Whoever sends first may fill the shared backlog: take turns. */
+    r->forwards_first = !r->forwards_first;
+    if (r->forwards_first && !pump_forwards(r, fds))
+        return FALSE;
+    if (h->tun_channel && !pump_tun_to_channel(r))
+        return FALSE;
+    if (!r->forwards_first && !pump_forwards(r, fds))
         return FALSE;
     if (!sshtun_transport_flush(h))
         return lost(r, "sending to the server failed: %s", g_strerror(errno));
-    if (libssh2_channel_eof(h->tun_channel))
+    if (h->tun_channel && libssh2_channel_eof(h->tun_channel))
         return lost(r, "the server closed the tunnel");
     if (!keepalive_tick(r, timeout_ms))
         return FALSE;
@@ -252,11 +297,13 @@ static void
 stop_session(SshtunHelper *h)
 {
     sshtun_helper_event(h, "phase", "stopping");
+    sshtun_forwards_drop_session(h);
     sshtun_transport_flush(h);
     sshtun_transport_stop_queueing(h);
     fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) & ~O_NONBLOCK);
     set_blocking(h, TRUE, 2000);
-    libssh2_channel_close(h->tun_channel);
+    if (h->tun_channel)
+        libssh2_channel_close(h->tun_channel);
     sshtun_ssh_disconnect(h, "nm-sshtun stopped");
 }
 
@@ -264,6 +311,7 @@ stop_session(SshtunHelper *h)
 static void
 leave_session(SshtunHelper *h)
 {
+    sshtun_forwards_drop_session(h);
     sshtun_transport_stop_queueing(h);
     sshtun_ssh_disconnect(h, "connection lost");
 }
@@ -278,6 +326,7 @@ sshtun_relay_run(SshtunHelper *h)
     /* Both buffers live for the whole run: nothing is allocated per packet. */
     g_autofree guint8 *tx = g_malloc(TX_BUFFER_SIZE);
     g_autofree guint8 *rx = g_malloc(RX_BUFFER_SIZE);
+    g_autoptr(GArray) fds = g_array_sized_new(FALSE, TRUE, sizeof(struct pollfd), 64);
     gboolean stop = FALSE;
 
     r.tx = tx;
@@ -290,32 +339,40 @@ sshtun_relay_run(SshtunHelper *h)
     sshtun_helper_event(h, "ready", NULL);
 
     while (!stop) {
-        struct pollfd fds[4];
+        struct pollfd *base;
         int timeout = -1;
         int n;
 
-        if (!relay_round(&r, &timeout))
+        if (!relay_round(&r, fds, &timeout))
             break;
-        fds[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
-        if (sshtun_transport_socket_pending(h) || r.backlogged)
-            fds[0].events |= POLLOUT;
-        fds[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
+        g_array_set_size(fds, BASE_FDS);
+        base = (struct pollfd *)fds->data;
+        base[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
+        if (sshtun_transport_socket_pending(h) || r.backlogged || r.forwards_backlogged)
+            base[0].events |= POLLOUT;
+        base[1] = (struct pollfd){ .fd = h->tun_channel ? h->tun_fd : -1, .events = 0 };
         if (r.tx_len == 0 && !r.backlogged)
-            fds[1].events = POLLIN;
-        fds[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
-        fds[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
-        n = poll(fds, G_N_ELEMENTS(fds), timeout);
+            base[1].events = POLLIN;
+        base[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
+        base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
+        sshtun_forwards_add_poll_fds(h, fds);
+        base = (struct pollfd *)fds->data;
+        n = poll(base, fds->len, timeout);
         if (n < 0 && errno != EINTR) {
             lost(&r, "poll failed: %s", g_strerror(errno));
             break;
         }
-        if (n <= 0)
+        if (n <= 0) {
+            /* Nothing happened: no stale results for the next round. */
+            for (guint i = 0; i < fds->len; i++)
+                base[i].revents = 0;
             continue;
-        if (fds[0].revents & (POLLERR | POLLHUP) && !(fds[0].revents & POLLIN)) {
+        }
+        if (base[0].revents & (POLLERR | POLLHUP) && !(base[0].revents & POLLIN)) {
             lost(&r, "the connection to %s broke", h->server_address);
             break;
         }
-        stop = sshtun_control_stop_requested(h, fds[2].revents, fds[3].revents);
+        stop = sshtun_control_stop_requested(h, base[2].revents, base[3].revents);
     }
     sshtun_helper_log(h,
                       "relayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT

@@ -7,18 +7,18 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#define SOCKS5_NO_AUTH       0x00
-#define SOCKS5_NO_METHOD     0xff
-#define SOCKS_CONNECT        0x01
-#define SOCKS5_ATYP_IPV4     0x01
-#define SOCKS5_ATYP_NAME     0x03
-#define SOCKS5_ATYP_IPV6     0x04
-#define SOCKS5_SUCCEEDED     0x00
-#define SOCKS5_FAILURE       0x01
-#define SOCKS5_BAD_COMMAND   0x07
-#define SOCKS5_BAD_ADDRESS   0x08
-#define SOCKS4_GRANTED       90
-#define SOCKS4_REJECTED      91
+#define SOCKS5_NO_AUTH     0x00
+#define SOCKS5_NO_METHOD   0xff
+#define SOCKS_CONNECT      0x01
+#define SOCKS5_ATYP_IPV4   0x01
+#define SOCKS5_ATYP_NAME   0x03
+#define SOCKS5_ATYP_IPV6   0x04
+#define SOCKS5_SUCCEEDED   0x00
+#define SOCKS5_FAILURE     0x01
+#define SOCKS5_BAD_COMMAND 0x07
+#define SOCKS5_BAD_ADDRESS 0x08
+#define SOCKS4_GRANTED     90
+#define SOCKS4_REJECTED    91
 /* SOCKS4 user id and SOCKS4a name: each ends with a NUL within this. */
 #define SOCKS4_FIELD_MAX 256
 
@@ -103,6 +103,16 @@ request5(SshtunSocks *s, const guint8 *data, gsize len, gsize *consumed, guint8 
 }
 
 static SshtunSocksStatus
+refuse4(guint8 *reply, gsize *reply_len, const char **why, const char *reason)
+{
+    memset(reply, 0, 8);
+    reply[1] = SOCKS4_REJECTED;
+    *reply_len = 8;
+    *why = reason;
+    return SSHTUN_SOCKS_REFUSED;
+}
+
+static SshtunSocksStatus
 request4(SshtunSocks *s, const guint8 *data, gsize len, gsize *consumed, guint8 *reply,
          gsize *reply_len, const char **why)
 {
@@ -111,20 +121,12 @@ request4(SshtunSocks *s, const guint8 *data, gsize len, gsize *consumed, guint8 
 
     if (len < 9)
         return SSHTUN_SOCKS_NEED_MORE;
-    reply[0] = 0;
-    reply[1] = SOCKS4_REJECTED;
-    memset(reply + 2, 0, 6);
-    *reply_len = 8;
-    if (data[1] != SOCKS_CONNECT) {
-        *why = "only CONNECT is supported (no BIND)";
-        return SSHTUN_SOCKS_REFUSED;
-    }
+    if (data[1] != SOCKS_CONNECT)
+        return refuse4(reply, reply_len, why, "only CONNECT is supported (no BIND)");
     user_end = memchr(data + 8, 0, MIN(len - 8, SOCKS4_FIELD_MAX));
     if (!user_end) {
-        if (len - 8 >= SOCKS4_FIELD_MAX) {
-            *why = "the SOCKS4 user id is too long";
-            return SSHTUN_SOCKS_REFUSED;
-        }
+        if (len - 8 >= SOCKS4_FIELD_MAX)
+            return refuse4(reply, reply_len, why, "the SOCKS4 user id is too long");
         return SSHTUN_SOCKS_NEED_MORE;
     }
     s->port = (guint16)(data[2] << 8 | data[3]);
@@ -137,16 +139,12 @@ request4(SshtunSocks *s, const guint8 *data, gsize len, gsize *consumed, guint8 
     }
     name_end = memchr(user_end + 1, 0, MIN(len - (gsize)(user_end + 1 - data), SOCKS4_FIELD_MAX));
     if (!name_end) {
-        if (len - (gsize)(user_end + 1 - data) >= SOCKS4_FIELD_MAX) {
-            *why = "the SOCKS4a host name is too long";
-            return SSHTUN_SOCKS_REFUSED;
-        }
+        if (len - (gsize)(user_end + 1 - data) >= SOCKS4_FIELD_MAX)
+            return refuse4(reply, reply_len, why, "the SOCKS4a host name is too long");
         return SSHTUN_SOCKS_NEED_MORE;
     }
-    if (name_end == user_end + 1) {
-        *why = "an empty SOCKS4a host name";
-        return SSHTUN_SOCKS_REFUSED;
-    }
+    if (name_end == user_end + 1)
+        return refuse4(reply, reply_len, why, "an empty SOCKS4a host name");
     memcpy(s->host, user_end + 1, (gsize)(name_end - user_end - 1));
     s->host[name_end - user_end - 1] = '\0';
     *consumed = (gsize)(name_end - data) + 1;

@@ -76,6 +76,8 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
         n = recv(fd, buffer, length, flags);
         return n < 0 ? -errno : n;
     }
+    if (link->h->defer_receive)
+        return -EAGAIN;
     if (link->carrier) {
         n = libssh2_channel_read(link->carrier, buffer, length);
         /* 0 without EOF: the read only handled packets of other channels. */
@@ -83,8 +85,6 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
             return -EAGAIN;
         return channel_result(n);
     }
-    if (link->h->defer_receive)
-        return -EAGAIN;
     n = recv(link->h->sock, buffer, length, flags);
     if (n < 0)
         return -errno;
@@ -230,6 +230,7 @@ sshtun_transport_close(SshtunHelper *h, const char *why)
         g_ptr_array_set_size(h->links, 0);
     h->session = NULL;
     h->tun_channel = NULL;
+    h->idle_channel = NULL;
     if (h->sock >= 0) {
         close(h->sock);
         h->sock = -1;

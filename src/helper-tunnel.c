@@ -39,6 +39,19 @@ sshtun_tunnel_open(SshtunHelper *h)
             h->server_debug ? h->server_debug : "");
 }
 
+gboolean
+sshtun_tunnel_open_idle(SshtunHelper *h)
+{
+    sshtun_helper_event(h, "phase", "opening-session");
+    h->idle_channel = libssh2_channel_open_session(h->session);
+    if (h->idle_channel)
+        return TRUE;
+    return sshtun_helper_failed(h, SSHTUN_EXIT_TUNNEL_REFUSED,
+                                "the server refused a session channel: %s%s%s",
+                                sshtun_ssh_last_error(h), h->server_debug ? "; server says: " : "",
+                                h->server_debug ? h->server_debug : "");
+}
+
 /* Reads one stream of @channel to its end or until @limit bytes are kept. */
 static gboolean
 read_stream(LIBSSH2_CHANNEL *channel, int stream, GString *out, gsize limit)

@@ -22,4 +22,8 @@ gboolean sshtun_tunnel_open(SshtunHelper *h);
  * and reports it as config events followed by "ready". */
 gboolean sshtun_tunnel_configure(SshtunHelper *h);
 
+/* no-tunnel=yes: opens the session channel that runs nothing and keeps
+ * the relay receiving (see h->idle_channel). */
+gboolean sshtun_tunnel_open_idle(SshtunHelper *h);
+
 #endif

@@ -25,6 +25,7 @@ typedef struct {
 } SshtunOutQueue;
 
 typedef struct _SshtunHelper SshtunHelper;
+typedef struct _SshtunForwards SshtunForwards; /* helper-forward.h */
 
 /* One SSH session: a jump host's or the server's. Each runs over the one
  * below it (a direct-tcpip channel of the previous jump host) or over the
@@ -73,6 +74,11 @@ struct _SshtunHelper {
     char server_address[INET6_ADDRSTRLEN];
     LIBSSH2_SESSION *session;
     LIBSSH2_CHANNEL *tun_channel;
+    /* no-tunnel=yes: a session channel that runs nothing. Reading it is
+     * how libssh2 is made to take in packets when no tunnel channel is
+     * read (libssh2 has no call that only receives). */
+    LIBSSH2_CHANNEL *idle_channel;
+    SshtunForwards *forwards;
     gint64 last_receive_us;         /* monotonic time of the last byte from the server */
     char *server_debug;             /* last SSH_MSG_DEBUG text: why the server refused */
     GPtrArray *host_key_types_seen; /* types whose key did not match the pin */
@@ -82,9 +88,10 @@ struct _SshtunHelper {
      * the last one's. */
     GPtrArray *links;
     gboolean queueing; /* FALSE while setup runs libssh2 in blocking mode */
-    /* TRUE while the relay writes frames: libssh2 reads before every write
-     * to catch window adjustments, a recv() per packet that the relay
-     * makes anyway once a round. */
+    /* TRUE while the relay writes frames and works through the forwards:
+     * libssh2 reads before every write to catch window adjustments, and
+     * before every channel read, a recv() per call that the relay makes
+     * anyway once a round. */
     gboolean defer_receive;
     /* The SSH server being set up (a jump host's or the final one). */
     const char *target_host;

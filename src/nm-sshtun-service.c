@@ -67,23 +67,24 @@ quit_soon(void)
 /* ---- helper events ---- */
 
 static void
-helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server)
+helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *forwards)
 {
     NMSshtunPlugin *self = user_data;
     g_autoptr(SshtunIpConfig) owned = config;
     g_autofree char *lines = sshtun_ip_config_to_text(config);
-    g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", NULL);
+    g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", forwards, NULL);
+    const char *what = self->tundev ? self->tundev : "forwards-only session";
     GVariant *general, *ip4, *ip6;
 
     if (self->last_config && strcmp(self->last_config, text) == 0) {
-        g_message("tunnel %s back up through %s, configuration unchanged", self->tundev, server);
+        g_message("%s back up through %s, configuration unchanged", what, server);
         return;
     }
     if (self->last_config)
-        g_message("tunnel %s back up through %s with a new configuration", self->tundev, server);
+        g_message("%s back up through %s with a new configuration", what, server);
     g_free(self->last_config);
     self->last_config = g_steal_pointer(&text);
-    general = sshtun_nm_config_general(config, self->tundev, server, self->reconnect);
+    general = sshtun_nm_config_general(config, self->tundev, server, self->reconnect, forwards);
     ip4 = sshtun_nm_config_ip4(config);
     ip6 = sshtun_nm_config_ip6(config);
 
@@ -93,7 +94,7 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server)
                                       NM_VPN_PLUGIN_FAILURE_BAD_IP_CONFIG);
         return;
     }
-    g_message("tunnel %s up through %s", self->tundev, server);
+    g_message("%s up through %s", what, server);
     nm_vpn_service_plugin_set_config(NM_VPN_SERVICE_PLUGIN(self), general);
     if (ip4)
         nm_vpn_service_plugin_set_ip4_config(NM_VPN_SERVICE_PLUGIN(self), ip4);
@@ -254,7 +255,8 @@ find_agent_socket(const char *owner)
 }
 
 static char *
-settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const char *agent_socket)
+settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const char *agent_socket,
+              gboolean with_tunnel)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     g_autofree char *text = NULL;
@@ -273,7 +275,8 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
         g_key_file_set_string(file, "secrets", "ssh-auth-sock", agent_socket);
     if (owner)
         g_key_file_set_string(file, "helper", "user", owner);
-    g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
+    if (with_tunnel)
+        g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
     if (debug)
         g_key_file_set_string(file, "helper", "debug", "yes");
     text = g_key_file_to_data(file, NULL, NULL);
@@ -304,8 +307,8 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
     g_autofree char *path = NULL;
     g_autofree char *found_socket = NULL;
     const char *agent_socket;
-    char ifname[IFNAMSIZ];
-    int tun_fd;
+    char ifname[IFNAMSIZ] = "";
+    int tun_fd = -1;
 
     if (self->helper) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_ALREADY_STARTED,
@@ -334,13 +337,19 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
             found_socket = find_agent_socket(owner);
     }
 
-    tun_fd = sshtun_tun_open(NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname, &local);
-    if (tun_fd < 0) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED, "%s",
-                    local->message);
-        return FALSE;
+    /* no-tunnel=yes: no device at all. NetworkManager then keeps the VPN
+     * on the underlying device (the config carries no TUNDEV), with no
+     * addresses of its own; see the README. */
+    if (!settings->no_tunnel) {
+        tun_fd = sshtun_tun_open(NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname,
+                                 &local);
+        if (tun_fd < 0) {
+            g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED, "%s",
+                        local->message);
+            return FALSE;
+        }
     }
-    text = settings_text(s_vpn, data, owner, found_socket);
+    text = settings_text(s_vpn, data, owner, found_socket, tun_fd >= 0);
     path = helper_path();
     self->helper
             = sshtun_helper_link_start(path, text, tun_fd, debug, &helper_callbacks, self, &local);
@@ -350,10 +359,11 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
                     "cannot start %s: %s", path, local->message);
         return FALSE;
     }
-    self->tundev = g_strdup(ifname);
+    self->tundev = tun_fd >= 0 ? g_strdup(ifname) : NULL;
     self->interactive = interactive;
     self->reconnect = settings->reconnect;
-    g_message("connecting to %s (%s, helper pid %d)", settings->host, ifname,
+    g_message("connecting to %s (%s, helper pid %d)", settings->host,
+              settings->no_tunnel ? "forwards only" : ifname,
               (int)sshtun_helper_link_get_pid(self->helper));
     return TRUE;
 }

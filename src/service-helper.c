@@ -24,6 +24,7 @@ struct _SshtunHelperLink {
     gpointer user_data;
 
     GString *config_text;
+    GString *forwards; /* "forward" events since the last "ready", a line each */
     char *server;
     SshtunExit error_reason;
     char *error_message;
@@ -72,6 +73,9 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
     if (strcmp(name, "config") == 0) {
         g_string_append(link->config_text, arg);
         g_string_append_c(link->config_text, '\n');
+    } else if (strcmp(name, "forward") == 0) {
+        g_message("%s", arg);
+        g_string_append_printf(link->forwards, "%s\n", arg);
     } else if (strcmp(name, "server") == 0) {
         g_free(link->server);
         link->server = g_strdup(arg);
@@ -85,9 +89,10 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
             g_message("no IP configuration to hand to NetworkManager: %s", error->message);
             config = sshtun_ip_config_new();
         }
-        link->callbacks->ready(link->user_data, config, link->server);
+        link->callbacks->ready(link->user_data, config, link->server, link->forwards->str);
         /* After a reconnect the helper sends the configuration again. */
         g_string_truncate(link->config_text, 0);
+        g_string_truncate(link->forwards, 0);
     } else if (strcmp(name, "reconnecting") == 0) {
         g_message("session lost (%s); reconnecting, the interface stays", arg);
     } else if (strcmp(name, "prompt") == 0) {
@@ -190,7 +195,8 @@ sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "socketpair: %s",
                     g_strerror(errno));
-        close(tun_fd);
+        if (tun_fd >= 0)
+            close(tun_fd);
         return NULL;
     }
     launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE
@@ -198,13 +204,15 @@ sshtun_helper_link_start(const char *helper_path, const char *settings, int tun_
     g_subprocess_launcher_set_environ(launcher, (char **)environment);
     /* GLib closes every other descriptor in the child. */
     g_subprocess_launcher_take_fd(launcher, pair[1], SSHTUN_HELPER_CONTROL_FD);
-    g_subprocess_launcher_take_fd(launcher, tun_fd, SSHTUN_HELPER_TUN_FD);
+    if (tun_fd >= 0)
+        g_subprocess_launcher_take_fd(launcher, tun_fd, SSHTUN_HELPER_TUN_FD);
 
     link = g_new0(SshtunHelperLink, 1);
     link->callbacks = callbacks;
     link->user_data = user_data;
     link->control_fd = pair[0];
     link->config_text = g_string_new(NULL);
+    link->forwards = g_string_new(NULL);
     link->cancellable = g_cancellable_new();
     link->process = g_subprocess_launcher_spawnv(launcher, argv, error);
     /* The launcher closes the taken descriptors when it goes away. */
@@ -299,6 +307,7 @@ sshtun_helper_link_free(SshtunHelperLink *link)
     if (link->control_fd >= 0)
         close(link->control_fd);
     g_string_free(link->config_text, TRUE);
+    g_string_free(link->forwards, TRUE);
     g_free(link->server);
     g_free(link->error_message);
     g_free(link);

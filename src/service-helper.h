@@ -16,8 +16,10 @@
 typedef struct _SshtunHelperLink SshtunHelperLink;
 
 typedef struct {
-    /* The tunnel is up; @config belongs to the callee from here on. */
-    void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server);
+    /* The tunnel is up; @config belongs to the callee from here on.
+     * @forwards: one line per forward that listens, or "". */
+    void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server,
+                  const char *forwards);
     /* Keyboard-interactive: answer with sshtun_helper_link_answer(). */
     void (*prompt)(gpointer user_data, gboolean echo, const char *text);
     /* The helper is gone: @reason SSHTUN_EXIT_OK after a stop; otherwise
@@ -30,8 +32,8 @@ typedef struct {
 #define SSHTUN_HELPER_TUN_FD     4
 
 /* Starts @helper_path with @settings (the text of nm-sshtun-events.h,
- * which must name tun-fd 4), handing it @tun_fd (taken over, also on
- * error). */
+ * which must name tun-fd 4 unless there is no tunnel), handing it @tun_fd
+ * (taken over, also on error; -1: no tunnel). */
 SshtunHelperLink *sshtun_helper_link_start(const char *helper_path, const char *settings,
                                            int tun_fd, gboolean debug,
                                            const SshtunHelperLinkCallbacks *callbacks,

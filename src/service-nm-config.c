@@ -14,7 +14,7 @@ ip6_bytes(const struct in6_addr *addr)
 
 GVariant *
 sshtun_nm_config_general(const SshtunIpConfig *c, const char *tundev, const char *server,
-                         gboolean can_persist)
+                         gboolean can_persist, const char *forwards)
 {
     GVariantBuilder b;
     struct in_addr v4;
@@ -49,6 +49,11 @@ sshtun_nm_config_general(const SshtunIpConfig *c, const char *tundev, const char
      * the underlying device comes and goes. */
     if (can_persist)
         g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CAN_PERSIST, g_variant_new_boolean(TRUE));
+    /* nmcli shows the banner on "up" and in "connection show": where the
+     * forwards listen, the port the server picked for -R 0 among them. */
+    if (forwards && forwards[0])
+        g_variant_builder_add(&b, "{sv}", NM_VPN_PLUGIN_CONFIG_BANNER,
+                              g_variant_new_string(forwards));
     return g_variant_builder_end(&b);
 }
 

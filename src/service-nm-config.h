@@ -13,9 +13,11 @@
 /* @tundev: the interface; @server: the address the helper connected to
  * (used as the external gateway unless the server sent GW_ADDR);
  * @can_persist: the tunnel outlives the loss of the underlying connection
- * (the helper reconnects). NULL when @server is not an address. */
+ * (the helper reconnects); @tundev NULL: no tunnel device (forwards only);
+ * @forwards: lines for the banner, or NULL. NULL when @server is not an
+ * address. */
 GVariant *sshtun_nm_config_general(const SshtunIpConfig *config, const char *tundev,
-                                   const char *server, gboolean can_persist);
+                                   const char *server, gboolean can_persist, const char *forwards);
 /* NULL when the configuration has no address of that family. */
 GVariant *sshtun_nm_config_ip4(const SshtunIpConfig *config);
 GVariant *sshtun_nm_config_ip6(const SshtunIpConfig *config);

@@ -34,6 +34,7 @@ TUN_CLIENT_IP6, TUN_SERVER_IP6 = "2001:db8:2::1", "2001:db8:2::2"
 EXIT = {
     "ok": 0, "internal": 1, "bad-settings": 2, "connect-failed": 3, "host-key": 4,
     "auth-failed": 5, "tunnel-refused": 6, "bad-ip-config": 7, "connection-lost": 8,
+    "forward-failed": 9,
 }
 
 _counter = itertools.count()
@@ -180,8 +181,15 @@ class Sshd:
     ROOT_PASSWORD = "tunnel-test-password"
 
     def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
-                 listen=(SERVER_IP, SERVER_IP6), name="sshd"):
+                 listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None):
         self.ns = ns
+        # Extra /etc/hosts lines only sshd sees: names only the server can
+        # resolve, as for SOCKS with remote name resolution.
+        self.hosts = None
+        if hosts:
+            self.hosts = os.path.join(workdir, f"{name}_hosts")
+            with open("/etc/hosts") as src, open(self.hosts, "w") as dst:
+                dst.write(src.read() + "\n" + hosts + "\n")
         self.dir = workdir
         self.port = port
         self.keys = Keys(workdir)
@@ -235,6 +243,7 @@ LogLevel DEBUG1
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         script = (f"mount --bind {self.shadow} /etc/shadow && "
                   f"mount --bind {self.pam} /etc/pam.d/sshd && "
+                  + (f"mount --bind {self.hosts} /etc/hosts && " if self.hosts else "") +
                   f"exec {SSHD} -D -e -f {self.config}")
         self.logfile = open(self.log, "w")
         self.proc = subprocess.Popen(in_ns(self.ns, "unshare", "-m", "sh", "-c", script),
@@ -377,6 +386,8 @@ class Helper:
         """Gives the tunnel interface the addresses from the config events,
         as NetworkManager does for the service."""
         cfg = {}
+        if self.interface is None:
+            return cfg  # forwards only
         for line in self.config:
             key, _, value = line.partition(" ")
             cfg.setdefault(key, []).append(value)

@@ -29,8 +29,7 @@ test_ssh_syntax(void)
         { SSHTUN_FORWARD_LOCAL, "5432:/run/postgresql/.s.PGSQL.5432", "localhost:5432",
           "/run/postgresql/.s.PGSQL.5432" },
         { SSHTUN_FORWARD_LOCAL, "/tmp/a.sock:/var/run/b.sock", "/tmp/a.sock", "/var/run/b.sock" },
-        { SSHTUN_FORWARD_LOCAL, "[/tmp/with:colon.sock]:web:80", "/tmp/with:colon.sock",
-          "web:80" },
+        { SSHTUN_FORWARD_LOCAL, "[/tmp/with:colon.sock]:web:80", "/tmp/with:colon.sock", "web:80" },
         { SSHTUN_FORWARD_LOCAL, "?8080:web:80", "localhost:8080", "web:80", TRUE },
         { SSHTUN_FORWARD_REMOTE, "2222:localhost:22", "localhost:2222", "localhost:22" },
         { SSHTUN_FORWARD_REMOTE, "0:localhost:22", "localhost:0", "localhost:22" },
@@ -107,9 +106,11 @@ test_malformed_refused_with_their_text(void)
         { SSHTUN_FORWARD_LOCAL, "8080:/a\\:b", "backslash" },
         { SSHTUN_FORWARD_LOCAL, "8080:+80:80", "destination" },
         { SSHTUN_FORWARD_LOCAL, "8080:web:+80", "destination port" },
-        { SSHTUN_FORWARD_LOCAL, "/tmp/" "0123456789012345678901234567890123456789"
-                                "0123456789012345678901234567890123456789"
-                                "0123456789012345678901234567890123456789.sock:web:80",
+        { SSHTUN_FORWARD_LOCAL,
+          "/tmp/"
+          "0123456789012345678901234567890123456789"
+          "0123456789012345678901234567890123456789"
+          "0123456789012345678901234567890123456789.sock:web:80",
           "shorter than 108" },
         { SSHTUN_FORWARD_REMOTE, "/tmp/remote.sock:web:80", "streamlocal" },
         { SSHTUN_FORWARD_REMOTE, "8080:/tmp/x.sock:80", "destination is not" },
@@ -151,7 +152,8 @@ test_same_place_twice(void)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)sshtun_forward_free);
     g_autoptr(GPtrArray) local = sshtun_forwards_parse(SSHTUN_FORWARD_LOCAL, "8080:a:1", NULL);
-    g_autoptr(GPtrArray) remote = sshtun_forwards_parse(SSHTUN_FORWARD_REMOTE, "8080:a:1 0:a:1 0:b:2", NULL);
+    g_autoptr(GPtrArray) remote
+            = sshtun_forwards_parse(SSHTUN_FORWARD_REMOTE, "8080:a:1 0:a:1 0:b:2", NULL);
     g_autoptr(GPtrArray) dynamic = sshtun_forwards_parse(SSHTUN_FORWARD_DYNAMIC, "8080", NULL);
     g_autoptr(GError) error = NULL;
 

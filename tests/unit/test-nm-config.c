@@ -30,7 +30,7 @@ test_general(void)
 {
     g_autoptr(SshtunIpConfig) c = parse("ADDR 10.0.0.2\nMTU 1400\n");
     g_autoptr(GVariant) v
-            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun3", "192.0.2.2", TRUE));
+            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun3", "192.0.2.2", TRUE, NULL));
     const char *dev = NULL;
     guint32 gw = 0, mtu = 0;
     gboolean has4 = FALSE, has6 = TRUE;
@@ -55,7 +55,7 @@ test_gateway_from_server_and_ipv6(void)
 {
     g_autoptr(SshtunIpConfig) c = parse("ADDR6 fd00::2/64\nGW_ADDR 2001:db8::7\n");
     g_autoptr(GVariant) v
-            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun0", "192.0.2.2", FALSE));
+            = g_variant_ref_sink(sshtun_nm_config_general(c, "tun0", "192.0.2.2", FALSE, NULL));
     g_autoptr(GVariant) gw = g_variant_lookup_value(v, NM_VPN_PLUGIN_CONFIG_EXT_GATEWAY,
                                                     G_VARIANT_TYPE_BYTESTRING);
     g_autoptr(SshtunIpConfig) plain = parse("ADDR 10.0.0.2\n");
@@ -63,8 +63,29 @@ test_gateway_from_server_and_ipv6(void)
     g_assert_nonnull(gw);
     g_assert_cmpuint(g_variant_get_size(gw), ==, 16);
     g_assert_false(g_variant_lookup(v, NM_VPN_PLUGIN_CAN_PERSIST, "b", NULL));
-    g_assert_null(sshtun_nm_config_general(plain, "tun0", "not-an-address", FALSE));
+    g_assert_null(sshtun_nm_config_general(plain, "tun0", "not-an-address", FALSE, NULL));
     g_assert_null(sshtun_nm_config_ip4(c));
+}
+
+/* no-tunnel=yes: no device, no addresses, the forwards as the banner. */
+static void
+test_forwards_only(void)
+{
+    g_autoptr(SshtunIpConfig) c = sshtun_ip_config_new();
+    g_autoptr(GVariant) v = g_variant_ref_sink(sshtun_nm_config_general(
+            c, NULL, "192.0.2.2", TRUE, "dynamic forward 127.0.0.1:1080 -> SOCKS\n"));
+    const char *banner = NULL;
+    gboolean has4 = TRUE, has6 = TRUE;
+
+    g_assert_false(g_variant_lookup(v, NM_VPN_PLUGIN_CONFIG_TUNDEV, "&s", NULL));
+    g_assert_true(g_variant_lookup(v, NM_VPN_PLUGIN_CONFIG_HAS_IP4, "b", &has4));
+    g_assert_true(g_variant_lookup(v, NM_VPN_PLUGIN_CONFIG_HAS_IP6, "b", &has6));
+    g_assert_false(has4);
+    g_assert_false(has6);
+    g_assert_true(g_variant_lookup(v, NM_VPN_PLUGIN_CONFIG_BANNER, "&s", &banner));
+    g_assert_cmpstr(banner, ==, "dynamic forward 127.0.0.1:1080 -> SOCKS\n");
+    g_assert_null(sshtun_nm_config_ip4(c));
+    g_assert_null(sshtun_nm_config_ip6(c));
 }
 
 static void
@@ -129,6 +150,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/nm-config/general", test_general);
     g_test_add_func("/nm-config/gateway-from-server-and-ipv6", test_gateway_from_server_and_ipv6);
+    g_test_add_func("/nm-config/forwards-only", test_forwards_only);
     g_test_add_func("/nm-config/ip4", test_ip4);
     g_test_add_func("/nm-config/ip6", test_ip6);
     return g_test_run();

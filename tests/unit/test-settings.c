@@ -147,7 +147,8 @@ test_bad_values(void)
         { "proxy", "http://[192.0.2.1]:80", "\"proxy\"" },
         { "proxy", "http://p:0", "\"proxy\"" },
         { "local-forwards", "8080:intranet:80 80:x", "\"80:x\" in key \"local-forwards\"" },
-        { "remote-forwards", "/srv.sock:web:80", "\"/srv.sock:web:80\" in key \"remote-forwards\"" },
+        { "remote-forwards", "/srv.sock:web:80",
+          "\"/srv.sock:web:80\" in key \"remote-forwards\"" },
         { "dynamic-forwards", "1080:x:1", "\"1080:x:1\" in key \"dynamic-forwards\"" },
     };
 
@@ -178,7 +179,8 @@ test_rules_between_keys(void)
         { "host=h prefix6=64 remote-command=c", "\"local-address6\"" },
         { "host=h local-address6=fd00::1 mtu=1200", "\"mtu\"" },
         { "host=h no-tunnel=yes remote-command=c dynamic-forwards=1080", "\"remote-command\"" },
-        { "host=h no-tunnel=yes local-address=10.0.0.1 dynamic-forwards=1080", "\"local-address\"" },
+        { "host=h no-tunnel=yes local-address=10.0.0.1 dynamic-forwards=1080",
+          "\"local-address\"" },
         { "host=h no-tunnel=yes", "\"local-forwards\" is required" },
         { "host=h remote-command=c local-forwards=8080:a:1 dynamic-forwards=8080",
           "\"8080:a:1\" (local-forwards) and \"8080\" (dynamic-forwards)" },

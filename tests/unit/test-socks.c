@@ -25,7 +25,8 @@ static void
 test_socks5_name(void)
 {
     static const guint8 greeting[] = { 5, 2, 2, 0 };
-    static const guint8 request[] = { 5, 1, 0, 3, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x1f, 0x90 };
+    static const guint8 request[]
+            = { 5, 1, 0, 3, 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x1f, 0x90 };
     SshtunSocks s = { 0 };
     guint8 reply[SSHTUN_SOCKS_REPLY_MAX];
     gsize consumed, reply_len;
@@ -49,8 +50,8 @@ test_socks5_name(void)
 static void
 test_socks5_addresses_and_pipelined_data(void)
 {
-    static const guint8 both[] = { 5, 1, 0, 5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-                                   0, 0, 0, 0, 0, 0, 0, 1, 0, 80, 'G', 'E', 'T' };
+    static const guint8 both[] = { 5, 1, 0, 5, 1, 0, 4, 0x20, 0x01, 0x0d, 0xb8, 0,   0,   0,
+                                   0, 0, 0, 0, 0, 0, 0, 0,    1,    0,    80,   'G', 'E', 'T' };
     SshtunSocks s = { 0 };
     guint8 reply[SSHTUN_SOCKS_REPLY_MAX];
     gsize consumed, reply_len, offset = 0;
@@ -83,6 +84,8 @@ test_socks4_and_4a(void)
     g_assert_cmpstr(s.host, ==, "192.0.2.7");
     g_assert_cmpuint(s.port, ==, 22);
     g_assert_cmpuint(consumed, ==, sizeof v4);
+    /* The answer waits for the channel. */
+    g_assert_cmpuint(reply_len, ==, 0);
 
     memset(&s, 0, sizeof s);
     g_assert_cmpint(feed_slowly(&s, v4a, sizeof v4a, &consumed, reply, &reply_len), ==,
@@ -124,8 +127,7 @@ test_refusals(void)
 
         if (cases[i].greet_first)
             s = (SshtunSocks){ .version = 5, .greeted = TRUE };
-        if (sshtun_socks_feed(&s, cases[i].bytes, cases[i].len, &consumed, reply, &reply_len,
-                              &why)
+        if (sshtun_socks_feed(&s, cases[i].bytes, cases[i].len, &consumed, reply, &reply_len, &why)
             != SSHTUN_SOCKS_REFUSED)
             g_error("%s: not refused", cases[i].name);
         g_assert_nonnull(why);
@@ -144,9 +146,9 @@ test_overlong_fields_refused(void)
     /* A user id that never ends must not be waited for forever. */
     memset(request, 'u', sizeof request);
     memcpy(request, (guint8[]){ 4, 1, 0, 80, 1, 2, 3, 4 }, 8);
-    g_assert_cmpint(sshtun_socks_feed(&s, request, sizeof request, &consumed, reply, &reply_len,
-                                      &why),
-                    ==, SSHTUN_SOCKS_REFUSED);
+    g_assert_cmpint(
+            sshtun_socks_feed(&s, request, sizeof request, &consumed, reply, &reply_len, &why), ==,
+            SSHTUN_SOCKS_REFUSED);
     g_assert_nonnull(strstr(why, "too long"));
 }
 

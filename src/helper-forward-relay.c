@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Forward connections: accepting them, opening their channels, and moving
+ * their bytes (see helper-forward.h for the flow control). */
+#include "config.h"
+
+#include "helper-forward.h"
+
+#include "helper-socks.h"
+#include "helper-ssh.h"
+#include "helper-transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Connections taken from one listener per round, so that a flood on one
+ * forward does not hold up the rest of the loop. */
+#define ACCEPT_BATCH 16
+
+typedef enum {
+    CONN_SOCKS,      /* dynamic: reading the client's request */
+    CONN_OPENING,    /* in the opening queue, waiting for its channel */
+    CONN_CONNECTING, /* remote: connect() to the local target under way */
+    CONN_OPEN,
+} ConnState;
+
+typedef struct {
+    SshtunListener *listener;
+    int fd;
+    LIBSSH2_CHANNEL *channel;
+    ConnState state;
+    int poll_index;
+    gboolean fresh;  /* accepted this round: read without waiting for poll() */
+    gboolean failed; /* to be closed at the end of its step */
+    SshtunSocks socks;
+    const char *target_host; /* into socks.host or the forward */
+    guint target_port;
+    const char *target_path;
+    char origin[INET6_ADDRSTRLEN];
+    guint origin_port;
+    guint8 *open_message; /* direct-streamlocal's, kept while the open runs */
+    gsize open_message_len;
+    guint next_target; /* remote: which resolved address to try next */
+    guint8 up[SSHTUN_FORWARD_BUFFER];
+    gsize up_len;
+    guint8 down[SSHTUN_FORWARD_BUFFER];
+    gsize down_head, down_len;
+    gboolean client_eof;  /* the client sends no more */
+    gboolean eof_sent;    /* ...and the server knows */
+    gboolean channel_eof; /* the server sends no more */
+    gboolean shut_down;   /* ...and the client knows */
+} Conn;
+
+static void
+conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...)
+{
+    va_list args;
+    g_autofree char *message = NULL;
+
+    if (!h->debug)
+        return;
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    sshtun_helper_debug(h, "forward \"%s\" connection %d: %s", c->listener->forward->spec, c->fd,
+                        message);
+}
+
+static Conn *
+conn_new(SshtunHelper *h, SshtunListener *l, int fd, ConnState state)
+{
+    Conn *c = g_new0(Conn, 1);
+
+    c->listener = l;
+    c->fd = fd;
+    c->state = state;
+    c->poll_index = -1;
+    c->fresh = TRUE;
+    g_strlcpy(c->origin, "127.0.0.1", sizeof c->origin);
+    h->forwards->connections = g_list_prepend(h->forwards->connections, c);
+    h->forwards->connection_count++;
+    return c;
+}
+
+/* Channels of a live session are closed politely, in the background; with
+ * the session gone they are already freed. */
+static void
+conn_free(SshtunHelper *h, Conn *c, gboolean session_alive)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    if (c->channel && session_alive)
+        g_queue_push_tail(&h->forwards->closing, c->channel);
+    g_free(c->open_message);
+    g_free(c);
+    h->forwards->connection_count--;
+}
+
+/* Appends bytes for the client (a SOCKS reply). */
+static void
+queue_down(Conn *c, const guint8 *data, gsize len)
+{
+    if (c->down_head > 0) {
+        memmove(c->down, c->down + c->down_head, c->down_len);
+        c->down_head = 0;
+    }
+    len = MIN(len, sizeof c->down - c->down_len);
+    memcpy(c->down + c->down_len, data, len);
+    c->down_len += len;
+}
+
+static void
+note_peer(Conn *c)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+
+    if (getpeername(c->fd, (struct sockaddr *)&peer, &len) < 0)
+        return;
+    if (peer.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
+        inet_ntop(AF_INET, &in->sin_addr, c->origin, sizeof c->origin);
+        c->origin_port = ntohs(in->sin_port);
+    } else if (peer.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->origin, sizeof c->origin);
+        c->origin_port = ntohs(in6->sin6_port);
+    }
+}
+
+static void
+start_opening(SshtunHelper *h, Conn *c)
+{
+    c->state = CONN_OPENING;
+    g_queue_push_tail(&h->forwards->opening, c);
+}
+
+/* Interactive traffic (a shell, a database) goes out at once, as ssh does
+ * for its forwards. */
+static void
+set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void
+accept_local(SshtunHelper *h, SshtunListener *l)
+{
+    const SshtunForward *f = l->forward;
+
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        Conn *c;
+        int fd;
+
+        if (h->forwards->connection_count >= SSHTUN_FORWARD_CONNECTIONS_MAX)
+            return;
+        fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                sshtun_helper_debug(h, "forward \"%s\": accept failed: %s", f->spec,
+                                    g_strerror(errno));
+            return;
+        }
+        if (f->kind == SSHTUN_FORWARD_DYNAMIC) {
+            c = conn_new(h, l, fd, CONN_SOCKS);
+        } else {
+            c = conn_new(h, l, fd, CONN_OPENING);
+            c->target_host = f->target.host;
+            c->target_port = f->target.port;
+            c->target_path = f->target.path;
+            start_opening(h, c);
+        }
+        note_peer(c);
+        if (!f->listen.path)
+            set_nodelay(fd);
+        conn_debug(h, c, "accepted from %s port %u", c->origin, c->origin_port);
+    }
+}
+
+/* Starts the connection to the next resolved address of a remote forward's
+ * target; FALSE when none is left. */
+static gboolean
+connect_next_target(SshtunHelper *h, Conn *c)
+{
+    GArray *targets = c->listener->targets;
+
+    while (c->next_target < targets->len) {
+        const SshtunAddress *a = &g_array_index(targets, SshtunAddress, c->next_target++);
+        int fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        if (c->fd >= 0)
+            close(c->fd);
+        c->fd = fd;
+        if (fd < 0)
+            continue;
+        if (a->addr.ss_family != AF_UNIX)
+            set_nodelay(fd);
+        if (connect(fd, (const struct sockaddr *)&a->addr, a->len) == 0) {
+            c->state = CONN_OPEN;
+            return TRUE;
+        }
+        if (errno == EINPROGRESS || errno == EAGAIN) {
+            c->state = CONN_CONNECTING;
+            return TRUE;
+        }
+        conn_debug(h, c, "connect failed: %s", g_strerror(errno));
+    }
+    return FALSE;
+}
+
+static void
+accept_remote(SshtunHelper *h, SshtunListener *l)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        LIBSSH2_CHANNEL *channel;
+        Conn *c;
+
+        if (h->forwards->connection_count >= SSHTUN_FORWARD_CONNECTIONS_MAX)
+            return;
+        channel = libssh2_channel_forward_accept(l->listener);
+        if (!channel)
+            return;
+        c = conn_new(h, l, -1, CONN_CONNECTING);
+        c->channel = channel;
+        c->fresh = FALSE;
+        if (!connect_next_target(h, c)) {
+            sshtun_helper_log(h, "remote forward \"%s\": cannot connect to the destination",
+                              l->forward->spec);
+            c->failed = TRUE;
+        }
+    }
+}
+
+static LIBSSH2_CHANNEL *
+open_channel(SshtunHelper *h, Conn *c)
+{
+    if (!c->target_path)
+        return libssh2_channel_direct_tcpip_ex(h->session, c->target_host, (int)c->target_port,
+                                               c->origin, (int)c->origin_port);
+    if (!c->open_message) {
+        /* OpenSSH's direct-streamlocal@openssh.com: the socket path, then a
+         * reserved string and number. libssh2 has no call for it. */
+        guint32 path_len = (guint32)strlen(c->target_path);
+        guint32 be = GUINT32_TO_BE(path_len);
+
+        c->open_message_len = 4 + path_len + 4 + 4;
+        c->open_message = g_malloc0(c->open_message_len);
+        memcpy(c->open_message, &be, 4);
+        memcpy(c->open_message + 4, c->target_path, path_len);
+    }
+    return libssh2_channel_open_ex(h->session, "direct-streamlocal@openssh.com",
+                                   strlen("direct-streamlocal@openssh.com"), SSHTUN_FORWARD_WINDOW,
+                                   SSHTUN_FORWARD_PACKET, (const char *)c->open_message,
+                                   (unsigned int)c->open_message_len);
+}
+
+/* libssh2 runs one channel open at a time per session (its state is the
+ * session's), so connections wait in a queue and the head's open is driven
+ * until the server answers. */
+static void
+advance_opening(SshtunHelper *h)
+{
+    Conn *c;
+
+    while ((c = g_queue_peek_head(&h->forwards->opening))) {
+        LIBSSH2_CHANNEL *channel = open_channel(h, c);
+        guint8 reply[SSHTUN_SOCKS_REPLY_MAX];
+
+        if (!channel && libssh2_session_last_errno(h->session) == LIBSSH2_ERROR_EAGAIN)
+            return;
+        g_queue_pop_head(&h->forwards->opening);
+        g_clear_pointer(&c->open_message, g_free);
+        if (channel) {
+            c->channel = channel;
+            c->state = CONN_OPEN;
+        } else {
+            /* Not fatal to the session: the server could not reach the
+             * destination, or forbids it. */
+            sshtun_helper_log(h, "forward \"%s\": the server could not open a connection to %s%s%u: %s",
+                              c->listener->forward->spec,
+                              c->target_path ? c->target_path : c->target_host,
+                              c->target_path ? "" : " port ", c->target_path ? 0 : c->target_port,
+                              sshtun_ssh_last_error(h));
+            c->failed = TRUE;
+        }
+        if (c->listener->forward->kind == SSHTUN_FORWARD_DYNAMIC)
+            queue_down(c, reply, sshtun_socks_reply(&c->socks, channel != NULL, reply));
+    }
+}
+
+/* Works through what a SOCKS client sent so far. */
+static void
+negotiate_socks(SshtunHelper *h, Conn *c)
+{
+    while (c->state == CONN_SOCKS && !c->failed) {
+        guint8 reply[SSHTUN_SOCKS_REPLY_MAX];
+        gsize consumed = 0, reply_len = 0;
+        const char *why = NULL;
+        SshtunSocksStatus status = sshtun_socks_feed(&c->socks, c->up, c->up_len, &consumed,
+                                                     reply, &reply_len, &why);
+
+        queue_down(c, reply, reply_len);
+        memmove(c->up, c->up + consumed, c->up_len - consumed);
+        c->up_len -= consumed;
+        switch (status) {
+        case SSHTUN_SOCKS_NEED_MORE:
+            if (c->client_eof || c->up_len == sizeof c->up)
+                c->failed = TRUE;
+            return;
+        case SSHTUN_SOCKS_GREETED:
+            break;
+        case SSHTUN_SOCKS_REQUEST:
+            c->target_host = c->socks.host;
+            c->target_port = c->socks.port;
+            conn_debug(h, c, "SOCKS%u to %s port %u", c->socks.version, c->target_host,
+                       c->target_port);
+            start_opening(h, c);
+            return;
+        case SSHTUN_SOCKS_REFUSED:
+            sshtun_helper_log(h, "dynamic forward \"%s\": SOCKS request refused: %s",
+                              c->listener->forward->spec, why);
+            c->failed = TRUE;
+            return;
+        }
+    }
+}
+
+static gboolean
+readable(short revents)
+{
+    return (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+static void
+read_client(SshtunHelper *h, Conn *c, short revents)
+{
+    ssize_t n;
+
+    if (c->client_eof || c->up_len == sizeof c->up || (!readable(revents) && !c->fresh))
+        return;
+    n = read(c->fd, c->up + c->up_len, sizeof c->up - c->up_len);
+    if (n > 0) {
+        c->up_len += (gsize)n;
+    } else if (n == 0) {
+        c->client_eof = TRUE;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        conn_debug(h, c, "read failed: %s", g_strerror(errno));
+        c->failed = TRUE;
+    }
+}
+
+static void
+write_client(SshtunHelper *h, Conn *c)
+{
+    while (c->down_len > 0) {
+        ssize_t n = write(c->fd, c->down + c->down_head, c->down_len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                conn_debug(h, c, "write failed: %s", g_strerror(errno));
+                c->failed = TRUE;
+            }
+            return;
+        }
+        c->down_head += (gsize)n;
+        c->down_len -= (gsize)n;
+    }
+    c->down_head = 0;
+}
+
+/* Client to server, as far as the channel window and the shared send
+ * backlog allow. */
+static void
+send_up(SshtunHelper *h, Conn *c, gsize *backlog)
+{
+    while (c->up_len > 0 && *backlog < SSHTUN_BACKLOG_LIMIT) {
+        ssize_t n = libssh2_channel_write(c->channel, (const char *)c->up, c->up_len);
+
+        if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+            return;
+        if (n < 0) {
+            conn_debug(h, c, "channel write failed: %s", sshtun_ssh_last_error(h));
+            c->failed = TRUE;
+            return;
+        }
+        memmove(c->up, c->up + n, c->up_len - (gsize)n);
+        c->up_len -= (gsize)n;
+        *backlog += (gsize)n;
+    }
+    if (c->client_eof && c->up_len == 0 && !c->eof_sent) {
+        int rc = libssh2_channel_send_eof(c->channel);
+        if (rc == 0)
+            c->eof_sent = TRUE;
+        else if (rc != LIBSSH2_ERROR_EAGAIN)
+            c->failed = TRUE;
+    }
+}
+
+/* Server to client, while the client takes it. */
+static void
+receive_down(SshtunHelper *h, Conn *c)
+{
+    while (!c->channel_eof && c->down_len == 0) {
+        ssize_t n = libssh2_channel_read(c->channel, (char *)c->down, sizeof c->down);
+
+        if (n == LIBSSH2_ERROR_EAGAIN)
+            return;
+        if (n < 0) {
+            conn_debug(h, c, "channel read failed: %s", sshtun_ssh_last_error(h));
+            c->failed = TRUE;
+            return;
+        }
+        if (n == 0) {
+            c->channel_eof = TRUE;
+            break;
+        }
+        c->down_head = 0;
+        c->down_len = (gsize)n;
+        write_client(h, c);
+    }
+    if (c->channel_eof && c->down_len == 0 && !c->shut_down) {
+        shutdown(c->fd, SHUT_WR);
+        c->shut_down = TRUE;
+    }
+}
+
+static void
+finish_connect(SshtunHelper *h, Conn *c, short revents)
+{
+    int error = 0;
+    socklen_t len = sizeof error;
+
+    if (!(revents & (POLLOUT | POLLERR | POLLHUP)))
+        return;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+    if (error == 0) {
+        c->state = CONN_OPEN;
+        return;
+    }
+    conn_debug(h, c, "connect failed: %s", g_strerror(error));
+    if (!connect_next_target(h, c))
+        c->failed = TRUE;
+}
+
+/* One connection's turn; FALSE when it is over. */
+static gboolean
+conn_step(SshtunHelper *h, Conn *c, short revents, gsize *backlog)
+{
+    if (c->state == CONN_CONNECTING)
+        finish_connect(h, c, revents);
+    if (c->state == CONN_SOCKS || c->state == CONN_OPEN)
+        read_client(h, c, revents);
+    c->fresh = FALSE;
+    if (c->state == CONN_SOCKS)
+        negotiate_socks(h, c);
+    if (c->down_len > 0)
+        write_client(h, c);
+    if (c->state == CONN_OPEN && !c->failed) {
+        send_up(h, c, backlog);
+        receive_down(h, c);
+    }
+    if (c->failed) {
+        /* A refusal still reaches the client if its socket takes it. */
+        write_client(h, c);
+        return FALSE;
+    }
+    return !(c->state == CONN_OPEN && c->client_eof && c->up_len == 0 && c->channel_eof
+             && c->down_len == 0);
+}
+
+static void
+finish_closing(SshtunHelper *h)
+{
+    guint n = g_queue_get_length(&h->forwards->closing);
+
+    for (guint i = 0; i < n; i++) {
+        LIBSSH2_CHANNEL *channel = g_queue_pop_head(&h->forwards->closing);
+        if (libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN)
+            g_queue_push_tail(&h->forwards->closing, channel);
+    }
+}
+
+static short
+revents_at(const GArray *fds, int index)
+{
+    if (index < 0 || (guint)index >= fds->len)
+        return 0;
+    return g_array_index(fds, struct pollfd, index).revents;
+}
+
+gboolean
+sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged)
+{
+    SshtunForwards *F = h->forwards;
+    gsize backlog;
+
+    *backlogged = FALSE;
+    if (!F)
+        return TRUE;
+    backlog = sshtun_transport_backlog(h);
+    /* Everything the socket had was taken in by the tunnel's or the idle
+     * channel's read just before: no connection's call needs to receive
+     * again, and each would cost a system call. */
+    h->defer_receive = TRUE;
+    for (guint i = 0; i < F->listeners->len; i++) {
+        SshtunListener *l = F->listeners->pdata[i];
+        if (l->listener)
+            accept_remote(h, l);
+        else if (l->fd >= 0 && (revents_at(fds, l->poll_index) & POLLIN))
+            accept_local(h, l);
+    }
+    advance_opening(h);
+    for (GList *link = F->connections; link;) {
+        GList *next = link->next;
+        Conn *c = link->data;
+
+        if (!conn_step(h, c, revents_at(fds, c->poll_index), &backlog)) {
+            conn_debug(h, c, "closed");
+            F->connections = g_list_delete_link(F->connections, link);
+            conn_free(h, c, TRUE);
+        }
+        link = next;
+    }
+    /* Requests that just arrived go out this round, not the next. */
+    advance_opening(h);
+    finish_closing(h);
+    h->defer_receive = FALSE;
+    if (backlog >= SSHTUN_BACKLOG_LIMIT) {
+        *backlogged = TRUE;
+        /* Round robin: whoever went first waits at the back next time. */
+        if (F->connections && F->connections->next) {
+            GList *first = F->connections;
+            F->connections = g_list_remove_link(F->connections, first);
+            F->connections = g_list_concat(F->connections, first);
+        }
+    }
+    return TRUE;
+}
+
+void
+sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds)
+{
+    SshtunForwards *F = h->forwards;
+    gboolean room;
+
+    if (!F)
+        return;
+    room = F->connection_count < SSHTUN_FORWARD_CONNECTIONS_MAX;
+    for (guint i = 0; i < F->listeners->len; i++) {
+        SshtunListener *l = F->listeners->pdata[i];
+
+        l->poll_index = -1;
+        if (l->fd < 0 || !room)
+            continue;
+        l->poll_index = (int)fds->len;
+        g_array_append_val(fds, ((struct pollfd){ .fd = l->fd, .events = POLLIN }));
+    }
+    for (GList *link = F->connections; link; link = link->next) {
+        Conn *c = link->data;
+        short events = 0;
+
+        if (c->state == CONN_SOCKS || (c->state == CONN_OPEN && !c->client_eof))
+            events |= c->up_len < sizeof c->up ? POLLIN : 0;
+        if (c->state == CONN_CONNECTING || c->down_len > 0)
+            events |= POLLOUT;
+        c->poll_index = -1;
+        if (events == 0 || c->fd < 0)
+            continue;
+        c->poll_index = (int)fds->len;
+        g_array_append_val(fds, ((struct pollfd){ .fd = c->fd, .events = events }));
+    }
+}
+
+void
+sshtun_forwards_drop_session(SshtunHelper *h)
+{
+    SshtunForwards *F = h->forwards;
+
+    if (!F)
+        return;
+    /* libssh2 frees the channels and listeners with the session. */
+    for (GList *link = F->connections; link; link = link->next)
+        conn_free(h, link->data, FALSE);
+    g_clear_pointer(&F->connections, g_list_free);
+    g_queue_clear(&F->opening);
+    g_queue_clear(&F->closing);
+    for (guint i = 0; i < F->listeners->len; i++)
+        ((SshtunListener *)F->listeners->pdata[i])->listener = NULL;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * SSH forwards (-L, -R, -D) inside the helper's one poll loop, next to the
+ * tunnel.
+ *
+ * Local and dynamic forwards listen from start-up to the end, across
+ * reconnects (a client that connects meanwhile waits in the listen
+ * backlog); remote forwards are asked of every new session. Each accepted
+ * connection pairs a socket with an SSH channel and moves bytes through two
+ * fixed buffers:
+ *
+ *   client socket -> up buffer   -> channel   (stops reading the socket
+ *                                              while the channel window is
+ *                                              shut)
+ *   channel       -> down buffer -> client socket   (stops reading the
+ *                                              channel while the client does
+ *                                              not take its bytes; the
+ *                                              server then stops on the
+ *                                              channel window)
+ *
+ * so a stalled client holds at most its buffers and one channel window, and
+ * never the tunnel or another connection.
+ */
+#ifndef NM_SSHTUN_HELPER_FORWARD_H
+#define NM_SSHTUN_HELPER_FORWARD_H
+
+#include "helper.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+/* Per connection and direction. */
+#define SSHTUN_FORWARD_BUFFER (16 * 1024)
+/* Connections at once over all forwards; beyond, new ones wait in the
+ * listen backlog. */
+#define SSHTUN_FORWARD_CONNECTIONS_MAX 1024
+/* The channel window OpenSSH gives a TCP forward: 2 MiB, 32 KiB packets. */
+#define SSHTUN_FORWARD_WINDOW (2 * 1024 * 1024)
+#define SSHTUN_FORWARD_PACKET (32 * 1024)
+
+typedef struct {
+    struct sockaddr_storage addr;
+    socklen_t len;
+} SshtunAddress;
+
+/* One socket (or, for remote forwards, one server-side port) that accepts
+ * connections for a forward. */
+typedef struct {
+    const SshtunForward *forward;
+    int fd;                     /* local: the listening socket; -1 for remote */
+    LIBSSH2_LISTENER *listener; /* remote: in the current session */
+    guint bound_port;           /* remote: the port the server listens on */
+    GArray *targets;            /* remote: SshtunAddress of a host target */
+    int poll_index;
+} SshtunListener;
+
+struct _SshtunForwards {
+    GPtrArray *listeners; /* SshtunListener * */
+    GList *connections;   /* SshtunConnection * (helper-forward-relay.c) */
+    guint connection_count;
+    GQueue opening; /* connections waiting for their channel, head in flight */
+    GQueue closing; /* channels libssh2 has not finished closing */
+    guint64 bytes_seen; /* h->received_bytes when the last pass began */
+};
+
+/* Binds every local and dynamic forward, as the unprivileged user, before
+ * the first connection. FALSE (reason forward-failed) when a forward that
+ * is not optional cannot listen. */
+gboolean sshtun_forwards_listen_locally(SshtunHelper *h);
+
+/* Asks the server to listen for each remote forward and resolves where
+ * their connections lead; blocking, during setup. */
+gboolean sshtun_forwards_request_remote(SshtunHelper *h);
+
+/* Adds the descriptors to wait on; records their indices. */
+void sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds);
+
+/* One round of work over listeners and connections, given the poll results
+ * in @fds (from the previous sshtun_forwards_add_poll_fds). *again is set
+ * when another round should follow at once. FALSE when the session is
+ * lost. */
+gboolean sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *again);
+
+/* The session is gone or going: closes every connection (their channels go
+ * with the session) and forgets the session's remote listeners. */
+void sshtun_forwards_drop_session(SshtunHelper *h);
+
+/* The end: closes the listening sockets and removes their socket files. */
+void sshtun_forwards_close(SshtunHelper *h);
+
+#endif
