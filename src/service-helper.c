@@ -75,7 +75,7 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
         g_string_append_c(link->config_text, '\n');
     } else if (strcmp(name, "forward") == 0) {
         g_message("%s", arg);
-        g_string_append_printf(link->forwards, "%s\n", arg);
+        g_string_append_printf(link->forwards, "%s%s", link->forwards->len ? "\n" : "", arg);
     } else if (strcmp(name, "server") == 0) {
         g_free(link->server);
         link->server = g_strdup(arg);

@@ -17,7 +17,7 @@ typedef struct _SshtunHelperLink SshtunHelperLink;
 
 typedef struct {
     /* The tunnel is up; @config belongs to the callee from here on.
-     * @forwards: one line per forward that listens, or "". */
+     * @forwards: a line per forward that listens (no final newline), or "". */
     void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server,
                   const char *forwards);
     /* Keyboard-interactive: answer with sshtun_helper_link_answer(). */

@@ -50,6 +50,18 @@ class NetworkManagerTestCase(HelperTestCase):
             fields[key] = value
         return fields
 
+    def expect_activation_failure(self, name, log_fragments, nmcli_fragment=None):
+        result = self.up(name, check=False)
+        self.assertNotEqual(result.returncode, 0)
+        if nmcli_fragment:
+            self.assertIn(nmcli_fragment, result.stderr)
+        self.wait_no_service()
+        log = self.nm.log_text()
+        for fragment in log_fragments:
+            self.assertIn(fragment, log)
+        self.assertEqual(tun_devices(self.ns.client), [])
+        return result
+
     def vpn_device(self):
         devices = tun_devices(self.ns.client)
         self.assertEqual(len(devices), 1, devices)
@@ -171,18 +183,6 @@ class UpAndDown(NetworkManagerTestCase):
 
 
 class Failures(NetworkManagerTestCase):
-    def expect_activation_failure(self, name, log_fragments, nmcli_fragment=None):
-        result = self.up(name, check=False)
-        self.assertNotEqual(result.returncode, 0)
-        if nmcli_fragment:
-            self.assertIn(nmcli_fragment, result.stderr)
-        self.wait_no_service()
-        log = self.nm.log_text()
-        for fragment in log_fragments:
-            self.assertIn(fragment, log)
-        self.assertEqual(tun_devices(self.ns.client), [])
-        return result
-
     def test_wrong_password_is_a_login_failure(self):
         self.server_tun()
         self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None),
