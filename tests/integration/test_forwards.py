@@ -13,6 +13,7 @@ import time
 from harness import (EXIT, TUN_SERVER_IP, in_ns, ping, run, stop_process,
                      tun_devices)
 from test_helper import NOBODY, HelperTestCase
+from test_reconnect import LinkControl
 
 TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forward_tools.py")
 HTTP_PORT, ECHO_PORT, SOURCE_PORT = 8000, 7000, 7001
@@ -282,3 +283,26 @@ class ForwardsOnly(ForwardFixtures, HelperTestCase):
         time.sleep(4)
         self.assertIsNone(helper.proc.poll(), helper.log_text())
         self.assertNotIn("reconnecting", [name for name, _ in helper.events])
+
+
+class ForwardsAfterReconnect(ForwardFixtures, HelperTestCase, LinkControl):
+    def test_every_kind_works_again_after_sshd_restarts(self):
+        self.start_web_server(self.ns.server)
+        self.start_web_server(self.ns.client, port=8001)
+        helper = self.connect(self.settings(
+            keepalive="1", keepalive_count="2", dynamic_forwards="1080",
+            local_forwards=f"18080:127.0.0.1:{HTTP_PORT}", remote_forwards="2222:127.0.0.1:8001"))
+        self.assert_page(self.curl(self.ns.client, "http://127.0.0.1:18080/page"))
+        self.kill_sshd()
+        name, _ = helper.wait_for({"reconnecting"}, timeout=15)
+        self.assertEqual(name, "reconnecting", helper.log_text())
+        # Local listeners stay bound meanwhile: a client waits in the backlog.
+        self.assertIn(":18080 ", run(*in_ns(self.ns.client, "ss", "-Hltn")).stdout)
+        self.sshd.start()
+        name, _ = helper.wait_for({"ready"}, timeout=30)
+        self.assertEqual(name, "ready", helper.log_text())
+        self.assert_page(self.curl(self.ns.client, "http://127.0.0.1:18080/page"))
+        self.assert_page(self.curl(self.ns.client, "--socks5-hostname", "127.0.0.1:1080",
+                                   f"http://{SERVER_ONLY_NAME}:{HTTP_PORT}/page"))
+        self.assert_page(self.curl(self.ns.server, "http://127.0.0.1:2222/page"))
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
