@@ -53,8 +53,7 @@ kind_name(const SshtunForward *f)
 }
 
 /* A forward that cannot be set up: fatal, or a warning when optional. */
-static gboolean
-forward_failed(SshtunHelper *h, const SshtunForward *f, const char *format, ...)
+static gboolean forward_failed(SshtunHelper *h, const SshtunForward *f, const char *format, ...)
         G_GNUC_PRINTF(3, 4);
 
 static gboolean
@@ -170,8 +169,7 @@ listen_tcp_forward(SshtunHelper *h, const SshtunForward *f, GString *where)
             close(l->fd);
             g_free(g_ptr_array_steal_index(h->forwards->listeners, i - 1));
         }
-        return forward_failed(h, f, "%s",
-                              failure ? failure : "no address to listen on");
+        return forward_failed(h, f, "%s", failure ? failure : "no address to listen on");
     }
     return TRUE;
 }
@@ -215,8 +213,7 @@ listen_unix_forward(SshtunHelper *h, const SshtunForward *f, GString *where)
     if (rc < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
         int saved = errno;
         close(fd);
-        return forward_failed(h, f, "cannot listen on %s: %s", f->listen.path,
-                              g_strerror(saved));
+        return forward_failed(h, f, "cannot listen on %s: %s", f->listen.path, g_strerror(saved));
     }
     add_listener(h, f, fd);
     g_string_append(where, f->listen.path);
@@ -311,9 +308,9 @@ sshtun_forwards_request_remote(SshtunHelper *h)
         const SshtunForward *f = forwards->pdata[i];
         SshtunListener *l;
         /* As ssh: "localhost" when no address is given, "" for every one. */
-        const char *host = !f->listen.host                     ? "localhost"
+        const char *host = !f->listen.host                    ? "localhost"
                            : strcmp(f->listen.host, "*") == 0 ? ""
-                                                               : f->listen.host;
+                                                              : f->listen.host;
         int bound = 0;
         g_autofree char *target = NULL;
 

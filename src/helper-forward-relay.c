@@ -54,8 +54,7 @@ typedef struct {
     gboolean shut_down;   /* ...and the client knows */
 } Conn;
 
-static void
-conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static void conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
 static void
 conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...)
@@ -283,11 +282,11 @@ advance_opening(SshtunHelper *h)
         } else {
             /* Not fatal to the session: the server could not reach the
              * destination, or forbids it. */
-            sshtun_helper_log(h, "forward \"%s\": the server could not open a connection to %s%s%u: %s",
-                              c->listener->forward->spec,
-                              c->target_path ? c->target_path : c->target_host,
-                              c->target_path ? "" : " port ", c->target_path ? 0 : c->target_port,
-                              sshtun_ssh_last_error(h));
+            sshtun_helper_log(
+                    h, "forward \"%s\": the server could not open a connection to %s%s%u: %s",
+                    c->listener->forward->spec, c->target_path ? c->target_path : c->target_host,
+                    c->target_path ? "" : " port ", c->target_path ? 0 : c->target_port,
+                    sshtun_ssh_last_error(h));
             c->failed = TRUE;
         }
         if (c->listener->forward->kind == SSHTUN_FORWARD_DYNAMIC)
@@ -303,8 +302,8 @@ negotiate_socks(SshtunHelper *h, Conn *c)
         guint8 reply[SSHTUN_SOCKS_REPLY_MAX];
         gsize consumed = 0, reply_len = 0;
         const char *why = NULL;
-        SshtunSocksStatus status = sshtun_socks_feed(&c->socks, c->up, c->up_len, &consumed,
-                                                     reply, &reply_len, &why);
+        SshtunSocksStatus status = sshtun_socks_feed(&c->socks, c->up, c->up_len, &consumed, reply,
+                                                     &reply_len, &why);
 
         queue_down(c, reply, reply_len);
         memmove(c->up, c->up + consumed, c->up_len - consumed);

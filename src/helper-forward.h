@@ -58,8 +58,8 @@ struct _SshtunForwards {
     GPtrArray *listeners; /* SshtunListener * */
     GList *connections;   /* SshtunConnection * (helper-forward-relay.c) */
     guint connection_count;
-    GQueue opening; /* connections waiting for their channel, head in flight */
-    GQueue closing; /* channels libssh2 has not finished closing */
+    GQueue opening;     /* connections waiting for their channel, head in flight */
+    GQueue closing;     /* channels libssh2 has not finished closing */
     guint64 bytes_seen; /* h->received_bytes when the last pass began */
 };
 
