@@ -19,6 +19,9 @@
 /* Connections taken from one listener per round, so that a flood on one
  * forward does not hold up the rest of the loop. */
 #define ACCEPT_BATCH 16
+/* A SOCKS client that has not said where to within this long is dropped:
+ * idle half-open requests (slowloris) must not hold connection slots. */
+#define SOCKS_REQUEST_TIMEOUT_US (30 * G_USEC_PER_SEC)
 
 typedef enum {
     CONN_SOCKS,      /* dynamic: reading the client's request */
@@ -35,6 +38,7 @@ typedef struct {
     int poll_index;
     gboolean fresh;  /* accepted this round: read without waiting for poll() */
     gboolean failed; /* to be closed at the end of its step */
+    gint64 socks_deadline_us;
     SshtunSocks socks;
     const char *target_host; /* into socks.host or the forward */
     guint target_port;
@@ -54,22 +58,10 @@ typedef struct {
     gboolean shut_down;   /* ...and the client knows */
 } Conn;
 
-static void conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...) G_GNUC_PRINTF(3, 4);
-
-static void
-conn_debug(SshtunHelper *h, const Conn *c, const char *format, ...)
-{
-    va_list args;
-    g_autofree char *message = NULL;
-
-    if (!h->debug)
-        return;
-    va_start(args, format);
-    message = g_strdup_vprintf(format, args);
-    va_end(args);
-    sshtun_helper_debug(h, "forward \"%s\" connection %d: %s", c->listener->forward->spec, c->fd,
-                        message);
-}
+/* A debug line naming the forward and the connection's socket. */
+#define conn_debug(h, c, format, ...)                                                              \
+    sshtun_helper_debug((h), "forward \"%s\" connection %d: " format,                              \
+                        (c)->listener->forward->spec, (c)->fd, ##__VA_ARGS__)
 
 static Conn *
 conn_new(SshtunHelper *h, SshtunListener *l, int fd, ConnState state)
@@ -81,6 +73,7 @@ conn_new(SshtunHelper *h, SshtunListener *l, int fd, ConnState state)
     c->state = state;
     c->poll_index = -1;
     c->fresh = TRUE;
+    c->socks_deadline_us = g_get_monotonic_time() + SOCKS_REQUEST_TIMEOUT_US;
     g_strlcpy(c->origin, "127.0.0.1", sizeof c->origin);
     h->forwards->connections = g_list_prepend(h->forwards->connections, c);
     h->forwards->connection_count++;
@@ -452,8 +445,14 @@ finish_connect(SshtunHelper *h, Conn *c, short revents)
 
 /* One connection's turn; FALSE when it is over. */
 static gboolean
-conn_step(SshtunHelper *h, Conn *c, short revents, gsize *backlog)
+conn_step(SshtunHelper *h, Conn *c, short revents, gsize *backlog, gint64 now)
 {
+    if (c->state == CONN_SOCKS && now >= c->socks_deadline_us) {
+        sshtun_helper_log(h, "dynamic forward \"%s\": no complete SOCKS request within %d s",
+                          c->listener->forward->spec,
+                          (int)(SOCKS_REQUEST_TIMEOUT_US / G_USEC_PER_SEC));
+        return FALSE;
+    }
     if (c->state == CONN_CONNECTING)
         finish_connect(h, c, revents);
     if (c->state == CONN_SOCKS || c->state == CONN_OPEN)
@@ -497,12 +496,15 @@ revents_at(const GArray *fds, int index)
 }
 
 gboolean
-sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged)
+sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, int *timeout_ms)
 {
     SshtunForwards *F = h->forwards;
+    gint64 now = g_get_monotonic_time();
+    gint64 next_deadline_us = G_MAXINT64;
     gsize backlog;
 
     *backlogged = FALSE;
+    *timeout_ms = -1;
     if (!F)
         return TRUE;
     backlog = sshtun_transport_backlog(h);
@@ -522,10 +524,12 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged)
         GList *next = link->next;
         Conn *c = link->data;
 
-        if (!conn_step(h, c, revents_at(fds, c->poll_index), &backlog)) {
+        if (!conn_step(h, c, revents_at(fds, c->poll_index), &backlog, now)) {
             conn_debug(h, c, "closed");
             F->connections = g_list_delete_link(F->connections, link);
             conn_free(h, c, TRUE);
+        } else if (c->state == CONN_SOCKS) {
+            next_deadline_us = MIN(next_deadline_us, c->socks_deadline_us);
         }
         link = next;
     }
@@ -533,6 +537,8 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged)
     advance_opening(h);
     finish_closing(h);
     h->defer_receive = FALSE;
+    if (next_deadline_us != G_MAXINT64)
+        *timeout_ms = (int)MAX(0, (next_deadline_us - now) / 1000 + 1);
     if (backlog >= SSHTUN_BACKLOG_LIMIT) {
         *backlogged = TRUE;
         /* Round robin: whoever went first waits at the back next time. */

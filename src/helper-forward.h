@@ -76,10 +76,11 @@ gboolean sshtun_forwards_request_remote(SshtunHelper *h);
 void sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds);
 
 /* One round of work over listeners and connections, given the poll results
- * in @fds (from the previous sshtun_forwards_add_poll_fds). *again is set
- * when another round should follow at once. FALSE when the session is
- * lost. */
-gboolean sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *again);
+ * in @fds (from the previous sshtun_forwards_add_poll_fds). *backlogged:
+ * data waits for the socket to drain; *timeout_ms: when a time-out falls
+ * due (-1: none). FALSE when the session is lost. */
+gboolean sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged,
+                               int *timeout_ms);
 
 /* The session is gone or going: closes every connection (their channels go
  * with the session) and forgets the session's remote listeners. */

@@ -49,6 +49,7 @@ typedef struct {
     gboolean backlogged;   /* the tun device waits until the socket drains */
     gboolean more_channel; /* likewise for the channel */
     gboolean forwards_backlogged;
+    int forwards_timeout_ms;
     gboolean forwards_first; /* alternates: the tunnel and the forwards share the backlog */
     Counter up, down;
     guint64 dropped;
@@ -242,7 +243,7 @@ take_in(Relay *r)
 static gboolean
 pump_forwards(Relay *r, const GArray *fds)
 {
-    if (!sshtun_forwards_round(r->h, fds, &r->forwards_backlogged))
+    if (!sshtun_forwards_round(r->h, fds, &r->forwards_backlogged, &r->forwards_timeout_ms))
         return lost(r, "%s", r->h->failure_message);
     return TRUE;
 }
@@ -274,6 +275,8 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         return lost(r, "the server closed the tunnel");
     if (!keepalive_tick(r, timeout_ms))
         return FALSE;
+    if (r->forwards_timeout_ms >= 0 && (*timeout_ms < 0 || r->forwards_timeout_ms < *timeout_ms))
+        *timeout_ms = r->forwards_timeout_ms;
     if (!sshtun_transport_flush(h))
         return lost(r, "sending to the server failed: %s", g_strerror(errno));
     /* Data a jump host's session already took off the socket wakes no

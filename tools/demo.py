@@ -4,8 +4,10 @@ NetworkManager on a private system bus in another, the tunnel added and
 brought up with nmcli, traffic through it, figures printed, everything
 removed."""
 
+import hashlib
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -16,6 +18,7 @@ from harness_nm import NetworkManagerStack  # noqa: E402
 
 NOBODY = 65534
 MEGABYTES = 100
+PAGE_MEGABYTES = 20
 
 
 def clock_ticks(pid):
@@ -32,6 +35,29 @@ def peak_rss_kib(pid):
     return 0
 
 
+def start_web_server(ns, directory):
+    """A web server on the server's loopback: only the SSH session reaches it."""
+    page = os.urandom(PAGE_MEGABYTES * 1000 * 1000)
+    with open(os.path.join(directory, "page"), "wb") as f:
+        f.write(page)
+    proc = subprocess.Popen(in_ns(ns, sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                                  "8000", "--directory", directory),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if run(*in_ns(ns, "ss", "-Hltn", "sport = :8000")).stdout.strip():
+            break
+        time.sleep(0.05)
+    return proc, hashlib.sha256(page).hexdigest()
+
+
+def fetch_through_socks(ns):
+    start = time.monotonic()
+    result = subprocess.run(in_ns(ns, "curl", "-sS", "--max-time", "60", "--socks5-hostname",
+                                  "127.0.0.1:1080", "http://localhost:8000/page"),
+                            capture_output=True, timeout=90)
+    return hashlib.sha256(result.stdout).hexdigest(), len(result.stdout), time.monotonic() - start
+
+
 def show(command, output):
     print(f"   $ {command}")
     for line in output.strip().splitlines():
@@ -39,7 +65,7 @@ def show(command, output):
 
 
 def main():
-    tmp, ns, sshd, nm = TempDir(), None, None, None
+    tmp, ns, sshd, nm, web = TempDir(), None, None, None, None
     try:
         print("== namespaces sshtun-c-*/sshtun-s-* joined by veth (192.0.2.0/24, 2001:db8:1::/64)")
         ns = Namespaces()
@@ -60,6 +86,10 @@ def main():
         ip("addr", "add", TUN_SERVER_IP, "peer", TUN_CLIENT_IP, "dev", "tun7")
         ip("-6", "addr", "add", TUN_SERVER_IP6, "peer", TUN_CLIENT_IP6, "dev", "tun7", "nodad")
 
+        web_root = os.path.join(tmp.path, "www")
+        os.makedirs(web_root)
+        web, page_sha = start_web_server(ns.server, web_root)
+
         print("== NetworkManager in the client namespace, on a private system bus")
         nm = NetworkManagerStack(ns.client, tmp.path)
         nm.start()
@@ -67,7 +97,9 @@ def main():
         data = {"host": SERVER_IP, "auth-type": "key", "key-file": key,
                 "known-hosts-file": known_hosts, "remote-tun": "7",
                 "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP,
-                "local-address6": TUN_CLIENT_IP6, "remote-address6": TUN_SERVER_IP6}
+                "local-address6": TUN_CLIENT_IP6, "remote-address6": TUN_SERVER_IP6,
+                # A SOCKS proxy on the same session, as ssh -D 1080.
+                "dynamic-forwards": "1080"}
         nm.add_vpn("ssh-tunnel", data)
         show("nmcli connection add type vpn con-name ssh-tunnel "
              "vpn-type org.freedesktop.NetworkManager.sshtun vpn.data \"" +
@@ -98,6 +130,7 @@ def main():
         upload = transfer(ns.client, ns.server, TUN_SERVER_IP, size)
         download = transfer(ns.server, ns.client, TUN_CLIENT_IP, size, port=5202)
         cpu_seconds = (clock_ticks(helper) - ticks_before) / os.sysconf("SC_CLK_TCK")
+        socks_sha, socks_bytes, socks_seconds = fetch_through_socks(ns.client)
         rss = peak_rss_kib(helper) / 1024
 
         print()
@@ -112,6 +145,9 @@ def main():
             ok = "sha256 match" if sent == received and nbytes == size else "CHECKSUM MISMATCH"
             print(f"   {MEGABYTES} MB {label}      {nbytes * 8 / seconds / 1e6:8.1f} Mbit/s  ({ok})")
         print(f"   helper CPU for {2 * MEGABYTES} MB        {cpu_seconds:8.2f} s")
+        socks_ok = socks_sha == page_sha
+        print(f"   {PAGE_MEGABYTES} MB page via SOCKS5 -D   {socks_bytes * 8 / socks_seconds / 1e6:8.1f} Mbit/s"
+              f"  (curl --socks5-hostname; {'sha256 match' if socks_ok else 'CHECKSUM MISMATCH'})")
         print(f"   helper peak RSS              {rss:8.1f} MiB")
 
         print()
@@ -121,12 +157,16 @@ def main():
             time.sleep(0.05)
         print(f"   after down: service/helper processes {nm.service_pids() or 'none'},"
               f" tun devices {tun_devices(ns.client) or 'none'}")
-        return 0 if (upload[0] == upload[1] and download[0] == download[1] and ping6 and rtts) else 1
+        return 0 if (upload[0] == upload[1] and download[0] == download[1] and ping6 and rtts
+                     and socks_ok) else 1
     finally:
         print()
         print("== teardown")
         if nm:
             nm.stop()
+        if web:
+            web.kill()
+            web.wait()
         if sshd:
             sshd.stop()
         if ns:

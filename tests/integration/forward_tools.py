@@ -8,6 +8,8 @@
                                            N connections at once, each sends BYTES
                                            and checks it comes back intact; prints
                                            "ok N" or "failed ..." and the time
+  forward_tools.py idle ADDRESS N         opens N connections that never send a byte;
+                                           prints "idle N" and sleeps until killed
   forward_tools.py stall ADDRESS --socks5 P
                                            connects, then never reads; prints
                                            "stalled" and sleeps until killed
@@ -179,6 +181,20 @@ def stall(address, proxy):
     sock.close()
 
 
+def idle(address, count):
+    family, where = parse_address(address)
+    sockets = []
+    for _ in range(count):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(TIMEOUT)
+        sock.connect(where)
+        sockets.append(sock)
+    print(f"idle {count}", flush=True)
+    time.sleep(TIMEOUT)
+    for sock in sockets:
+        sock.close()
+
+
 def proxy_option(args):
     for flag in ("--socks5", "--socks4a", "--socks4"):
         if flag in args:
@@ -198,6 +214,8 @@ def main(args):
         serve(args[1], source_handler(int(args[2])))
     elif command == "echo-clients":
         return echo_clients(args[1], int(args[2]), int(args[3]), proxy)
+    elif command == "idle":
+        idle(args[1], int(args[2]))
     elif command == "stall":
         stall(args[1], proxy)
     else:

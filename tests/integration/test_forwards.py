@@ -166,6 +166,14 @@ class LocalAndDynamic(ForwardFixtures, HelperTestCase):
               f"ping: {summary.strip().splitlines()[-1]}", file=sys.stderr)
         self.assertIsNone(helper.proc.poll())
 
+    def test_idle_half_open_socks_clients_do_not_block_others(self):
+        self.start_web_server(self.ns.server)
+        self.connect(self.settings(dynamic_forwards="1080"))
+        self.start_in(self.ns.client, sys.executable, TOOLS, "idle", "127.0.0.1:1080", "300",
+                      wait_line="idle 300")
+        self.assert_page(self.curl(self.ns.client, "--socks5-hostname", "127.0.0.1:1080",
+                                   f"http://127.0.0.1:{HTTP_PORT}/page"))
+
     def test_a_stalled_client_does_not_hold_up_the_others(self):
         self.start_tool(self.ns.server, "source", f"127.0.0.1:{SOURCE_PORT}", str(512 << 20))
         self.start_tool(self.ns.server, "echo", f"127.0.0.1:{ECHO_PORT}")

@@ -421,10 +421,6 @@ class BadSettings(HelperTestCase):
         self.expect_failure(self.settings(local_address=None, remote_address=None),
                             "bad-settings", '"local-address"')
 
-    def test_unsupported_feature_is_refused_not_ignored(self):
-        self.expect_failure(self.settings(local_forwards="8080:intranet:80"), "bad-settings",
-                            '"local-forwards"', "not supported")
-
     def test_settings_never_on_the_command_line(self):
         self.server_tun()
         helper = self.connect(self.settings(auth_type="password", key_file=None),
