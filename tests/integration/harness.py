@@ -181,8 +181,22 @@ class Sshd:
     ROOT_PASSWORD = "tunnel-test-password"
 
     def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
-                 listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None):
+                 listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None, users=()):
         self.ns = ns
+        # Accounts only this sshd knows, as (name, uid, home): /etc/passwd
+        # and /etc/group copies in its private mount namespace.
+        self.passwd = self.group = None
+        if users:
+            self.passwd = os.path.join(workdir, f"{name}_passwd")
+            self.group = os.path.join(workdir, f"{name}_group")
+            with open("/etc/passwd") as src, open(self.passwd, "w") as dst:
+                dst.write(src.read())
+                for user, uid, home in users:
+                    dst.write(f"{user}:x:{uid}:{uid}::{home}:/bin/sh\n")
+            with open("/etc/group") as src, open(self.group, "w") as dst:
+                dst.write(src.read())
+                for user, uid, _ in users:
+                    dst.write(f"{user}:x:{uid}:\n")
         # Extra /etc/hosts lines only sshd sees: names only the server can
         # resolve, as for SOCKS with remote name resolution.
         self.hosts = None
@@ -243,7 +257,9 @@ LogLevel DEBUG1
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
         script = (f"mount --bind {self.shadow} /etc/shadow && "
                   f"mount --bind {self.pam} /etc/pam.d/sshd && "
-                  + (f"mount --bind {self.hosts} /etc/hosts && " if self.hosts else "") +
+                  + (f"mount --bind {self.hosts} /etc/hosts && " if self.hosts else "")
+                  + (f"mount --bind {self.passwd} /etc/passwd && "
+                     f"mount --bind {self.group} /etc/group && " if self.passwd else "") +
                   f"exec {SSHD} -D -e -f {self.config}")
         self.logfile = open(self.log, "w")
         self.proc = subprocess.Popen(in_ns(self.ns, "unshare", "-m", "sh", "-c", script),
