@@ -24,9 +24,12 @@ SERVER_ONLY_NAME = "intranet.sshtun.test"
 class ForwardFixtures:
     sshd_options = {"hosts": f"127.0.0.1 {SERVER_ONLY_NAME}"}
 
+    make_server_tun = True
+
     def setUp(self):
         super().setUp()
-        self.server_tun()
+        if self.make_server_tun:
+            self.server_tun()
 
     def start_in(self, ns, *args, wait_line=None):
         proc = subprocess.Popen(in_ns(ns, *args), stdout=subprocess.PIPE,
