@@ -56,6 +56,8 @@ typedef enum {
     SSHTUN_EXIT_CONNECTION_LOST = 8,
     SSHTUN_EXIT_FORWARD_FAILED = 9,
 } SshtunExit;
+/* The highest status with a meaning; anything above is an internal error. */
+#define SSHTUN_EXIT_LAST SSHTUN_EXIT_FORWARD_FAILED
 
 /* "bad-settings", "connect-failed", ... as in the error event. */
 const char *sshtun_exit_reason(SshtunExit code);

@@ -139,6 +139,8 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
 {
     NMSshtunPlugin *self = user_data;
     gboolean stopping = self->stopping;
+    /* @message belongs to the link, which goes now. */
+    g_autofree char *why = g_strdup(message);
 
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
     g_clear_pointer(&self->tundev, g_free);
@@ -152,7 +154,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
         nm_vpn_service_plugin_disconnect(NM_VPN_SERVICE_PLUGIN(self), NULL);
         return;
     }
-    g_warning("%s: %s", sshtun_exit_reason(reason), message);
+    g_warning("%s: %s", sshtun_exit_reason(reason), why);
     nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure_of(reason));
 }
 

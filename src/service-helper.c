@@ -53,7 +53,7 @@ report_exit_when_done(SshtunHelperLink *link)
         if (g_subprocess_get_if_exited(link->process)) {
             reason = (SshtunExit)g_subprocess_get_exit_status(link->process);
             fallback = g_strdup_printf("nm-sshtun-helper exited with status %d", (int)reason);
-            if (reason > SSHTUN_EXIT_CONNECTION_LOST)
+            if (reason > SSHTUN_EXIT_LAST)
                 reason = SSHTUN_EXIT_INTERNAL;
         } else {
             reason = SSHTUN_EXIT_INTERNAL;

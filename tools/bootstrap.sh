@@ -5,7 +5,7 @@
 
 # Building
 SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
-  libglib2.0-dev libssh2-1-dev libnm-dev clang-format"
+  libglib2.0-dev libssh2-1-dev libnm-dev clang-format debhelper dpkg-dev"
 # Running the tests and the demo: sshd, namespaces, ping, python for the harness
 SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
   openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base"

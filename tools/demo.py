@@ -2,10 +2,15 @@
 """The demo: a real OpenSSH server in one network namespace, a real
 NetworkManager on a private system bus in another, the tunnel added and
 brought up with nmcli, traffic through it, figures printed, everything
-removed."""
+removed.
+
+  tools/demo               the build tree's service and helper
+  tools/demo --installed   the installed ones (the Debian package of
+                           tools/package, after dpkg -i)"""
 
 import hashlib
 import os
+import pwd
 import statistics
 import subprocess
 import sys
@@ -19,6 +24,15 @@ from harness_nm import NetworkManagerStack  # noqa: E402
 NOBODY = 65534
 MEGABYTES = 100
 PAGE_MEGABYTES = 20
+
+
+def helper_uid():
+    """The user a connection without an owner runs as: nm-sshtun (made by
+    the Debian package), else nobody."""
+    try:
+        return pwd.getpwnam("nm-sshtun").pw_uid
+    except KeyError:
+        return NOBODY
 
 
 def clock_ticks(pid):
@@ -65,6 +79,7 @@ def show(command, output):
 
 
 def main():
+    installed = "--installed" in sys.argv[1:]
     tmp, ns, sshd, nm, web = TempDir(), None, None, None, None
     try:
         print("== namespaces sshtun-c-*/sshtun-s-* joined by veth (192.0.2.0/24, 2001:db8:1::/64)")
@@ -72,7 +87,7 @@ def main():
         print("== OpenSSH sshd in the server namespace: PermitTunnel yes, its own host key")
         sshd = Sshd(ns.server, tmp.path)
         key = sshd.keys.make("id_ed25519")
-        os.chown(key, NOBODY, NOBODY)
+        os.chown(key, helper_uid(), helper_uid())
         sshd.authorize(sshd.keys.public(key))
         known_hosts = os.path.join(tmp.path, "known_hosts")
         with open(known_hosts, "w") as f:
@@ -90,8 +105,9 @@ def main():
         os.makedirs(web_root)
         web, page_sha = start_web_server(ns.server, web_root)
 
-        print("== NetworkManager in the client namespace, on a private system bus")
-        nm = NetworkManagerStack(ns.client, tmp.path)
+        print("== NetworkManager in the client namespace, on a private system bus"
+              + (", with the installed plugin" if installed else ""))
+        nm = NetworkManagerStack(ns.client, tmp.path, installed=installed)
         nm.start()
         nm.add_base_connection()
         data = {"host": SERVER_IP, "auth-type": "key", "key-file": key,

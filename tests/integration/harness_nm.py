@@ -43,8 +43,11 @@ domains=VPN:TRACE,VPN_PLUGIN:TRACE,CORE:INFO,DEVICE:INFO,IP4:INFO,IP6:INFO,PLATF
 
 
 class NetworkManagerStack:
-    def __init__(self, ns, workdir):
+    def __init__(self, ns, workdir, installed=False):
+        """@installed: use the plugin installed on the machine (the Debian
+        package) instead of the build tree's."""
         self.ns = ns
+        self.installed = installed
         self.dir = os.path.join(workdir, "nm")
         os.makedirs(self.dir)
         self.bus_socket = os.path.join(self.dir, "system_bus_socket")
@@ -77,7 +80,7 @@ class NetworkManagerStack:
         d = self.dir
         script = (
             "mount -o remount,ro /sys && "
-            f"mount --bind {plugin_dir} {NM_VPN_DIR} && "
+            + ("" if self.installed else f"mount --bind {plugin_dir} {NM_VPN_DIR} && ") +
             f"mount --bind {d}/run /run/NetworkManager && "
             f"mount --bind {d}/state /var/lib/NetworkManager && "
             f"exec NetworkManager --no-daemon --debug --config={config} --config-dir={d}/conf.d "

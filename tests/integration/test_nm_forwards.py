@@ -70,5 +70,5 @@ class ForwardsThroughNetworkManager(ForwardFixtures, NetworkManagerTestCase):
         self.start_tool(self.ns.client, "echo", "127.0.0.1:18080")
         self.nm.add_vpn("tunnel", self.nm_settings(local_forwards="18080:127.0.0.1:80"))
         self.expect_activation_failure(
-            "tunnel", ['local forward "18080:127.0.0.1:80": cannot listen on 127.0.0.1:18080',
-                       "forward-failed"])
+            "tunnel", ['forward-failed: local forward "18080:127.0.0.1:80": cannot listen on '
+                       "127.0.0.1:18080: Address already in use"])
