@@ -82,6 +82,10 @@ patterns_match(const char *patterns, const char *name)
 
     if (g_str_has_prefix(patterns, "|1|"))
         return hashed_name_matches(patterns, name);
+    /* GLib's pattern matching asserts on text that is not UTF-8 (found by
+     * fuzzing); such a line cannot name an ASCII host anyway. */
+    if (!g_utf8_validate(patterns, -1, NULL))
+        return FALSE;
     list = g_strsplit(patterns, ",", -1);
     for (guint i = 0; list[i]; i++) {
         gboolean negated = list[i][0] == '!';

@@ -5,7 +5,7 @@
 
 # Building
 SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
-  libglib2.0-dev libssh2-1-dev libnm-dev clang-format debhelper dpkg-dev"
+  libglib2.0-dev libssh2-1-dev libnm-dev clang-format clang debhelper dpkg-dev"
 # Running the tests and the demo: sshd, namespaces, ping, python for the harness
 SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
   openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base"
@@ -42,4 +42,22 @@ sshtun_require_root() {
         echo "run this as root: it creates network namespaces and tun devices" >&2
         exit 1
     fi
+}
+
+# A second build with AddressSanitizer and UndefinedBehaviorSanitizer in
+# DIR, from the tracked files (an in-tree configured source directory
+# cannot host another build). Every error aborts the process, so a test
+# that meets one fails.
+sshtun_build_sanitized() {
+    local top=$1 dir=$2
+    (
+        mkdir -p "$dir" || exit 1
+        cd "$top" || exit 1
+        git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T - | tar -xf - -C "$dir"
+        cd "$dir" || exit 1
+        [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
+        [ -f Makefile ] || ./configure --enable-werror --enable-sanitizers --without-gnome -q ||
+            { echo "configure failed"; exit 1; }
+        make -s -j"$(nproc)" >/dev/null || { make 2>&1 | tail -30; exit 1; }
+    )
 }

@@ -89,6 +89,20 @@ test_ports_and_wildcards(void)
     g_assert_cmpint(check(text, "bad.corp.example", 22, key, &n), ==, SSHTUN_KNOWN_HOST_NOT_FOUND);
 }
 
+/* A line that is not UTF-8 is skipped, not a crash (found by fuzzing). */
+static void
+test_not_utf8(void)
+{
+    g_autoptr(GBytes) key = blob("ssh-ed25519", 0x44);
+    g_autofree char *bad = line("vpn\xff\xfe*.example,*\xc3", key);
+    g_autofree char *good = line("vpn.example", key);
+    g_autofree char *text = g_strconcat(bad, good, NULL);
+    guint n;
+
+    g_assert_cmpint(check(text, "vpn.example", 22, key, &n), ==, SSHTUN_KNOWN_HOST_MATCH);
+    g_assert_cmpuint(n, ==, 2);
+}
+
 static void
 test_hashed(void)
 {
@@ -148,6 +162,7 @@ main(int argc, char **argv)
     g_test_add_func("/knownhosts/match-and-change", test_match_and_change);
     g_test_add_func("/knownhosts/ports-and-wildcards", test_ports_and_wildcards);
     g_test_add_func("/knownhosts/hashed", test_hashed);
+    g_test_add_func("/knownhosts/not-utf8", test_not_utf8);
     g_test_add_func("/knownhosts/revoked-and-types", test_revoked_and_types);
     g_test_add_func("/knownhosts/fingerprint", test_fingerprint);
     return g_test_run();
