@@ -102,6 +102,10 @@ sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
     log_line("error: ", message);
     /* Nothing left behind: no socket file of a forward. */
     sshtun_forwards_close(h);
+    /* exit() runs no g_autofree cleanup: free what leak checkers would
+     * report. */
+    g_clear_pointer(&message, g_free);
+    g_clear_pointer(&argument, g_free);
     exit(reason);
 }
 
@@ -189,6 +193,32 @@ forget_secrets(SshtunHelper *h)
     g_clear_pointer(&h->key_content, sshtun_secret_free);
 }
 
+/* Everything the helper holds, at the end: so that a leak checker sees
+ * only real leaks. */
+static void
+release_state(SshtunHelper *h)
+{
+    g_clear_pointer(&h->settings, sshtun_settings_free);
+    g_clear_pointer(&h->agent_socket, sshtun_secret_free);
+    g_clear_pointer(&h->known_hosts_content, g_free);
+    g_clear_pointer(&h->target_user, g_free);
+    g_clear_pointer(&h->interface_name, g_free);
+    g_clear_pointer(&h->ciphers, g_free);
+    g_clear_pointer(&h->macs, g_free);
+    g_clear_pointer(&h->home, g_free);
+    g_clear_pointer(&h->login, g_free);
+    g_clear_pointer(&h->server_debug, g_free);
+    g_clear_pointer(&h->host_key_types_seen, g_ptr_array_unref);
+    if (h->host_keys_seen)
+        g_string_free(g_steal_pointer(&h->host_keys_seen), TRUE);
+    g_clear_pointer(&h->links, g_ptr_array_unref);
+    g_clear_pointer(&h->ip_config, sshtun_ip_config_free);
+    g_clear_pointer(&h->failure_message, g_free);
+    if (h->control_buffer)
+        g_string_free(g_steal_pointer(&h->control_buffer), TRUE);
+    libssh2_exit();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -247,5 +277,6 @@ main(int argc, char **argv)
     }
     forget_secrets(h);
     sshtun_forwards_close(h);
+    release_state(h);
     return SSHTUN_EXIT_OK;
 }
