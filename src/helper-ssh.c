@@ -494,14 +494,20 @@ auth_agent(SshtunHelper *h, const char *methods)
         return sshtun_helper_failed(h, SSHTUN_EXIT_INTERNAL, "cannot create an ssh-agent client");
     if (h->agent_socket)
         libssh2_agent_set_identity_path(agent, h->agent_socket);
-    if (libssh2_agent_connect(agent) != 0)
-        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot reach ssh-agent%s%s: %s",
-                                    h->agent_socket ? " at " : " (SSH_AUTH_SOCK)",
-                                    h->agent_socket ? h->agent_socket : "",
-                                    sshtun_ssh_last_error(h));
-    if (libssh2_agent_list_identities(agent) != 0)
-        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot list ssh-agent keys: %s",
-                                    sshtun_ssh_last_error(h));
+    if (libssh2_agent_connect(agent) != 0) {
+        sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot reach ssh-agent%s%s: %s",
+                             h->agent_socket ? " at " : " (SSH_AUTH_SOCK)",
+                             h->agent_socket ? h->agent_socket : "", sshtun_ssh_last_error(h));
+        libssh2_agent_free(agent);
+        return FALSE;
+    }
+    if (libssh2_agent_list_identities(agent) != 0) {
+        sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "cannot list ssh-agent keys: %s",
+                             sshtun_ssh_last_error(h));
+        libssh2_agent_disconnect(agent);
+        libssh2_agent_free(agent);
+        return FALSE;
+    }
     while ((rc = libssh2_agent_get_identity(agent, &identity, previous)) == 0) {
         g_autofree char *type = sshtun_host_key_type(identity->blob, identity->blob_len);
         tried++;

@@ -14,6 +14,11 @@ NM_VPN_DIR = "/usr/lib/NetworkManager/VPN"
 SERVICE = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service")
 AUTH_DIALOG = os.path.join(TOP_BUILDDIR, "auth-dialog", "nm-sshtun-auth-dialog")
 
+# A private system bus with the real system bus's default policy (Debian's
+# system.conf: every method call denied unless a service's file allows it),
+# the machine's service files, and the project's own policy: the full-stack
+# tests run under the policy a real system applies.
+POLICY = os.path.join(TOP_SRCDIR, "data", "nm-sshtun-service.conf")
 DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -22,10 +27,21 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
+  <includedir>/usr/share/dbus-1/system.d</includedir>
+  <include>{policy}</include>
 </busconfig>
 """
 
@@ -59,7 +75,7 @@ class NetworkManagerStack:
     def start(self):
         bus_config = os.path.join(self.dir, "bus.conf")
         with open(bus_config, "w") as f:
-            f.write(DBUS_CONFIG.format(socket=self.bus_socket))
+            f.write(DBUS_CONFIG.format(socket=self.bus_socket, policy=POLICY))
         out = run("dbus-daemon", f"--config-file={bus_config}", "--fork", "--print-pid").stdout
         self.dbus_pid = int(out.split()[0])
 
