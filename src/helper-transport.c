@@ -215,12 +215,23 @@ sshtun_transport_flush(SshtunHelper *h)
 void
 sshtun_transport_close(SshtunHelper *h, const char *why)
 {
-    for (guint i = h->links ? h->links->len : 0; i > 0; i--) {
+    guint n = h->links ? h->links->len : 0;
+
+    /* Goodbye on every session, the server's first (it travels through
+     * the jump hosts' channels)... */
+    for (guint i = n; i > 0; i--)
+        libssh2_session_disconnect(((SshtunLink *)h->links->pdata[i - 1])->session, why);
+    /* ...then the connection ends: freeing a session waits for the server
+     * to confirm that each open channel is closed, which a dead or hostile
+     * server never does; on a shut socket libssh2 sees the disconnection
+     * and frees at once (else it gave up with EAGAIN and leaked). */
+    if (h->sock >= 0)
+        shutdown(h->sock, SHUT_RDWR);
+    for (guint i = n; i > 0; i--) {
         SshtunLink *link = h->links->pdata[i - 1];
 
         if (link->forward)
             libssh2_channel_free(link->forward);
-        libssh2_session_disconnect(link->session, why);
         libssh2_session_free(link->session);
         g_free(link->out.data);
         g_free(link->name);

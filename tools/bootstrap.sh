@@ -8,7 +8,7 @@ SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
   libglib2.0-dev libssh2-1-dev libnm-dev clang-format clang debhelper dpkg-dev"
 # Running the tests and the demo: sshd, namespaces, ping, python for the harness
 SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
-  openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base"
+  openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko"
 
 sshtun_install_packages() {
     local missing=""
