@@ -495,7 +495,7 @@ revents_at(const GArray *fds, int index)
     return g_array_index(fds, struct pollfd, index).revents;
 }
 
-gboolean
+void
 sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, int *timeout_ms)
 {
     SshtunForwards *F = h->forwards;
@@ -506,7 +506,7 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, 
     *backlogged = FALSE;
     *timeout_ms = -1;
     if (!F)
-        return TRUE;
+        return;
     backlog = sshtun_transport_backlog(h);
     /* Everything the socket had was taken in by the tunnel's or the idle
      * channel's read just before: no connection's call needs to receive
@@ -548,7 +548,6 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, 
             F->connections = g_list_concat(F->connections, first);
         }
     }
-    return TRUE;
 }
 
 void

@@ -56,11 +56,10 @@ typedef struct {
 
 struct _SshtunForwards {
     GPtrArray *listeners; /* SshtunListener * */
-    GList *connections;   /* SshtunConnection * (helper-forward-relay.c) */
+    GList *connections;   /* Conn * (helper-forward-relay.c) */
     guint connection_count;
-    GQueue opening;     /* connections waiting for their channel, head in flight */
-    GQueue closing;     /* channels libssh2 has not finished closing */
-    guint64 bytes_seen; /* h->received_bytes when the last pass began */
+    GQueue opening; /* connections waiting for their channel, head in flight */
+    GQueue closing; /* channels libssh2 has not finished closing */
 };
 
 /* Binds every local and dynamic forward, as the unprivileged user, before
@@ -78,9 +77,10 @@ void sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds);
 /* One round of work over listeners and connections, given the poll results
  * in @fds (from the previous sshtun_forwards_add_poll_fds). *backlogged:
  * data waits for the socket to drain; *timeout_ms: when a time-out falls
- * due (-1: none). FALSE when the session is lost. */
-gboolean sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged,
-                               int *timeout_ms);
+ * due (-1: none). A failing connection ends alone; the session's own
+ * failures show in the tunnel's or the idle channel's reads. */
+void sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged,
+                           int *timeout_ms);
 
 /* The session is gone or going: closes every connection (their channels go
  * with the session) and forgets the session's remote listeners. */

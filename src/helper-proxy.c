@@ -15,23 +15,6 @@
 /* Longest HTTP response head accepted. */
 #define HTTP_HEAD_MAX 8192
 
-static gboolean
-send_all(int fd, const void *data, gsize len)
-{
-    const guint8 *p = data;
-
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize)n;
-    }
-    return TRUE;
-}
-
 /* Exactly @len bytes: nothing of the SSH stream after the proxy's answer
  * may be consumed here. */
 static gboolean
@@ -79,7 +62,7 @@ socks5_connect(SshtunHelper *h, int fd, const char *host, guint port)
     struct in_addr v4;
     struct in6_addr v6;
 
-    if (!send_all(fd, greeting, sizeof greeting) || !recv_exact(fd, reply, 2))
+    if (!sshtun_write_all(fd, (const char *)greeting, sizeof greeting) || !recv_exact(fd, reply, 2))
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
                                     "SOCKS5 proxy %s did not answer: %s", proxy, g_strerror(errno));
     if (reply[0] != 5 || reply[1] != 0)
@@ -109,7 +92,7 @@ socks5_connect(SshtunHelper *h, int fd, const char *host, guint port)
     request[len++] = (guint8)port;
     /* Some proxies (ssh -D) close the connection instead of answering
      * with a reason when they cannot reach the target. */
-    if (!send_all(fd, request, len) || !recv_exact(fd, reply, 4))
+    if (!sshtun_write_all(fd, (const char *)request, len) || !recv_exact(fd, reply, 4))
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
                                     "SOCKS5 proxy %s closed the connection instead of connecting "
                                     "to %s port %u",
@@ -155,7 +138,7 @@ http_connect(SshtunHelper *h, int fd, const char *host, guint port)
     g_autofree char *status_line = NULL;
     guint status = 0;
 
-    if (!send_all(fd, request, strlen(request)))
+    if (!sshtun_write_all(fd, request, strlen(request)))
         return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
                                     "HTTP proxy %s closed the connection", proxy);
     /* Byte by byte up to the blank line, so no SSH byte is taken. */

@@ -240,14 +240,6 @@ take_in(Relay *r)
     return TRUE;
 }
 
-static gboolean
-pump_forwards(Relay *r, const GArray *fds)
-{
-    if (!sshtun_forwards_round(r->h, fds, &r->forwards_backlogged, &r->forwards_timeout_ms))
-        return lost(r, "%s", r->h->failure_message);
-    return TRUE;
-}
-
 /* One round of work in both directions; FALSE when the session is lost. */
 static gboolean
 relay_round(Relay *r, const GArray *fds, int *timeout_ms)
@@ -263,12 +255,12 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         return FALSE;
     /* Whoever sends first may fill the shared backlog: take turns. */
     r->forwards_first = !r->forwards_first;
-    if (r->forwards_first && !pump_forwards(r, fds))
-        return FALSE;
+    if (r->forwards_first)
+        sshtun_forwards_round(h, fds, &r->forwards_backlogged, &r->forwards_timeout_ms);
     if (h->tun_channel && !pump_tun_to_channel(r))
         return FALSE;
-    if (!r->forwards_first && !pump_forwards(r, fds))
-        return FALSE;
+    if (!r->forwards_first)
+        sshtun_forwards_round(h, fds, &r->forwards_backlogged, &r->forwards_timeout_ms);
     if (!sshtun_transport_flush(h))
         return lost(r, "sending to the server failed: %s", g_strerror(errno));
     if (h->tun_channel && libssh2_channel_eof(h->tun_channel))
