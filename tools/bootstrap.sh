@@ -44,6 +44,13 @@ sshtun_require_root() {
     fi
 }
 
+# Copies what git tracks or would track in $1 (no build products) to $2.
+sshtun_copy_tree() {
+    mkdir -p "$2" &&
+        (cd "$1" && git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T -) |
+        tar -xf - -C "$2"
+}
+
 # A second build with AddressSanitizer and UndefinedBehaviorSanitizer in
 # DIR, from the tracked files (an in-tree configured source directory
 # cannot host another build). Every error aborts the process, so a test
@@ -51,9 +58,7 @@ sshtun_require_root() {
 sshtun_build_sanitized() {
     local top=$1 dir=$2
     (
-        mkdir -p "$dir" || exit 1
-        cd "$top" || exit 1
-        git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T - | tar -xf - -C "$dir"
+        sshtun_copy_tree "$top" "$dir" || exit 1
         cd "$dir" || exit 1
         [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
         [ -f Makefile ] || ./configure --enable-werror --enable-sanitizers --without-gnome -q ||
