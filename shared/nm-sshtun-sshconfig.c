@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "nm-sshtun-sshconfig.h"
+
+#include "nm-sshtun-forward.h"
+#include "nm-sshtun-settings.h"
+
+#include <string.h>
+
+/* What one import has gathered so far. ssh keeps the first value it reads
+ * for an option (and collects every forward); so does this. */
+typedef struct {
+    GHashTable *data;
+    GString *forwards[3]; /* by SshtunForwardKind */
+    char *alias;          /* the Host name, or the command's destination */
+    char *hostname;       /* HostName, tokens not yet expanded */
+    gboolean tunnel_seen;
+    gboolean tunnel_off; /* "Tunnel no" */
+    gboolean jump_seen;  /* ProxyJump, "none" included */
+    gboolean command_seen;
+} Import;
+
+#define SSH_TOKEN_ERROR(error, ...)                                                                \
+    g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE, __VA_ARGS__)
+
+static void
+import_init(Import *imp)
+{
+    memset(imp, 0, sizeof(*imp));
+    imp->data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (guint i = 0; i < G_N_ELEMENTS(imp->forwards); i++)
+        imp->forwards[i] = g_string_new(NULL);
+}
+
+static void
+import_clear(Import *imp)
+{
+    g_clear_pointer(&imp->data, g_hash_table_unref);
+    for (guint i = 0; i < G_N_ELEMENTS(imp->forwards); i++)
+        g_string_free(imp->forwards[i], TRUE);
+    g_free(imp->alias);
+    g_free(imp->hostname);
+}
+
+/* Keeps the first value given for @key, checked as at connect time. */
+static gboolean
+set_first(Import *imp, const char *key, const char *value, GError **error)
+{
+    if (g_hash_table_contains(imp->data, key))
+        return TRUE;
+    if (!sshtun_settings_check_key(key, value, error))
+        return FALSE;
+    g_hash_table_insert(imp->data, g_strdup(key), g_strdup(value));
+    return TRUE;
+}
+
+static gboolean
+add_forward(Import *imp, SshtunForwardKind kind, const char *spec, GError **error)
+{
+    g_autoptr(GPtrArray) parsed = sshtun_forwards_parse(kind, spec, error);
+
+    if (!parsed)
+        return FALSE;
+    if (imp->forwards[kind]->len > 0)
+        g_string_append_c(imp->forwards[kind], ' ');
+    g_string_append(imp->forwards[kind], spec);
+    return TRUE;
+}
+
+/* ssh's "~/" and the tokens that make sense before a host is known (%d home,
+ * %u local user, %% a percent sign). */
+static char *
+expand_path(const char *value, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *p = value;
+
+    if (p[0] == '~') {
+        if (p[1] != '\0' && p[1] != '/') {
+            SSH_TOKEN_ERROR(error, "\"%s\": ~user paths are not supported; give the full path",
+                            value);
+            return NULL;
+        }
+        g_string_append(out, g_get_home_dir());
+        p++;
+    }
+    for (; *p; p++) {
+        if (*p != '%') {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        switch (p[1]) {
+        case 'd':
+            g_string_append(out, g_get_home_dir());
+            break;
+        case 'u':
+            g_string_append(out, g_get_user_name());
+            break;
+        case '%':
+            g_string_append_c(out, '%');
+            break;
+        default:
+            SSH_TOKEN_ERROR(error, "\"%s\": the token %%%c is not supported here", value,
+                            p[1] ? p[1] : ' ');
+            return NULL;
+        }
+        p++;
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* ssh expands tokens in RemoteCommand; only "%%" has a meaning without
+ * ssh's session around it. */
+static char *
+unescape_percent(const char *value, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (const char *p = value; *p; p++) {
+        if (*p == '%' && p[1] != '%') {
+            SSH_TOKEN_ERROR(error,
+                            "\"%s\": the token %%%c is not supported here (write %%%% "
+                            "for a percent sign)",
+                            value, p[1] ? p[1] : ' ');
+            return NULL;
+        }
+        g_string_append_c(out, *p);
+        if (*p == '%')
+            p++;
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* The inverse, for what ssh would expand. */
+static char *
+escape_percent(const char *value)
+{
+    g_auto(GStrv) parts = g_strsplit(value, "%", -1);
+
+    return g_strjoinv("%%", parts);
+}
+
+/* HostName may use %h for the alias and %% for a percent sign. */
+static char *
+expand_hostname(const char *value, const char *alias, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (const char *p = value; *p; p++) {
+        if (*p != '%') {
+            g_string_append_c(out, *p);
+        } else if (p[1] == 'h') {
+            g_string_append(out, alias);
+            p++;
+        } else if (p[1] == '%') {
+            g_string_append_c(out, '%');
+            p++;
+        } else {
+            SSH_TOKEN_ERROR(error, "HostName \"%s\": only the tokens %%h and %%%% are supported",
+                            value);
+            return NULL;
+        }
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gboolean
+want_args(const char *keyword, guint n_args, guint min, guint max, GError **error)
+{
+    if (n_args >= min && n_args <= max)
+        return TRUE;
+    SSH_TOKEN_ERROR(error, "%s takes %s", keyword,
+                    min == max ? (min == 1 ? "one argument" : "two arguments")
+                               : "one or two arguments");
+    return FALSE;
+}
+
+static gboolean
+apply_tunnel(Import *imp, const char *value, GError **error)
+{
+    const char *mode = NULL;
+
+    if (imp->tunnel_seen)
+        return TRUE;
+    if (g_ascii_strcasecmp(value, "yes") == 0 || g_ascii_strcasecmp(value, "point-to-point") == 0)
+        mode = "point-to-point";
+    else if (g_ascii_strcasecmp(value, "ethernet") == 0)
+        mode = "ethernet";
+    else if (g_ascii_strcasecmp(value, "no") == 0)
+        imp->tunnel_off = TRUE;
+    else {
+        SSH_TOKEN_ERROR(error, "Tunnel \"%s\": expected yes, point-to-point, ethernet or no",
+                        value);
+        return FALSE;
+    }
+    imp->tunnel_seen = TRUE;
+    return !mode || set_first(imp, "tunnel-mode", mode, error);
+}
+
+/* "local[:remote]" as -w and TunnelDevice take it; only the remote unit
+ * matters, NetworkManager names the local device. */
+static gboolean
+apply_tunnel_device(Import *imp, const char *value, GError **error)
+{
+    const char *colon = strchr(value, ':');
+    const char *remote = colon ? colon + 1 : "any";
+
+    if (*remote == '\0' || (colon && colon == value)) {
+        SSH_TOKEN_ERROR(error, "tunnel device \"%s\": expected local[:remote]", value);
+        return FALSE;
+    }
+    return set_first(imp, "remote-tun", remote, error);
+}
+
+static gboolean
+apply_yes_no(Import *imp, const char *key, const char *keyword, const char *value, GError **error)
+{
+    if (g_ascii_strcasecmp(value, "yes") != 0 && g_ascii_strcasecmp(value, "no") != 0) {
+        SSH_TOKEN_ERROR(error, "%s \"%s\": expected yes or no", keyword, value);
+        return FALSE;
+    }
+    return set_first(imp, key, g_ascii_strcasecmp(value, "yes") == 0 ? "yes" : "no", error);
+}
+
+/* One ssh_config option (or -o): @args split as ssh splits them, @rest the
+ * unsplit text after the keyword (RemoteCommand takes it verbatim). */
+static gboolean
+apply_option(Import *imp, const char *keyword, char **args, const char *rest, GError **error)
+{
+    guint n = g_strv_length(args);
+    g_autofree char *path = NULL;
+    g_autofree char *command = NULL;
+
+#define IS(name) (g_ascii_strcasecmp(keyword, name) == 0)
+    if (IS("HostName")) {
+        if (!want_args(keyword, n, 1, 1, error))
+            return FALSE;
+        if (!imp->hostname)
+            imp->hostname = g_strdup(args[0]);
+        return TRUE;
+    }
+    if (IS("Port") || IS("User") || IS("ServerAliveInterval") || IS("ServerAliveCountMax")) {
+        const char *key = IS("Port")                  ? "port"
+                          : IS("User")                ? "user"
+                          : IS("ServerAliveInterval") ? "keepalive"
+                                                      : "keepalive-count";
+        return want_args(keyword, n, 1, 1, error) && set_first(imp, key, args[0], error);
+    }
+    if (IS("IdentityFile") || IS("UserKnownHostsFile")) {
+        /* ssh tries every IdentityFile and known_hosts file; a connection
+         * has one of each, so the first is taken. */
+        if (n < 1 || (IS("IdentityFile") && n > 1))
+            return want_args(keyword, n, 1, 1, error);
+        if (g_ascii_strcasecmp(args[0], "none") == 0)
+            return TRUE;
+        path = expand_path(args[0], error);
+        return path
+               && set_first(imp, IS("IdentityFile") ? "key-file" : "known-hosts-file", path, error);
+    }
+    if (IS("ProxyJump")) {
+        if (!want_args(keyword, n, 1, 1, error))
+            return FALSE;
+        if (imp->jump_seen)
+            return TRUE;
+        imp->jump_seen = TRUE;
+        return g_ascii_strcasecmp(args[0], "none") == 0
+               || set_first(imp, "jump-host", args[0], error);
+    }
+    if (IS("LocalForward") || IS("RemoteForward")) {
+        g_autofree char *spec = NULL;
+
+        if (IS("RemoteForward") && n == 1) {
+            SSH_TOKEN_ERROR(error,
+                            "RemoteForward \"%s\": a SOCKS proxy on the server "
+                            "(one argument) is not supported",
+                            args[0]);
+            return FALSE;
+        }
+        if (!want_args(keyword, n, 2, 2, error))
+            return FALSE;
+        spec = g_strdup_printf("%s:%s", args[0], args[1]);
+        return add_forward(imp, IS("LocalForward") ? SSHTUN_FORWARD_LOCAL : SSHTUN_FORWARD_REMOTE,
+                           spec, error);
+    }
+    if (IS("DynamicForward"))
+        return want_args(keyword, n, 1, 1, error)
+               && add_forward(imp, SSHTUN_FORWARD_DYNAMIC, args[0], error);
+    if (IS("Tunnel"))
+        return want_args(keyword, n, 1, 1, error) && apply_tunnel(imp, args[0], error);
+    if (IS("TunnelDevice"))
+        return want_args(keyword, n, 1, 1, error) && apply_tunnel_device(imp, args[0], error);
+    if (IS("Compression"))
+        return want_args(keyword, n, 1, 1, error)
+               && apply_yes_no(imp, "compression", keyword, args[0], error);
+    if (IS("RemoteCommand")) {
+        if (imp->command_seen || n == 0)
+            return TRUE;
+        imp->command_seen = TRUE;
+        if (g_ascii_strcasecmp(rest, "none") == 0)
+            return TRUE;
+        command = unescape_percent(rest, error);
+        return command && set_first(imp, "remote-command", command, error);
+    }
+    if (IS("ProxyCommand") && !(n == 1 && g_ascii_strcasecmp(args[0], "none") == 0)) {
+        SSH_TOKEN_ERROR(error, "ProxyCommand is not supported: use ProxyJump, or the proxy "
+                               "setting for a SOCKS or HTTP proxy");
+        return FALSE;
+    }
+    if (IS("Include") || IS("Match")) {
+        SSH_TOKEN_ERROR(error, "%s is not supported: import a file with the Host block itself",
+                        keyword);
+        return FALSE;
+    }
+#undef IS
+    /* Everything else tunes ssh's own behaviour (ciphers, agent forwarding,
+     * logging...) and has no counterpart in a connection. */
+    return TRUE;
+}
+
+/* "# nm-sshtun: KEY=VALUE", written by the exporter. */
+static gboolean
+apply_comment(Import *imp, const char *text, GError **error)
+{
+    g_autofree char *key = NULL;
+    const char *eq = strchr(text, '=');
+
+    if (!eq) {
+        SSH_TOKEN_ERROR(error, "\"%s\": expected KEY=VALUE", text);
+        return FALSE;
+    }
+    key = g_strstrip(g_strndup(text, eq - text));
+    for (guint kind = 0; kind < G_N_ELEMENTS(imp->forwards); kind++) {
+        if (strcmp(key, sshtun_forward_key(kind)) == 0)
+            return add_forward(imp, kind, eq + 1, error);
+    }
+    if (!g_strv_contains(sshtun_settings_keys(), key)) {
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNKNOWN_KEY,
+                    "unknown key \"%s\"", key);
+        return FALSE;
+    }
+    return set_first(imp, key, eq + 1, error);
+}
+
+/* Whether @alias matches a Host line's patterns: one positive match and no
+ * negated one, as ssh decides. */
+static gboolean
+host_matches(char **patterns, const char *alias)
+{
+    gboolean matched = FALSE;
+
+    for (guint i = 0; patterns[i]; i++) {
+        const char *p = patterns[i];
+        gboolean negated = p[0] == '!';
+        g_autofree char *lower = g_ascii_strdown(negated ? p + 1 : p, -1);
+        g_autofree char *alias_lower = g_ascii_strdown(alias, -1);
+
+        if (g_pattern_match_simple(lower, alias_lower)) {
+            if (negated)
+                return FALSE;
+            matched = TRUE;
+        }
+    }
+    return matched;
+}
+
+/* The first Host pattern that names one host (no wildcard, not negated). */
+static char *
+first_alias(char **lines)
+{
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) words = NULL;
+        const char *line = lines[i] + strspn(lines[i], " \t");
+
+        if (g_ascii_strncasecmp(line, "Host", 4) != 0 || line[4] == '\0'
+            || !strchr(" \t=", line[4]))
+            continue;
+        words = g_strsplit_set(line + 5, " \t=", -1);
+        for (guint w = 0; words[w]; w++) {
+            if (*words[w] && words[w][0] != '!' && !strpbrk(words[w], "*?"))
+                return g_strdup(words[w]);
+        }
+    }
+    return NULL;
+}
+
+/* Splits "Keyword value..." or "Keyword=value" as readconf.c does. */
+static gboolean
+split_line(const char *line, char **keyword, const char **rest, char ***args, GError **error)
+{
+    gsize len = strcspn(line, " \t=");
+    const char *p = line + len;
+    g_autoptr(GError) shell_error = NULL;
+
+    p += strspn(p, " \t");
+    if (*p == '=')
+        p++;
+    p += strspn(p, " \t");
+    *keyword = g_strndup(line, len);
+    *rest = p;
+    if (*p == '\0') {
+        *args = g_new0(char *, 1);
+        return TRUE;
+    }
+    if (!g_shell_parse_argv(p, NULL, args, &shell_error)) {
+        SSH_TOKEN_ERROR(error, "%s: %s", *keyword, shell_error->message);
+        g_clear_pointer(keyword, g_free);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+import_config(Import *imp, const char *text, GError **error)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    gboolean active = TRUE; /* options before the first Host apply to all */
+
+    imp->alias = first_alias(lines);
+    if (!imp->alias) {
+        SSH_TOKEN_ERROR(error, "no Host block naming one host (a Host line without wildcards)");
+        return FALSE;
+    }
+    for (guint i = 0; lines[i]; i++) {
+        g_autofree char *keyword = NULL;
+        g_auto(GStrv) args = NULL;
+        g_autofree char *line = g_strstrip(g_strdup(lines[i]));
+        const char *rest;
+
+        if (g_str_has_prefix(line, SSHTUN_SSHCONFIG_COMMENT)) {
+            if (active && !apply_comment(imp, line + strlen(SSHTUN_SSHCONFIG_COMMENT), error))
+                goto bad_line;
+            continue;
+        }
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        if (!split_line(line, &keyword, &rest, &args, error))
+            goto bad_line;
+        if (g_ascii_strcasecmp(keyword, "Host") == 0) {
+            if (!args[0]) {
+                SSH_TOKEN_ERROR(error, "Host without a pattern");
+                goto bad_line;
+            }
+            active = host_matches(args, imp->alias);
+            continue;
+        }
+        if (active && !apply_option(imp, keyword, args, rest, error))
+            goto bad_line;
+        continue;
+    bad_line:
+        g_prefix_error(error, "line %u: ", i + 1);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ssh's option letters; those followed by ':' take an argument. */
+#define SSH_GETOPT "1246ab:c:e:fgi:kl:m:no:p:qstvxAB:CD:E:F:GI:J:KL:MNO:P:Q:R:S:TVw:W:XYy"
+
+static gboolean
+apply_flag(Import *imp, char letter, const char *arg, GError **error)
+{
+    g_auto(GStrv) args = NULL;
+    g_autofree char *keyword = NULL;
+    const char *rest;
+    char *one_arg[] = { (char *)arg, NULL };
+
+    switch (letter) {
+    case 'p':
+        return set_first(imp, "port", arg, error);
+    case 'l':
+        return set_first(imp, "user", arg, error);
+    case 'i':
+        return apply_option(imp, "IdentityFile", one_arg, arg, error);
+    case 'J':
+        return apply_option(imp, "ProxyJump", one_arg, arg, error);
+    case 'L':
+        return add_forward(imp, SSHTUN_FORWARD_LOCAL, arg, error);
+    case 'R':
+        return add_forward(imp, SSHTUN_FORWARD_REMOTE, arg, error);
+    case 'D':
+        return add_forward(imp, SSHTUN_FORWARD_DYNAMIC, arg, error);
+    case 'C':
+        return set_first(imp, "compression", "yes", error);
+    case 'w':
+        if (!imp->tunnel_seen && !set_first(imp, "tunnel-mode", "point-to-point", error))
+            return FALSE;
+        imp->tunnel_seen = TRUE;
+        return apply_tunnel_device(imp, arg, error);
+    case 'o':
+        if (!split_line(arg, &keyword, &rest, &args, error))
+            return FALSE;
+        if (g_ascii_strcasecmp(keyword, "Host") == 0) {
+            SSH_TOKEN_ERROR(error, "-o Host makes no sense on a command line");
+            return FALSE;
+        }
+        return apply_option(imp, keyword, args, rest, error);
+    case 'F':
+    case 'W':
+    case 'O':
+    case 'Q':
+    case 'G':
+    case 'V':
+        SSH_TOKEN_ERROR(error, "ssh -%c is not supported in a connection", letter);
+        return FALSE;
+    default:
+        /* Verbosity, backgrounding, ciphers, X11 and the like. */
+        return TRUE;
+    }
+}
+
+/* "[user@]host" or "ssh://[user@]host[:port]". */
+static gboolean
+apply_destination(Import *imp, const char *dest, GError **error)
+{
+    g_autofree char *copy = NULL;
+    char *at, *host;
+
+    if (g_str_has_prefix(dest, "ssh://")) {
+        char *colon;
+
+        copy = g_strdup(dest + strlen("ssh://"));
+        if (*copy && copy[strlen(copy) - 1] == '/')
+            copy[strlen(copy) - 1] = '\0';
+        at = strrchr(copy, '@');
+        host = at ? at + 1 : copy;
+        /* A port follows "]" of a bracketed address, or the only ':'. */
+        colon = host[0] == '[' ? strstr(host, "]:") : strchr(host, ':');
+        if (colon && host[0] == '[')
+            colon++;
+        else if (colon && strchr(colon + 1, ':'))
+            colon = NULL;
+        if (colon) {
+            *colon = '\0';
+            if (!set_first(imp, "port", colon + 1, error))
+                return FALSE;
+        }
+    } else {
+        copy = g_strdup(dest);
+        at = strrchr(copy, '@');
+        host = at ? at + 1 : copy;
+    }
+    if (at) {
+        *at = '\0';
+        if (!set_first(imp, "user", copy, error))
+            return FALSE;
+    }
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        host[strlen(host) - 1] = '\0';
+        host++;
+    }
+    if (*host == '\0') {
+        SSH_TOKEN_ERROR(error, "destination \"%s\" names no host", dest);
+        return FALSE;
+    }
+    imp->alias = g_strdup(host);
+    return TRUE;
+}
+
+static gboolean
+import_command(Import *imp, char **argv, GError **error)
+{
+    g_autoptr(GString) command = g_string_new(NULL);
+    guint i = 1;
+
+    /* As ssh does, options may come before and after the destination; the
+     * first word after that starts the remote command. */
+    for (;;) {
+        for (; argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
+            if (strcmp(argv[i], "--") == 0) {
+                i++;
+                break;
+            }
+            for (const char *f = argv[i] + 1; *f; f++) {
+                const char *spec = strchr(SSH_GETOPT, *f);
+                const char *arg = NULL;
+
+                if (!spec || *f == ':') {
+                    SSH_TOKEN_ERROR(error, "unknown option -%c", *f);
+                    return FALSE;
+                }
+                if (spec[1] == ':') {
+                    arg = f[1] ? f + 1 : argv[++i];
+                    if (!arg) {
+                        SSH_TOKEN_ERROR(error, "option -%c needs an argument", *f);
+                        return FALSE;
+                    }
+                }
+                if (!apply_flag(imp, *f, arg, error)) {
+                    g_prefix_error(error, "-%c: ", *f);
+                    return FALSE;
+                }
+                if (arg)
+                    break;
+            }
+        }
+        if (imp->alias || !argv[i])
+            break;
+        if (!apply_destination(imp, argv[i++], error))
+            return FALSE;
+    }
+    if (!imp->alias) {
+        SSH_TOKEN_ERROR(error, "the command names no destination host");
+        return FALSE;
+    }
+    for (; argv[i]; i++)
+        g_string_append_printf(command, "%s%s", command->len ? " " : "", argv[i]);
+    g_strstrip(command->str);
+    if (command->str[0] && !set_first(imp, "remote-command", command->str, error))
+        return FALSE;
+    if (!imp->tunnel_seen) {
+        /* Without -w, ssh carries only forwards. */
+        imp->tunnel_seen = TRUE;
+        imp->tunnel_off = TRUE;
+    }
+    return TRUE;
+}
+
+static gboolean
+is_ssh_command(char **argv)
+{
+    return argv && argv[0] && (strcmp(argv[0], "ssh") == 0 || g_str_has_suffix(argv[0], "/ssh"));
+}
+
+/* Turns the gathered options into vpn.data and checks the whole. */
+static gboolean
+import_finish(Import *imp, GError **error)
+{
+    g_autofree char *host = NULL;
+    gboolean any_forward = FALSE;
+    g_autoptr(SshtunSettings) settings = NULL;
+    g_autoptr(GError) parse_error = NULL;
+    const char *command;
+
+    command = g_hash_table_lookup(imp->data, "remote-command");
+    if (command && strpbrk(command, "\r\n")) {
+        SSH_TOKEN_ERROR(error, "the remote command holds a line break, which ssh_config cannot "
+                               "hold; put it in a script on the server");
+        return FALSE;
+    }
+    host = imp->hostname ? expand_hostname(imp->hostname, imp->alias, error) : g_strdup(imp->alias);
+    if (!host || !set_first(imp, "host", host, error))
+        return FALSE;
+    for (guint kind = 0; kind < G_N_ELEMENTS(imp->forwards); kind++) {
+        if (imp->forwards[kind]->len == 0)
+            continue;
+        any_forward = TRUE;
+        g_hash_table_insert(imp->data, g_strdup(sshtun_forward_key(kind)),
+                            g_strdup(imp->forwards[kind]->str));
+    }
+    if (imp->tunnel_off) {
+        if (!any_forward) {
+            SSH_TOKEN_ERROR(error, "no tunnel (ssh -w or Tunnel) and no forwards: nothing to "
+                                   "carry");
+            return FALSE;
+        }
+        g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
+    }
+    if (g_hash_table_contains(imp->data, "key-file")
+        && !g_hash_table_contains(imp->data, "auth-type"))
+        g_hash_table_insert(imp->data, g_strdup("auth-type"), g_strdup("key"));
+    /* A value that is wrong fails the import; one that ssh_config cannot
+     * give (the tunnel's addresses, say) is left for the user to fill in
+     * the editor, which then says what is missing. */
+    settings = sshtun_settings_parse(imp->data, &parse_error);
+    if (settings
+        || g_error_matches(parse_error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_MISSING))
+        return TRUE;
+    g_propagate_error(error, g_steal_pointer(&parse_error));
+    return FALSE;
+}
+
+GHashTable *
+sshtun_sshconfig_import(const char *text, char **name, GError **error)
+{
+    Import imp;
+    g_auto(GStrv) argv = NULL;
+    GHashTable *data = NULL;
+    gboolean ok;
+
+    g_return_val_if_fail(text && name, NULL);
+    if (!g_utf8_validate(text, -1, NULL)) {
+        SSH_TOKEN_ERROR(error, "the file is not UTF-8 text");
+        return NULL;
+    }
+    import_init(&imp);
+    if (g_shell_parse_argv(text, NULL, &argv, NULL) && is_ssh_command(argv))
+        ok = import_command(&imp, argv, error);
+    else
+        ok = import_config(&imp, text, error);
+    ok = ok && import_finish(&imp, error);
+    if (ok) {
+        *name = g_strdup(imp.alias);
+        data = g_steal_pointer(&imp.data);
+    }
+    import_clear(&imp);
+    return data;
+}
+
+/* ---- export ---- */
+
+/* One argument of an option, quoted when ssh would otherwise split it,
+ * take it as a comment, or take its '=' as the separator. */
+static char *
+quote_word(const char *value)
+{
+    if (*value == '\0' || strpbrk(value, " \t\"'\\") || value[0] == '=' || value[0] == '#')
+        return g_shell_quote(value);
+    return g_strdup(value);
+}
+
+static void
+put(GString *out, const char *keyword, const char *value)
+{
+    /* Blanks around a value mean nothing to the settings either. */
+    g_autofree char *stripped = g_strstrip(g_strdup(value));
+    g_autofree char *word = quote_word(stripped);
+
+    g_string_append_printf(out, "    %s %s\n", keyword, word);
+}
+
+static void
+put_comment(GString *out, const char *key, const char *value)
+{
+    g_string_append_printf(out, "    " SSHTUN_SSHCONFIG_COMMENT " %s=%s\n", key, value);
+}
+
+/* The listening half of a forward as ssh_config writes it. */
+static char *
+listen_text(const SshtunEndpoint *e)
+{
+    if (e->path)
+        return g_strdup(e->path);
+    if (!e->host)
+        return g_strdup_printf("%u", e->port);
+    if (strchr(e->host, ':'))
+        return g_strdup_printf("[%s]:%u", e->host, e->port);
+    return g_strdup_printf("%s:%u", e->host, e->port);
+}
+
+static void
+put_forwards(GString *out, const SshtunSettings *settings)
+{
+    static const char *const keywords[] = { "LocalForward", "RemoteForward", "DynamicForward" };
+
+    for (guint i = 0; i < settings->forwards->len; i++) {
+        const SshtunForward *f = settings->forwards->pdata[i];
+        g_autofree char *listen = NULL, *target = NULL;
+        g_autofree char *quoted_listen = NULL, *quoted_target = NULL;
+
+        if (f->optional) {
+            g_autofree char *marked = g_strdup_printf("?%s", f->spec);
+
+            /* ssh has no optional forward. */
+            put_comment(out, sshtun_forward_key(f->kind), marked);
+            continue;
+        }
+        listen = listen_text(&f->listen);
+        quoted_listen = quote_word(listen);
+        if (f->kind == SSHTUN_FORWARD_DYNAMIC) {
+            put(out, keywords[f->kind], listen);
+            continue;
+        }
+        target = f->target.path ? g_strdup(f->target.path) : sshtun_endpoint_describe(&f->target);
+        quoted_target = quote_word(target);
+        g_string_append_printf(out, "    %s %s %s\n", keywords[f->kind], quoted_listen,
+                               quoted_target);
+    }
+}
+
+char *
+sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
+{
+    /* Keys ssh_config has no option for, carried as comments. */
+    static const char *const comment_keys[] = { "host-key",       "local-address",
+                                                "remote-address", "prefix",
+                                                "local-address6", "remote-address6",
+                                                "prefix6",        "mtu",
+                                                "reconnect",      "proxy" };
+    g_autoptr(SshtunSettings) settings = sshtun_settings_parse(data, error);
+    g_autoptr(GString) out = NULL;
+    g_autofree char *alias = NULL;
+    const char *value;
+
+    if (!settings)
+        return NULL;
+    if (settings->remote_command && strpbrk(settings->remote_command, "\r\n")) {
+        SSH_TOKEN_ERROR(error, "key \"remote-command\" holds a line break, which ssh_config "
+                               "cannot hold");
+        return NULL;
+    }
+    alias = g_strdup(name && *name ? name : "sshtun");
+    for (char *c = alias; *c; c++) {
+        /* Blanks and controls separate words, the rest have a meaning in
+         * a Host pattern or to ssh's line parser. */
+        if ((guchar)*c <= ' ' || *c == 0x7f || strchr("*?!,\"'#=\\%", *c))
+            *c = '-';
+    }
+    out = g_string_new(NULL);
+    g_string_append_printf(out,
+                           "# Exported from NetworkManager-sshtun. Lines \"%s KEY=VALUE\"\n"
+                           "# hold what ssh_config cannot say; ssh ignores them.\n",
+                           SSHTUN_SSHCONFIG_COMMENT);
+    g_string_append_printf(out, "Host %s\n", alias);
+    put(out, "HostName", settings->host);
+    g_string_append_printf(out, "    Port %u\n", settings->port);
+    if ((value = g_hash_table_lookup(data, "user")))
+        put(out, "User", value);
+    if (settings->key_file) {
+        g_autofree char *escaped = escape_percent(settings->key_file);
+
+        put(out, "IdentityFile", escaped);
+    }
+    if ((value = g_hash_table_lookup(data, "auth-type"))
+        && !(settings->auth_type == SSHTUN_AUTH_KEY && settings->key_file))
+        put_comment(out, "auth-type", value);
+    if (settings->known_hosts_file) {
+        g_autofree char *escaped = escape_percent(settings->known_hosts_file);
+
+        put(out, "UserKnownHostsFile", escaped);
+    }
+    if ((value = g_hash_table_lookup(data, "jump-host")))
+        put(out, "ProxyJump", value);
+    if (settings->no_tunnel) {
+        g_string_append(out, "    Tunnel no\n");
+    } else {
+        g_string_append_printf(out, "    Tunnel %s\n",
+                               settings->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet"
+                                                                             : "point-to-point");
+        if (settings->remote_tun == SSHTUN_REMOTE_TUN_ANY)
+            g_string_append(out, "    TunnelDevice any:any\n");
+        else
+            g_string_append_printf(out, "    TunnelDevice any:%u\n", settings->remote_tun);
+    }
+    put_forwards(out, settings);
+    if (settings->remote_command) {
+        g_autofree char *escaped = escape_percent(settings->remote_command);
+
+        /* ssh takes the rest of the line as the command, unquoted, after
+         * one optional '=' (so a command starting with one needs another). */
+        g_string_append_printf(out, "    RemoteCommand %s%s\n", escaped[0] == '=' ? "= " : "",
+                               escaped);
+    }
+    g_string_append_printf(out, "    ServerAliveInterval %u\n", settings->keepalive);
+    g_string_append_printf(out, "    ServerAliveCountMax %u\n", settings->keepalive_count);
+    g_string_append_printf(out, "    Compression %s\n", settings->compression ? "yes" : "no");
+    for (guint i = 0; i < G_N_ELEMENTS(comment_keys); i++) {
+        if ((value = g_hash_table_lookup(data, comment_keys[i])))
+            put_comment(out, comment_keys[i], value);
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "nm-sshtun-settings.h"
+#include "nm-sshtun-sshconfig.h"
+
+#include <string.h>
+
+static GHashTable *
+import_ok(const char *text, const char *expected_name)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    GHashTable *data = sshtun_sshconfig_import(text, &name, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(data);
+    g_assert_cmpstr(name, ==, expected_name);
+    return data;
+}
+
+static void
+import_fails(const char *text, const char *expected_part)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_autoptr(GHashTable) data = sshtun_sshconfig_import(text, &name, &error);
+
+    g_assert_null(data);
+    g_assert_nonnull(error);
+    if (!strstr(error->message, expected_part))
+        g_error("\"%s\" does not say \"%s\"", error->message, expected_part);
+}
+
+#define assert_key(data, key, value) g_assert_cmpstr(g_hash_table_lookup(data, key), ==, value)
+
+static void
+test_config_block(void)
+{
+    g_autoptr(GHashTable) data = import_ok("# a comment\n"
+                                           "Host *.example\n"
+                                           "    User wildcard\n"
+                                           "Host office !nothing\n"
+                                           "    HostName %h.corp.example\n"
+                                           "    Port=2222\n"
+                                           "    User alice\n"
+                                           "    IdentityFile /keys/id_ed25519\n"
+                                           "    IdentityFile /keys/second\n"
+                                           "    ProxyJump bob@bastion:2200\n"
+                                           "    LocalForward 8080 intranet:80\n"
+                                           "    LocalForward [::1]:8443 intranet:443\n"
+                                           "    RemoteForward 2222 localhost:22\n"
+                                           "    DynamicForward 1080\n"
+                                           "    Tunnel ethernet\n"
+                                           "    TunnelDevice any:7\n"
+                                           "    ServerAliveInterval 15\n"
+                                           "    ServerAliveCountMax 4\n"
+                                           "    Compression yes\n"
+                                           "    RemoteCommand sshtun-server-config --quiet\n"
+                                           "    ForwardAgent yes\n"
+                                           "Host *\n"
+                                           "    Port 22\n"
+                                           "    User fallback\n"
+                                           "    UserKnownHostsFile /etc/ssh/corp_known_hosts\n",
+                                           "office");
+
+    assert_key(data, "host", "office.corp.example");
+    assert_key(data, "port", "2222");
+    assert_key(data, "user", "alice");
+    assert_key(data, "auth-type", "key");
+    assert_key(data, "key-file", "/keys/id_ed25519");
+    assert_key(data, "known-hosts-file", "/etc/ssh/corp_known_hosts");
+    assert_key(data, "jump-host", "bob@bastion:2200");
+    assert_key(data, "local-forwards", "8080:intranet:80 [::1]:8443:intranet:443");
+    assert_key(data, "remote-forwards", "2222:localhost:22");
+    assert_key(data, "dynamic-forwards", "1080");
+    assert_key(data, "tunnel-mode", "ethernet");
+    assert_key(data, "remote-tun", "7");
+    assert_key(data, "keepalive", "15");
+    assert_key(data, "keepalive-count", "4");
+    assert_key(data, "compression", "yes");
+    assert_key(data, "remote-command", "sshtun-server-config --quiet");
+    g_assert_false(g_hash_table_contains(data, "no-tunnel"));
+}
+
+static void
+test_config_home(void)
+{
+    g_autoptr(GHashTable) data
+            = import_ok("Host h\n  IdentityFile ~/.ssh/id_ecdsa\n  Tunnel yes\n", "h");
+    g_autofree char *expected = g_build_filename(g_get_home_dir(), ".ssh/id_ecdsa", NULL);
+
+    assert_key(data, "host", "h");
+    assert_key(data, "key-file", expected);
+    assert_key(data, "tunnel-mode", "point-to-point");
+}
+
+static void
+test_config_forwards_only(void)
+{
+    g_autoptr(GHashTable) data
+            = import_ok("Host jump\n  Tunnel no\n  DynamicForward 127.0.0.1:1080\n", "jump");
+
+    assert_key(data, "no-tunnel", "yes");
+    assert_key(data, "dynamic-forwards", "127.0.0.1:1080");
+}
+
+static void
+test_config_errors(void)
+{
+    import_fails("", "no Host block");
+    import_fails("Host *\n  Port 22\n", "no Host block");
+    import_fails("Host a\n  Port 99999\n", "line 2: ");
+    import_fails("Host a\n  Port 99999\n", "port");
+    import_fails("Host a\n  Tunnel sometimes\n", "line 2: Tunnel \"sometimes\"");
+    import_fails("Host a\n  ProxyCommand nc %h %p\n", "line 2: ProxyCommand is not supported");
+    import_fails("Host a\n  Match user x\n", "Match is not supported");
+    import_fails("Host a\n  LocalForward 8080\n", "LocalForward takes two arguments");
+    import_fails("Host a\n  LocalForward 8080 nowhere\n", "invalid forward \"8080:nowhere\"");
+    import_fails("Host a\n  RemoteForward 1080\n", "SOCKS proxy on the server");
+    import_fails("Host a\n  HostName %r.example\n", "only the tokens %h");
+    import_fails("Host a\n  IdentityFile ~bob/key\n", "~user paths");
+    import_fails("Host a\n  User \"unbalanced\n", "line 2: User:");
+    import_fails("Host a\n  Tunnel no\n", "nothing to carry");
+    import_fails("Host a\n  # nm-sshtun: colour=blue\n", "unknown key \"colour\"");
+    import_fails("Host a\n  Compression maybe\n", "expected yes or no");
+    import_fails("Host a\xff\n", "not UTF-8");
+}
+
+static void
+test_command_line(void)
+{
+    g_autoptr(GHashTable) data = import_ok(
+            "ssh -NTC -w 0:5 -p 2200 -o ServerAliveInterval=20 -i /k/id -J gate "
+            "-L 8080:web:80 -D1080 -R 0:localhost:22 alice@vpn.example.org sshtun-server-config",
+            "vpn.example.org");
+
+    assert_key(data, "host", "vpn.example.org");
+    assert_key(data, "user", "alice");
+    assert_key(data, "port", "2200");
+    assert_key(data, "compression", "yes");
+    assert_key(data, "tunnel-mode", "point-to-point");
+    assert_key(data, "remote-tun", "5");
+    assert_key(data, "keepalive", "20");
+    assert_key(data, "key-file", "/k/id");
+    assert_key(data, "auth-type", "key");
+    assert_key(data, "jump-host", "gate");
+    assert_key(data, "local-forwards", "8080:web:80");
+    assert_key(data, "dynamic-forwards", "1080");
+    assert_key(data, "remote-forwards", "0:localhost:22");
+    assert_key(data, "remote-command", "sshtun-server-config");
+}
+
+static void
+test_command_line_variants(void)
+{
+    g_autoptr(GHashTable) uri
+            = import_ok("/usr/bin/ssh -w any ssh://bob@[fd00::1]:2022", "fd00::1");
+    g_autoptr(GHashTable) after = import_ok("ssh host -w 1:any -o Tunnel=ethernet", "host");
+    g_autoptr(GHashTable) forwards = import_ok("ssh -N -D 1080 host", "host");
+
+    assert_key(uri, "host", "fd00::1");
+    assert_key(uri, "user", "bob");
+    assert_key(uri, "port", "2022");
+    assert_key(uri, "remote-tun", "any");
+    /* -w came first: ssh keeps its point-to-point, as here. */
+    assert_key(after, "tunnel-mode", "point-to-point");
+    assert_key(after, "remote-tun", "any");
+    assert_key(forwards, "no-tunnel", "yes");
+}
+
+static void
+test_command_line_errors(void)
+{
+    import_fails("ssh -w 0", "names no destination");
+    import_fails("ssh -w", "-w needs an argument");
+    import_fails("ssh -Z host", "unknown option -Z");
+    import_fails("ssh -F other.conf -w 0 host", "-F: ssh -F is not supported");
+    import_fails("ssh -W h:22 host", "ssh -W is not supported");
+    import_fails("ssh host", "nothing to carry");
+    import_fails("ssh -w 0:x host", "remote-tun");
+    import_fails("ssh -w 0 -p 0 host", "-p: ");
+    import_fails("ssh -w 0 -o ProxyCommand=nc host", "ProxyCommand");
+    import_fails("ssh -w 0 bob@", "names no host");
+}
+
+/* Export, import what was exported, export again: the same text, and the
+ * keys ssh_config has no word for survive as comments. */
+static void
+test_export_round_trip(void)
+{
+    static const char *const items[][2] = {
+        { "host", "gw.example" },
+        { "port", "2022" },
+        { "user", "carol" },
+        { "auth-type", "password" },
+        { "host-key", "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU" },
+        { "tunnel-mode", "point-to-point" },
+        { "remote-tun", "3" },
+        { "local-address", "10.9.0.2" },
+        { "remote-address", "10.9.0.1" },
+        { "prefix", "30" },
+        { "local-address6", "fd09::2" },
+        { "remote-address6", "fd09::1" },
+        { "prefix6", "64" },
+        { "mtu", "1400" },
+        { "local-forwards", "8080:intranet:80 ?9090:[fd00::5]:90" },
+        { "remote-forwards", "*:2222:localhost:22" },
+        { "dynamic-forwards", "[::1]:1080 /run/user/1000/socks.sock" },
+        { "keepalive", "30" },
+        { "keepalive-count", "5" },
+        { "reconnect", "no" },
+        { "proxy", "socks5://127.0.0.1:9050" },
+        { "compression", "yes" },
+        { "remote-command", "echo 'ADDR 1' \"x\"" },
+    };
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL, *text2 = NULL, *name = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++)
+        g_hash_table_insert(data, (char *)items[i][0], (char *)items[i][1]);
+    text = sshtun_sshconfig_export("my office VPN", data, &error);
+    g_assert_no_error(error);
+    g_assert_true(strstr(text, "Host my-office-VPN\n"));
+    g_assert_true(strstr(text, "    LocalForward 8080 intranet:80\n"));
+    g_assert_true(strstr(text, "    RemoteForward *:2222 localhost:22\n"));
+    g_assert_true(strstr(text, "    DynamicForward [::1]:1080\n"));
+    g_assert_true(
+            strstr(text, "    " SSHTUN_SSHCONFIG_COMMENT " local-forwards=?9090:[fd00::5]:90\n"));
+
+    again = sshtun_sshconfig_import(text, &name, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(name, ==, "my-office-VPN");
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+        const char *key = items[i][0];
+
+        if (strcmp(key, "local-forwards") == 0)
+            /* Optional forwards come back after the others. */
+            assert_key(again, key, "8080:intranet:80 ?9090:[fd00::5]:90");
+        else
+            assert_key(again, key, items[i][1]);
+    }
+    text2 = sshtun_sshconfig_export(name, again, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(text, ==, text2);
+}
+
+static void
+test_export_refuses_invalid(void)
+{
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+
+    g_hash_table_insert(data, "port", "22");
+    text = sshtun_sshconfig_export("x", data, &error);
+    g_assert_null(text);
+    g_assert_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_MISSING);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sshconfig/config-block", test_config_block);
+    g_test_add_func("/sshconfig/config-home", test_config_home);
+    g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
+    g_test_add_func("/sshconfig/config-errors", test_config_errors);
+    g_test_add_func("/sshconfig/command-line", test_command_line);
+    g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
+    g_test_add_func("/sshconfig/command-line-errors", test_command_line_errors);
+    g_test_add_func("/sshconfig/export-round-trip", test_export_round_trip);
+    g_test_add_func("/sshconfig/export-refuses-invalid", test_export_refuses_invalid);
+    return g_test_run();
+}
