@@ -1,22 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * nm-sshtun-auth-dialog: tells NetworkManager's secret agents which secrets
- * an SSH tunnel needs and what to ask.
+ * nm-sshtun-auth-dialog: asks for what an SSH tunnel needs to log in.
  *
  * NetworkManager's agents start it with -u UUID -n NAME -s SERVICE [-i]
  * [-r] [--external-ui-mode] [-t HINT]... and write the connection's data
- * items and secrets on stdin. In external UI mode (nmcli, GNOME Shell) it
- * prints a key file describing the secrets to ask for; otherwise it prints
- * the secrets as "key\nvalue\n" lines, ended by an empty line, and waits for
- * QUIT. This build has no GTK prompt of its own: when a secret must be
- * typed outside external UI mode, it says so and fails.
+ * items and secrets on stdin. In external UI mode (nmcli --ask, GNOME
+ * Shell) it prints a key file describing the secrets to ask for; otherwise
+ * it asks with libnma's password dialog (when built with GTK) and prints
+ * the secrets as "key\nvalue\n" lines, ended by an empty line, then waits
+ * for QUIT (the legacy protocol). Saved agent-owned secrets come from the
+ * user's keyring. For agent authentication it passes the user's
+ * SSH_AUTH_SOCK, which the system-wide service cannot otherwise know.
  */
 #include "config.h"
 
+#include "auth-dialog-keyring.h"
+#ifdef SSHTUN_WITH_GTK
+#include "auth-dialog-prompt.h"
+#endif
+
 #include <NetworkManager.h>
+#include <glib/gi18n.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define SERVICE_TYPE "org.freedesktop.NetworkManager.sshtun"
@@ -24,6 +33,8 @@
 /* The secret carrying the answer to a keyboard-interactive prompt. */
 #define SECRET_KBD_ANSWER "keyboard-interactive"
 #define MESSAGE_HINT      "x-vpn-message:"
+/* Not typed: the agent socket of the user this dialog runs for. */
+#define SECRET_AGENT_SOCKET "ssh-auth-sock"
 
 typedef struct {
     const char *name;
@@ -31,9 +42,9 @@ typedef struct {
 } SecretInfo;
 
 static const SecretInfo known_secrets[] = {
-    { "password", "Password" },
-    { "key-passphrase", "Key passphrase" },
-    { SECRET_KBD_ANSWER, "Answer" },
+    { "password", N_("Password") },
+    { "key-passphrase", N_("Key passphrase") },
+    { SECRET_KBD_ANSWER, N_("Answer") },
 };
 
 static const char *
@@ -41,7 +52,7 @@ label_of(const char *name)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(known_secrets); i++) {
         if (strcmp(known_secrets[i].name, name) == 0)
-            return known_secrets[i].label;
+            return _(known_secrets[i].label);
     }
     return NULL;
 }
@@ -94,21 +105,102 @@ must_ask(GHashTable *data, GHashTable *secrets, const char *name, gboolean repro
     return reprompt || !existing || !existing[0];
 }
 
+static char *
+default_message(const char *vpn_name, const char *message)
+{
+    if (message)
+        return g_strdup(message);
+    return g_strdup_printf(_("You need to authenticate to connect to the SSH tunnel \"%s\"."),
+                           vpn_name);
+}
+
+/* The agent socket to pass: only for agent authentication (the default),
+ * and only an absolute path. */
+static const char *
+agent_socket_of(GHashTable *data)
+{
+    const char *auth = g_hash_table_lookup(data, "auth-type");
+    const char *sock = g_getenv("SSH_AUTH_SOCK");
+
+    if (auth && strcmp(auth, "agent") != 0)
+        return NULL;
+    return (sock && g_path_is_absolute(sock)) ? sock : NULL;
+}
+
+/* Agent-owned secrets are not in what NetworkManager sends: they live in
+ * the user's keyring. */
+static void
+add_keyring_secrets(const char *uuid, GPtrArray *needed, GHashTable *data, GHashTable *secrets)
+{
+    for (guint i = 0; i < needed->len; i++) {
+        const char *name = needed->pdata[i];
+        char *value;
+
+        if (!(flags_of(data, name) & NM_SETTING_SECRET_FLAG_AGENT_OWNED)
+            || g_hash_table_contains(secrets, name))
+            continue;
+        value = sshtun_keyring_lookup(uuid, name);
+        if (value)
+            g_hash_table_insert(secrets, g_strdup(name), value);
+    }
+}
+
+/* Secrets leave no copy in freed memory. */
+static void
+wipe_secrets(GHashTable *secrets)
+{
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, secrets);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (value)
+            explicit_bzero(value, strlen(value));
+    }
+}
+
+#ifdef SSHTUN_WITH_GTK
+/* Asks for the secrets that must be asked, in one dialog. */
+static gboolean
+prompt(const char *vpn_name, const char *message, GPtrArray *asked, GHashTable *secrets)
+{
+    SshtunPromptField fields[3] = { { 0 } };
+    g_autofree char *text = default_message(vpn_name, message);
+    guint n = MIN(asked->len, G_N_ELEMENTS(fields));
+    gboolean ok;
+
+    for (guint i = 0; i < n; i++) {
+        const char *name = asked->pdata[i];
+
+        fields[i].name = name;
+        fields[i].label = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message
+                                                                           : label_of(name);
+        fields[i].value = g_strdup(g_hash_table_lookup(secrets, name));
+    }
+    ok = sshtun_prompt_secrets(_("Authenticate SSH tunnel"), text, fields, n);
+    for (guint i = 0; i < n; i++) {
+        if (ok)
+            g_hash_table_insert(secrets, g_strdup(fields[i].name), g_strdup(fields[i].value));
+        if (fields[i].value)
+            explicit_bzero(fields[i].value, strlen(fields[i].value));
+        g_free(fields[i].value);
+    }
+    return ok;
+}
+#endif
+
 static void
 print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, GHashTable *data,
-                  GHashTable *secrets, gboolean allow_interaction, gboolean reprompt)
+                  GHashTable *secrets, const char *agent_socket, gboolean allow_interaction,
+                  gboolean reprompt)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
-    g_autofree char *description = message ? g_strdup(message)
-                                           : g_strdup_printf("You need to authenticate to "
-                                                             "connect to the SSH tunnel "
-                                                             "\"%s\".",
-                                                             vpn_name);
+    g_autofree char *description = default_message(vpn_name, message);
     g_autofree char *text = NULL;
 
     g_key_file_set_integer(file, UI_GROUP, "Version", 2);
     g_key_file_set_string(file, UI_GROUP, "Description", description);
-    g_key_file_set_string(file, UI_GROUP, "Title", "Authenticate SSH tunnel");
+    g_key_file_set_string(file, UI_GROUP, "Title", _("Authenticate SSH tunnel"));
     for (guint i = 0; i < needed->len; i++) {
         const char *name = needed->pdata[i];
         const char *existing = g_hash_table_lookup(secrets, name);
@@ -121,6 +213,12 @@ print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, 
         g_key_file_set_boolean(file, name, "IsSecret", TRUE);
         g_key_file_set_boolean(file, name, "ShouldAsk",
                                allow_interaction && must_ask(data, secrets, name, reprompt));
+    }
+    if (agent_socket) {
+        g_key_file_set_string(file, SECRET_AGENT_SOCKET, "Value", agent_socket);
+        g_key_file_set_string(file, SECRET_AGENT_SOCKET, "Label", _("SSH agent socket"));
+        g_key_file_set_boolean(file, SECRET_AGENT_SOCKET, "IsSecret", TRUE);
+        g_key_file_set_boolean(file, SECRET_AGENT_SOCKET, "ShouldAsk", FALSE);
     }
     text = g_key_file_to_data(file, NULL, NULL);
     fputs(text, stdout);
@@ -153,6 +251,9 @@ main(int argc, char **argv)
     g_autoptr(GHashTable) data = NULL;
     g_autoptr(GHashTable) secrets = NULL;
     g_autoptr(GPtrArray) needed = NULL;
+    g_autoptr(GPtrArray) asked = NULL;
+    const char *agent_socket;
+    struct rlimit no_core = { 0, 0 };
     g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     GOptionEntry entries[] = {
@@ -167,6 +268,13 @@ main(int argc, char **argv)
         { "hint", 't', 0, G_OPTION_ARG_STRING_ARRAY, &hints, "Hints from the VPN service", NULL },
         { NULL },
     };
+
+    /* Typed secrets must not end up in a core file. */
+    setrlimit(RLIMIT_CORE, &no_core);
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
 
     context = g_option_context_new("- SSH tunnel authentication");
     g_option_context_add_main_entries(context, entries, NULL);
@@ -189,27 +297,50 @@ main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     needed = needed_secrets(data, hints, &message);
+    add_keyring_secrets(uuid, needed, data, secrets);
+    agent_socket = agent_socket_of(data);
 
     if (external_ui) {
-        print_external_ui(name, message, needed, data, secrets, allow_interaction, reprompt);
+        print_external_ui(name, message, needed, data, secrets, agent_socket, allow_interaction,
+                          reprompt);
+        wipe_secrets(secrets);
         return EXIT_SUCCESS;
     }
+    asked = g_ptr_array_new();
     for (guint i = 0; i < needed->len; i++) {
-        if (must_ask(data, secrets, needed->pdata[i], reprompt)) {
-            fprintf(stderr,
-                    "nm-sshtun-auth-dialog: \"%s\" needs %s, and this build has no dialog to "
-                    "ask for it: use nmcli --ask, or store it in the connection\n",
-                    name, (const char *)needed->pdata[i]);
+        if (must_ask(data, secrets, needed->pdata[i], reprompt))
+            g_ptr_array_add(asked, needed->pdata[i]);
+    }
+    if (asked->len > 0) {
+        if (!allow_interaction) {
+            fprintf(stderr, "nm-sshtun-auth-dialog: \"%s\" needs %s, and asking is not allowed\n",
+                    name, (const char *) asked->pdata[0]);
+            wipe_secrets(secrets);
             return EXIT_FAILURE;
         }
+#ifdef SSHTUN_WITH_GTK
+        if (!prompt(name, message, asked, secrets)) {
+            wipe_secrets(secrets);
+            return EXIT_FAILURE;
+        }
+#else
+        fprintf(stderr,
+                "nm-sshtun-auth-dialog: \"%s\" needs %s, and this build has no dialog to "
+                "ask for it: use nmcli --ask, or store it in the connection\n",
+                name, (const char *) asked->pdata[0]);
+        return EXIT_FAILURE;
+#endif
     }
     for (guint i = 0; i < needed->len; i++) {
         const char *value = g_hash_table_lookup(secrets, needed->pdata[i]);
         if (value)
-            printf("%s\n%s\n", (const char *)needed->pdata[i], value);
+            printf("%s\n%s\n", (const char *) needed->pdata[i], value);
     }
+    if (agent_socket)
+        printf("%s\n%s\n", SECRET_AGENT_SOCKET, agent_socket);
     printf("\n\n");
     fflush(stdout);
+    wipe_secrets(secrets);
     wait_for_quit();
     return EXIT_SUCCESS;
 }

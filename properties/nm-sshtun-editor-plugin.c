@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libnm-vpn-plugin-sshtun.so: what libnm loads for the sshtun VPN type.
+ * It links no GTK, so nmcli can import and export with it; the editor
+ * itself lives in a GTK3 or a GTK4 library, loaded to match the toolkit of
+ * the process (nm-connection-editor is GTK3, GNOME Settings GTK4).
+ */
+#include "config.h"
+
+#include "nm-sshtun-editor-plugin.h"
+
+#include "nm-sshtun-sshconfig.h"
+
+#include <NetworkManager.h>
+#include <dlfcn.h>
+#include <glib/gi18n-lib.h>
+#include <gmodule.h>
+
+#define SSHTUN_SERVICE_TYPE "org.freedesktop.NetworkManager.sshtun"
+/* Import files are a few lines; anything far larger is not one. */
+#define IMPORT_FILE_MAX (1024 * 1024)
+
+enum {
+    PROP_0,
+    PROP_NAME,
+    PROP_DESC,
+    PROP_SERVICE,
+};
+
+struct _SshtunEditorPlugin {
+    GObject parent;
+};
+
+static void sshtun_editor_plugin_interface_init(NMVpnEditorPluginInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(SshtunEditorPlugin, sshtun_editor_plugin, G_TYPE_OBJECT,
+                        G_IMPLEMENT_INTERFACE(NM_TYPE_VPN_EDITOR_PLUGIN,
+                                              sshtun_editor_plugin_interface_init))
+
+typedef NMVpnEditor *(*EditorFactory)(NMVpnEditorPlugin *plugin, NMConnection *connection,
+                                      GError **error);
+
+/* The editor library for this process's toolkit, from the directory this
+ * library was loaded from. libnm has no public loader for this (its own
+ * lives in NetworkManager's internal shared code), so it is done here. */
+static NMVpnEditor *
+get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
+{
+    static EditorFactory factory;
+    Dl_info info;
+    g_autofree char *dir = NULL, *path = NULL;
+    const char *library;
+    void *handle;
+
+    if (factory)
+        return factory(plugin, connection, error);
+    /* gtk_container_add exists in GTK3 and not in GTK4. */
+    library = dlsym(RTLD_DEFAULT, "gtk_container_add") ? "libnm-vpn-plugin-sshtun-editor.so"
+                          : "libnm-gtk4-vpn-plugin-sshtun-editor.so";
+    if (!dladdr((void *) get_editor, &info) || !info.dli_fname) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("cannot tell where the sshtun plugin was loaded from"));
+        return NULL;
+    }
+    dir = g_path_get_dirname(info.dli_fname);
+    path = g_build_filename(dir, library, NULL);
+    /* Kept loaded for the life of the process: the editor's GTypes cannot
+     * be unregistered. */
+    handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    if (!handle) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("cannot load the sshtun editor %s: %s"), path, dlerror());
+        return NULL;
+    }
+    factory = (EditorFactory) dlsym(handle, "nm_vpn_editor_factory_sshtun");
+    if (!factory) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("%s has no editor factory"), path);
+        dlclose(handle);
+        return NULL;
+    }
+    return factory(plugin, connection, error);
+}
+
+static NMVpnEditorPluginCapability
+get_capabilities(NMVpnEditorPlugin *plugin)
+{
+    return NM_VPN_EDITOR_PLUGIN_CAPABILITY_IMPORT | NM_VPN_EDITOR_PLUGIN_CAPABILITY_EXPORT
+           | NM_VPN_EDITOR_PLUGIN_CAPABILITY_IPV6;
+}
+
+static NMConnection *
+import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
+{
+    g_autofree char *text = NULL, *name = NULL, *uuid = NULL;
+    g_autoptr(GHashTable) data = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize length;
+    NMConnection *connection;
+    NMSetting *s_con, *s_vpn;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    if (!g_file_get_contents(path, &text, &length, &local)) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, "%s", local->message);
+        return NULL;
+    }
+    if (length > IMPORT_FILE_MAX || memchr(text, '\0', length)) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("%s is not an ssh_config file or an ssh command line"), path);
+        return NULL;
+    }
+    data = sshtun_sshconfig_import(text, &name, &local);
+    if (!data) {
+        /* NM_VPN_PLUGIN_ERROR_FAILED, not ..._BAD_ARGUMENTS: nmcli tries
+         * the next plugin on the latter and would hide this message. */
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, "%s: %s", path,
+                    local->message);
+        return NULL;
+    }
+    connection = nm_simple_connection_new();
+    s_con = nm_setting_connection_new();
+    uuid = nm_utils_uuid_generate();
+    g_object_set(s_con, NM_SETTING_CONNECTION_ID, name, NM_SETTING_CONNECTION_UUID, uuid,
+                 NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
+    nm_connection_add_setting(connection, s_con);
+    s_vpn = nm_setting_vpn_new();
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, SSHTUN_SERVICE_TYPE, NULL);
+    g_hash_table_iter_init(&iter, data);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        nm_setting_vpn_add_data_item(NM_SETTING_VPN(s_vpn), key, value);
+    nm_connection_add_setting(connection, s_vpn);
+    return connection;
+}
+
+static void
+copy_item(const char *key, const char *value, gpointer data)
+{
+    /* Secret flags are NetworkManager's business, not a setting. */
+    if (!g_str_has_suffix(key, "-flags"))
+        g_hash_table_insert(data, (gpointer) key, (gpointer) value);
+}
+
+static gboolean
+export_to_file(NMVpnEditorPlugin *plugin, const char *path, NMConnection *connection,
+               GError **error)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) local = NULL;
+    g_autofree char *text = NULL;
+
+    if (!s_vpn) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("the connection has no VPN setting"));
+        return FALSE;
+    }
+    nm_setting_vpn_foreach_data_item(s_vpn, copy_item, data);
+    text = sshtun_sshconfig_export(nm_connection_get_id(connection), data, &local);
+    if (!text || !g_file_set_contents(path, text, -1, &local)) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, "%s", local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static char *
+get_suggested_filename(NMVpnEditorPlugin *plugin, NMConnection *connection)
+{
+    const char *id = nm_connection_get_id(connection);
+    g_autofree char *base = g_strdup(id && *id ? id : "sshtun");
+
+    g_strdelimit(base, "/ \t", '-');
+    return g_strdup_printf("%s.ssh_config", base);
+}
+
+static void
+get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+    switch (prop_id) {
+    case PROP_NAME:
+        g_value_set_string(value, _("SSH tunnel (sshtun)"));
+        break;
+    case PROP_DESC:
+        g_value_set_string(value, _("A tun or tap tunnel to any OpenSSH server with "
+                                    "PermitTunnel, plus SSH forwards."));
+        break;
+    case PROP_SERVICE:
+        g_value_set_string(value, SSHTUN_SERVICE_TYPE);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        break;
+    }
+}
+
+static void
+sshtun_editor_plugin_init(SshtunEditorPlugin *plugin)
+{
+}
+
+static void
+sshtun_editor_plugin_interface_init(NMVpnEditorPluginInterface *iface)
+{
+    iface->get_editor = get_editor;
+    iface->get_capabilities = get_capabilities;
+    iface->import_from_file = import_from_file;
+    iface->export_to_file = export_to_file;
+    iface->get_suggested_filename = get_suggested_filename;
+}
+
+static void
+sshtun_editor_plugin_class_init(SshtunEditorPluginClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+    object_class->get_property = get_property;
+    g_object_class_override_property(object_class, PROP_NAME, NM_VPN_EDITOR_PLUGIN_NAME);
+    g_object_class_override_property(object_class, PROP_DESC, NM_VPN_EDITOR_PLUGIN_DESCRIPTION);
+    g_object_class_override_property(object_class, PROP_SERVICE, NM_VPN_EDITOR_PLUGIN_SERVICE);
+}
+
+G_MODULE_EXPORT NMVpnEditorPlugin *
+nm_vpn_editor_plugin_factory(GError **error)
+{
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    return g_object_new(SSHTUN_TYPE_EDITOR_PLUGIN, NULL);
+}

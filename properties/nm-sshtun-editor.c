@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sshtun connection editor, built twice from this one source: against
+ * GTK3 for nm-connection-editor and against GTK4 for GNOME Settings.
+ *
+ * Every vpn.data key has one widget named after it ("host-entry",
+ * "auth-type-combo", "no-tunnel-check"), so filling, reading and marking
+ * errors are loops over one table. What is typed is checked with the
+ * same rules the service applies at connect time; the first problem is
+ * shown under the form, its widget is marked, and update_connection fails
+ * with it, which makes the editor's Save button insensitive.
+ */
+#include "config.h"
+
+#include "nm-sshtun-editor.h"
+
+#include "nm-sshtun-gtk-compat.h"
+#include "nm-sshtun-settings.h"
+
+#include <NetworkManager.h>
+#include <glib/gi18n-lib.h>
+#include <nma-ui-utils.h>
+#include <string.h>
+
+#define UI_RESOURCE "/org/freedesktop/network-manager-sshtun/nm-sshtun-dialog.ui"
+
+typedef enum {
+    FIELD_ENTRY,
+    FIELD_COMBO,
+    FIELD_CHECK,
+} FieldKind;
+
+typedef struct {
+    const char *key;
+    FieldKind kind;
+    const char *fallback; /* what a combo or check shows when the key is absent */
+    gboolean advanced;
+} Field;
+
+static const Field fields[] = {
+    { "host", FIELD_ENTRY },
+    { "port", FIELD_ENTRY },
+    { "user", FIELD_ENTRY },
+    { "auth-type", FIELD_COMBO, "agent" },
+    { "key-file", FIELD_ENTRY },
+    { "known-hosts-file", FIELD_ENTRY },
+    { "host-key", FIELD_ENTRY },
+    { "tunnel-mode", FIELD_COMBO, "point-to-point" },
+    { "remote-tun", FIELD_ENTRY },
+    { "remote-command", FIELD_ENTRY },
+    { "local-address", FIELD_ENTRY },
+    { "remote-address", FIELD_ENTRY },
+    { "prefix", FIELD_ENTRY },
+    { "local-address6", FIELD_ENTRY },
+    { "remote-address6", FIELD_ENTRY },
+    { "prefix6", FIELD_ENTRY },
+    { "mtu", FIELD_ENTRY },
+    { "local-forwards", FIELD_ENTRY, NULL, TRUE },
+    { "remote-forwards", FIELD_ENTRY, NULL, TRUE },
+    { "dynamic-forwards", FIELD_ENTRY, NULL, TRUE },
+    { "no-tunnel", FIELD_CHECK, "no", TRUE },
+    { "keepalive", FIELD_ENTRY, NULL, TRUE },
+    { "keepalive-count", FIELD_ENTRY, NULL, TRUE },
+    { "reconnect", FIELD_CHECK, "yes", TRUE },
+    { "jump-host", FIELD_ENTRY, NULL, TRUE },
+    { "proxy", FIELD_ENTRY, NULL, TRUE },
+    { "compression", FIELD_CHECK, "no", TRUE },
+};
+
+/* The two secrets typed in the editor; keyboard-interactive answers are
+ * asked for at connect time only. */
+static const char *const secret_names[] = { "password", "key-passphrase" };
+
+struct _SshtunEditor {
+    GObject parent;
+    GtkBuilder *builder;
+    GtkWidget *widget;          /* the main grid */
+    GtkWidget *advanced_grid;   /* moved into the dialog while it is open */
+    GtkWidget *advanced_dialog; /* NULL when closed */
+    GHashTable *advanced_saved; /* values to restore on Cancel */
+    NMSettingVpn *s_vpn_copy;   /* holds the secret flags libnma's menus edit */
+    GtkFileChooserNative *chooser;
+    gboolean filling; /* no "changed" while the form is filled */
+};
+
+static void sshtun_editor_interface_init(NMVpnEditorInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(SshtunEditor, sshtun_editor, G_TYPE_OBJECT,
+                        G_IMPLEMENT_INTERFACE(NM_TYPE_VPN_EDITOR, sshtun_editor_interface_init))
+
+static GtkWidget *
+field_widget(SshtunEditor *self, const Field *field)
+{
+    static const char *const suffix[] = { "entry", "combo", "check" };
+    g_autofree char *id = g_strdup_printf("%s-%s", field->key, suffix[field->kind]);
+
+    return GTK_WIDGET(gtk_builder_get_object(self->builder, id));
+}
+
+static GtkWidget *
+named_widget(SshtunEditor *self, const char *id)
+{
+    return GTK_WIDGET(gtk_builder_get_object(self->builder, id));
+}
+
+static GtkWidget *
+secret_entry(SshtunEditor *self, const char *name)
+{
+    g_autofree char *id = g_strdup_printf("%s-entry", name);
+
+    return named_widget(self, id);
+}
+
+/* The value a widget stands for; NULL when it says "not set". */
+static char *
+field_value(SshtunEditor *self, const Field *field)
+{
+    GtkWidget *w = field_widget(self, field);
+
+    switch (field->kind) {
+    case FIELD_ENTRY: {
+        char *text = g_strstrip(g_strdup(sshtun_entry_get_text(w)));
+
+        if (!*text)
+            g_clear_pointer(&text, g_free);
+        return text;
+    }
+    case FIELD_COMBO:
+        return g_strdup(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w)));
+    case FIELD_CHECK: {
+        const char *value = sshtun_check_get_active(w) ? "yes" : "no";
+
+        /* Only a change from the default is written. */
+        return strcmp(value, field->fallback) == 0 ? NULL : g_strdup(value);
+    }
+    }
+    g_return_val_if_reached(NULL);
+}
+
+static void
+set_field(SshtunEditor *self, const Field *field, const char *value)
+{
+    GtkWidget *w = field_widget(self, field);
+
+    switch (field->kind) {
+    case FIELD_ENTRY:
+        sshtun_entry_set_text(w, value ? value : "");
+        break;
+    case FIELD_COMBO:
+        if (!value || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value))
+            /* An unknown value shows the default; the check names it. */
+            gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), field->fallback);
+        break;
+    case FIELD_CHECK:
+        sshtun_check_set_active(w, g_strcmp0(value ? value : field->fallback, "yes") == 0);
+        break;
+    }
+}
+
+/* vpn.data as the form stands. */
+static GHashTable *
+form_data(SshtunEditor *self)
+{
+    GHashTable *data = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        char *value = field_value(self, &fields[i]);
+
+        if (value)
+            g_hash_table_insert(data, (gpointer) fields[i].key, value);
+    }
+    return data;
+}
+
+/* The key an error message of the settings check names ("... key "X"..."). */
+static char *
+key_in_message(const char *message)
+{
+    const char *p = g_strrstr(message, "key \"");
+    const char *end;
+
+    if (!p)
+        return NULL;
+    p += strlen("key \"");
+    end = strchr(p, '"');
+    return end ? g_strndup(p, end - p) : NULL;
+}
+
+/* Checks the form; marks the widget the first problem is in and shows it. */
+static gboolean
+check_form(SshtunEditor *self, GError **error)
+{
+    g_autoptr(GHashTable) data = form_data(self);
+    g_autoptr(SshtunSettings) settings = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *bad_key = NULL;
+    const char *auth = g_hash_table_lookup(data, "auth-type");
+    gboolean no_tunnel = g_strcmp0(g_hash_table_lookup(data, "no-tunnel"), "yes") == 0;
+
+    settings = sshtun_settings_parse(data, &local);
+    if (local)
+        bad_key = key_in_message(local->message);
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        GtkWidget *w = field_widget(self, &fields[i]);
+
+        if (g_strcmp0(fields[i].key, bad_key) == 0)
+            sshtun_widget_add_class(w, "error");
+        else
+            sshtun_widget_remove_class(w, "error");
+    }
+    /* Only what the chosen authentication and tunnel use can be typed. */
+    gtk_widget_set_sensitive(named_widget(self, "key-file-entry"), g_strcmp0(auth, "key") == 0);
+    gtk_widget_set_sensitive(named_widget(self, "key-file-button"), g_strcmp0(auth, "key") == 0);
+    gtk_widget_set_sensitive(secret_entry(self, "key-passphrase"), g_strcmp0(auth, "key") == 0);
+    gtk_widget_set_sensitive(secret_entry(self, "password"), g_strcmp0(auth, "password") == 0);
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        static const char *const tunnel_keys[]
+            = { "tunnel-mode", "remote-tun", "remote-command", "local-address", "remote-address",
+                "prefix",      "local-address6", "remote-address6", "prefix6", "mtu", NULL };
+
+        if (g_strv_contains(tunnel_keys, fields[i].key))
+            gtk_widget_set_sensitive(field_widget(self, &fields[i]), !no_tunnel);
+    }
+    gtk_label_set_text(GTK_LABEL(named_widget(self, "error-label")), local ? local->message : "");
+    if (local) {
+        g_set_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY, "%s",
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+form_changed(SshtunEditor *self)
+{
+    if (self->filling)
+        return;
+    check_form(self, NULL);
+    g_signal_emit_by_name(self, "changed");
+}
+
+static void
+on_widget_changed(GtkWidget *widget, gpointer user_data)
+{
+    form_changed(SSHTUN_EDITOR(user_data));
+}
+
+/* ---- the key file chooser ---- */
+
+static void
+on_chooser_response(GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(user_data);
+
+    if (response == GTK_RESPONSE_ACCEPT) {
+#if GTK_CHECK_VERSION(4, 0, 0)
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        g_autofree char *path = file ? g_file_get_path(file) : NULL;
+#else
+        g_autofree char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(dialog));
+#endif
+        if (path)
+            sshtun_entry_set_text(named_widget(self, "key-file-entry"), path);
+    }
+    g_clear_object(&self->chooser);
+}
+
+static void
+on_choose_key_file(GtkButton *button, gpointer user_data)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(user_data);
+
+    if (self->chooser)
+        return;
+    self->chooser = gtk_file_chooser_native_new(_("Choose the private key"),
+                                                sshtun_widget_window(self->widget),
+                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+                                                _("_Cancel"));
+    g_signal_connect(self->chooser, "response", G_CALLBACK(on_chooser_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
+/* ---- the advanced dialog ---- */
+
+/* The grid outlives the dialog: update_connection still reads it. */
+static void
+close_advanced(SshtunEditor *self)
+{
+    GtkWidget *dialog = g_steal_pointer(&self->advanced_dialog);
+
+    g_signal_handlers_disconnect_by_data(dialog, self);
+    sshtun_dialog_remove_content(dialog, self->advanced_grid);
+    g_clear_pointer(&self->advanced_saved, g_hash_table_unref);
+#if GTK_CHECK_VERSION(4, 0, 0)
+    gtk_window_destroy(GTK_WINDOW(dialog));
+#else
+    gtk_widget_destroy(dialog);
+#endif
+}
+
+static void
+on_advanced_response(GtkDialog *dialog, int response, gpointer user_data)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(user_data);
+
+    if (response != GTK_RESPONSE_OK) {
+        self->filling = TRUE;
+        for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+            if (fields[i].advanced)
+                set_field(self, &fields[i],
+                          g_hash_table_lookup(self->advanced_saved, fields[i].key));
+        }
+        self->filling = FALSE;
+    }
+    close_advanced(self);
+    form_changed(self);
+}
+
+static void
+on_advanced_clicked(GtkButton *button, gpointer user_data)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(user_data);
+    GtkWidget *dialog;
+
+    if (self->advanced_dialog)
+        return;
+    self->advanced_saved = form_data(self);
+    dialog = gtk_dialog_new_with_buttons(_("Advanced SSH tunnel settings"),
+                                         sshtun_widget_window(self->widget),
+                                         GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                         _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
+                                         GTK_RESPONSE_OK, NULL);
+    gtk_widget_set_name(dialog, "sshtun-advanced-dialog");
+    sshtun_dialog_add_content(dialog, self->advanced_grid);
+    g_signal_connect(dialog, "response", G_CALLBACK(on_advanced_response), self);
+    self->advanced_dialog = dialog;
+    sshtun_widget_show(dialog);
+}
+
+/* ---- filling and reading the connection ---- */
+
+static void
+fill_secrets(SshtunEditor *self, NMSettingVpn *s_vpn)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(secret_names); i++) {
+        const char *name = secret_names[i];
+        GtkWidget *entry = secret_entry(self, name);
+        NMSettingSecretFlags flags = NM_SETTING_SECRET_FLAG_NONE;
+        const char *value = s_vpn ? nm_setting_vpn_get_secret(s_vpn, name) : NULL;
+
+        if (s_vpn)
+            nm_setting_get_secret_flags(NM_SETTING(s_vpn), name, &flags, NULL);
+        sshtun_entry_set_text(entry, value ? value : "");
+        /* libnma's storage menu: for this user only, for all users, ask
+         * every time, and (for the passphrase) not required. */
+        nma_utils_setup_password_storage(entry, flags, NM_SETTING(self->s_vpn_copy), name,
+                                         strcmp(name, "key-passphrase") == 0, FALSE);
+        g_signal_connect(entry, "changed", G_CALLBACK(on_widget_changed), self);
+    }
+}
+
+static void
+fill_form(SshtunEditor *self, NMConnection *connection)
+{
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+
+    self->filling = TRUE;
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        const char *value = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, fields[i].key) : NULL;
+
+        set_field(self, &fields[i], value);
+    }
+    fill_secrets(self, s_vpn);
+    self->filling = FALSE;
+}
+
+static void
+connect_signals(SshtunEditor *self)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
+        static const char *const signal_of[] = { "changed", "changed", "toggled" };
+
+        g_signal_connect(field_widget(self, &fields[i]), signal_of[fields[i].kind],
+                         G_CALLBACK(on_widget_changed), self);
+    }
+    g_signal_connect(named_widget(self, "key-file-button"), "clicked",
+                     G_CALLBACK(on_choose_key_file), self);
+    g_signal_connect(named_widget(self, "advanced-button"), "clicked",
+                     G_CALLBACK(on_advanced_clicked), self);
+}
+
+/* A passphrase's flags exist only for an encrypted key (the service asks
+ * for one when they do), a password's whenever password is the method. */
+static void
+save_secrets(SshtunEditor *self, NMSettingVpn *s_vpn, const char *auth)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(secret_names); i++) {
+        const char *name = secret_names[i];
+        GtkWidget *entry = secret_entry(self, name);
+        const char *text = sshtun_entry_get_text(entry);
+        NMSettingSecretFlags flags = nma_utils_menu_to_secret_flags(entry);
+        gboolean used = g_strcmp0(auth, strcmp(name, "password") == 0 ? "password" : "key") == 0;
+
+        nm_setting_vpn_remove_secret(s_vpn, name);
+        if (!used)
+            continue;
+        if (*text && (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED))
+            /* Typing a passphrase says the key needs one. */
+            flags &= ~NM_SETTING_SECRET_FLAG_NOT_REQUIRED;
+        if (strcmp(name, "key-passphrase") == 0 && !*text
+            && !(flags & NM_SETTING_SECRET_FLAG_NOT_SAVED))
+            continue;
+        nm_setting_set_secret_flags(NM_SETTING(s_vpn), name, flags, NULL);
+        if (*text && !(flags & (NM_SETTING_SECRET_FLAG_NOT_SAVED | NM_SETTING_SECRET_FLAG_NOT_REQUIRED)))
+            nm_setting_vpn_add_secret(s_vpn, name, text);
+    }
+}
+
+static gboolean
+update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(editor);
+    g_autoptr(GHashTable) data = NULL;
+    NMSettingVpn *s_vpn;
+    GHashTableIter iter;
+    gpointer key, value;
+
+    if (!check_form(self, error))
+        return FALSE;
+    data = form_data(self);
+    s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, NM_SSHTUN_SERVICE_TYPE, NULL);
+    g_hash_table_iter_init(&iter, data);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        nm_setting_vpn_add_data_item(s_vpn, key, value);
+    save_secrets(self, s_vpn, g_hash_table_lookup(data, "auth-type"));
+    nm_connection_add_setting(connection, NM_SETTING(s_vpn));
+    return TRUE;
+}
+
+static GObject *
+get_widget(NMVpnEditor *editor)
+{
+    return G_OBJECT(SSHTUN_EDITOR(editor)->widget);
+}
+
+NMVpnEditor *
+sshtun_editor_new(NMConnection *connection, GError **error)
+{
+    g_autoptr(SshtunEditor) self = g_object_new(SSHTUN_TYPE_EDITOR, NULL);
+    NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
+    g_autoptr(GError) local = NULL;
+
+    self->builder = gtk_builder_new();
+    gtk_builder_set_translation_domain(self->builder, GETTEXT_PACKAGE);
+    if (!gtk_builder_add_from_resource(self->builder, UI_RESOURCE, &local)) {
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("cannot load the editor's form: %s"), local->message);
+        return NULL;
+    }
+    self->widget = g_object_ref_sink(named_widget(self, "sshtun-main-grid"));
+    self->advanced_grid = g_object_ref_sink(named_widget(self, "sshtun-advanced-grid"));
+    self->s_vpn_copy = s_vpn ? NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(s_vpn)))
+                             : NM_SETTING_VPN(nm_setting_vpn_new());
+    fill_form(self, connection);
+    connect_signals(self);
+    check_form(self, NULL);
+    return NM_VPN_EDITOR(g_steal_pointer(&self));
+}
+
+static void
+dispose(GObject *object)
+{
+    SshtunEditor *self = SSHTUN_EDITOR(object);
+
+    if (self->chooser)
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+    g_clear_object(&self->chooser);
+    if (self->advanced_dialog)
+        close_advanced(self);
+    g_clear_object(&self->advanced_grid);
+    g_clear_object(&self->widget);
+    g_clear_object(&self->builder);
+    g_clear_object(&self->s_vpn_copy);
+    G_OBJECT_CLASS(sshtun_editor_parent_class)->dispose(object);
+}
+
+static void
+sshtun_editor_init(SshtunEditor *self)
+{
+}
+
+static void
+sshtun_editor_class_init(SshtunEditorClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = dispose;
+}
+
+static void
+sshtun_editor_interface_init(NMVpnEditorInterface *iface)
+{
+    iface->get_widget = get_widget;
+    iface->update_connection = update_connection;
+}
+
+/* What libnm-vpn-plugin-sshtun.so looks up after loading this library. */
+G_MODULE_EXPORT NMVpnEditor *
+nm_vpn_editor_factory_sshtun(NMVpnEditorPlugin *plugin, NMConnection *connection,
+                             GError **error)
+{
+    return sshtun_editor_new(connection, error);
+}
