@@ -272,7 +272,9 @@ main(int argc, char **argv)
     /* Typed secrets must not end up in a core file. */
     setrlimit(RLIMIT_CORE, &no_core);
     setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    /* SSHTUN_LOCALEDIR: translations from a build tree (the tests). */
+    bindtextdomain(GETTEXT_PACKAGE,
+                   g_getenv("SSHTUN_LOCALEDIR") ? g_getenv("SSHTUN_LOCALEDIR") : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
 

@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The GTK3 and GTK4 editors under Xvfb, loaded as libnm loads them: every
+key typed in, update_connection's vpn.data compared, invalid values refused
+with the reason shown; screenshots under tests/output/screenshots. Also the
+auth dialog's external UI mode for each authentication type, and
+nm-connection-editor against the test NetworkManager."""
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import TOP_BUILDDIR, TOP_SRCDIR, stop_process
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+GUI_DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gui_editor.py")
+PLUGIN_DIR = os.path.join(TOP_BUILDDIR, "properties", ".libs")
+AUTH_DIALOG = os.path.join(TOP_BUILDDIR, "auth-dialog", "nm-sshtun-auth-dialog")
+SCREENSHOTS = os.path.join(TOP_BUILDDIR, "tests", "output", "screenshots")
+
+
+def have_gui():
+    return (os.path.exists(os.path.join(PLUGIN_DIR, "libnm-vpn-plugin-sshtun-editor.so"))
+            and subprocess.run(["which", "Xvfb"], capture_output=True).returncode == 0)
+
+
+def name_file(directory):
+    """The .name file as installed, pointing into the build tree."""
+    with open(os.path.join(TOP_SRCDIR, "data", "nm-sshtun-service.name.in")) as f:
+        text = f.read()
+    text = text.replace("@LIBEXECDIR@/nm-sshtun-service",
+                        os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service"))
+    text = text.replace("@LIBEXECDIR@/nm-sshtun-auth-dialog", AUTH_DIALOG)
+    text = text.replace("@PLUGINDIR@", PLUGIN_DIR)
+    path = os.path.join(directory, "nm-sshtun-service.name")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class Xvfb:
+    """An X server of our own; clients find it through DISPLAY."""
+
+    def __init__(self):
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        number = b""
+        deadline = time.monotonic() + 20
+        while not number.endswith(b"\n") and time.monotonic() < deadline:
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            number += chunk
+        os.close(r)
+        if not number.strip():
+            stop_process(self.proc)
+            raise RuntimeError("Xvfb did not start")
+        self.display = ":" + number.decode().strip()
+
+    def env(self, **extra):
+        env = dict(os.environ, DISPLAY=self.display, GDK_BACKEND="x11", NO_AT_BRIDGE="1",
+                   GSETTINGS_BACKEND="memory", LANGUAGE="C", LC_ALL="C.UTF-8")
+        env.update(extra)
+        return env
+
+    def stop(self):
+        stop_process(self.proc)
+
+
+ALL_MAIN = {
+    "host": "vpn.example.org", "port": "2222", "user": "alice", "auth-type": "key",
+    "key-file": "/home/alice/.ssh/id_ed25519", "key-passphrase": "pass phrase",
+    "known-hosts-file": "/home/alice/.ssh/known_hosts",
+    "host-key": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+    "tunnel-mode": "ethernet", "remote-tun": "7", "remote-command": "sshtun-server-config",
+    "local-address": "10.9.0.2", "remote-address": "10.9.0.1", "prefix": "30",
+    "local-address6": "fd09::2", "remote-address6": "fd09::1", "prefix6": "64", "mtu": "1400",
+}
+ALL_ADVANCED = {
+    "local-forwards": "8080:intranet:80 ?9090:[fd00::5]:90",
+    "remote-forwards": "2222:localhost:22", "dynamic-forwards": "1080",
+    "keepalive": "15", "keepalive-count": "4", "reconnect": "no",
+    "jump-host": "bob@bastion:2200", "proxy": "socks5://127.0.0.1:9050", "compression": "yes",
+}
+
+
+@unittest.skipUnless(have_gui(), "built without the GTK editors, or no Xvfb")
+class EditorTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="sshtun-gui-")
+        cls.name_file = name_file(cls.tmp.name)
+        cls.x = Xvfb()
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.x.stop()
+        cls.tmp.cleanup()
+
+    def drive(self, gtk, scenario):
+        r = subprocess.run([DEBIAN_PYTHON, GUI_DRIVER, gtk, self.name_file, SCREENSHOTS],
+                           input=json.dumps(scenario), capture_output=True, text=True,
+                           timeout=120, env=self.x.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    def check_every_key(self, gtk, prefix):
+        result = self.drive(gtk, {"main": ALL_MAIN, "advanced": ALL_ADVANCED,
+                                  "screenshots": prefix})
+        self.assertTrue(result["ok"], result)
+        expected = {k: v for k, v in {**ALL_MAIN, **ALL_ADVANCED}.items()
+                    if k != "key-passphrase"}
+        expected["key-passphrase-flags"] = "0"
+        self.assertEqual(result["data"], expected)
+        self.assertEqual(result["secrets"], {"key-passphrase": "pass phrase"})
+        self.assertEqual(result["error_label"], "")
+        self.assertGreater(result["changed"], 0)
+        for shot in ("editor", "advanced"):
+            path = os.path.join(SCREENSHOTS, f"{prefix}-{shot}.png")
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            self.assertGreater(os.path.getsize(path), 10000, path)
+
+    def test_gtk3_every_key(self):
+        self.check_every_key("3.0", "gtk3")
+
+    def test_gtk4_every_key(self):
+        self.check_every_key("4.0", "gtk4")
+
+    def test_existing_connection_comes_back_unchanged(self):
+        data = {"host": "gw.example", "auth-type": "password", "password-flags": "1",
+                "local-address": "10.1.0.2", "remote-address": "10.1.0.1", "prefix": "24",
+                "no-tunnel": "no", "dynamic-forwards": "[::1]:1080"}
+        for gtk in ("3.0", "4.0"):
+            with self.subTest(gtk=gtk):
+                result = self.drive(gtk, {"data": data, "secrets": {"password": "pw"}})
+                self.assertTrue(result["ok"], result)
+                want = dict(data, **{"tunnel-mode": "point-to-point"})
+                del want["no-tunnel"]  # the default is not written
+                self.assertEqual(result["data"], want)
+                self.assertEqual(result["secrets"], {"password": "pw"})
+
+    def test_invalid_values_are_marked_and_refused(self):
+        cases = [
+            ({"main": {"host": "vpn.example.org", "port": "99999", "remote-command": "x"}},
+             "port-entry", 'key "port"'),
+            ({"main": {"host": "bad host!", "remote-command": "x"}}, "host-entry", 'key "host"'),
+            ({"main": {"host": "h", "remote-command": "x"},
+              "advanced": {"local-forwards": "8080:nowhere"}},
+             "local-forwards-entry", 'invalid forward "8080:nowhere"'),
+            ({"main": {"host": "h", "auth-type": "key"}}, "key-file-entry", 'key "key-file"'),
+            ({"main": {"host": "h"}}, "local-address-entry", "required"),
+        ]
+        for gtk in ("3.0", "4.0"):
+            for scenario, widget, reason in cases:
+                with self.subTest(gtk=gtk, widget=widget):
+                    if gtk == "3.0" and widget == "port-entry":
+                        scenario = dict(scenario, screenshots="gtk3-invalid")
+                    result = self.drive(gtk, scenario)
+                    self.assertFalse(result["ok"], result)
+                    self.assertIn(reason, result["error"])
+                    self.assertEqual(result["error_label"], result["error"])
+                    self.assertEqual(result["marked"], [widget])
+
+    def test_advanced_cancel_keeps_the_old_values(self):
+        result = self.drive("3.0", {"data": {"host": "h", "remote-command": "x",
+                                             "keepalive": "30"},
+                                    "advanced": {"keepalive": "5", "compression": "yes"},
+                                    "advanced_response": -6})  # GTK_RESPONSE_CANCEL
+        self.assertTrue(result["ok"], result)
+        self.assertEqual(result["data"]["keepalive"], "30")
+        self.assertNotIn("compression", result["data"])
+
+
+class AuthDialogExternalUi(unittest.TestCase):
+    """What nmcli --ask and GNOME Shell read from the auth dialog."""
+
+    def run_dialog(self, data, secrets=None, hints=(), env=None):
+        lines = []
+        for k, v in data.items():
+            lines += [f"DATA_KEY={k}", f"DATA_VAL={v}"]
+        for k, v in (secrets or {}).items():
+            lines += [f"SECRET_KEY={k}", f"SECRET_VAL={v}"]
+        lines += ["DONE", "", "QUIT", ""]
+        args = [AUTH_DIALOG, "-u", "2f1d6a8e-0000-4000-8000-000000000001", "-n", "office",
+                "-s", "org.freedesktop.NetworkManager.sshtun", "-i", "--external-ui-mode"]
+        for h in hints:
+            args += ["-t", h]
+        r = subprocess.run(args, input="\n".join(lines), capture_output=True, text=True,
+                           timeout=30, env=env or dict(os.environ, SSH_AUTH_SOCK=""))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        groups, group = {}, None
+        for line in r.stdout.splitlines():
+            if line.startswith("["):
+                group = line.strip("[]")
+                groups[group] = {}
+            elif "=" in line:
+                k, v = line.split("=", 1)
+                groups[group][k] = v
+        return groups
+
+    def test_password(self):
+        g = self.run_dialog({"host": "h", "auth-type": "password", "password-flags": "2"})
+        self.assertEqual(g["VPN Plugin UI"]["Version"], "2")
+        self.assertIn('"office"', g["VPN Plugin UI"]["Description"])
+        self.assertEqual(g["password"], {"Value": "", "Label": "Password", "IsSecret": "true",
+                                         "ShouldAsk": "true"})
+        self.assertNotIn("key-passphrase", g)
+
+    def test_saved_password_is_not_asked_again(self):
+        g = self.run_dialog({"host": "h", "auth-type": "password", "password-flags": "0"},
+                            {"password": "kept"})
+        self.assertEqual(g["password"]["ShouldAsk"], "false")
+        self.assertEqual(g["password"]["Value"], "kept")
+
+    def test_key_passphrase(self):
+        g = self.run_dialog({"host": "h", "auth-type": "key", "key-file": "/k",
+                             "key-passphrase-flags": "2"})
+        self.assertEqual(g["key-passphrase"]["Label"], "Key passphrase")
+        self.assertEqual(g["key-passphrase"]["ShouldAsk"], "true")
+        self.assertNotIn("password", g)
+
+    def test_unencrypted_key_asks_nothing(self):
+        g = self.run_dialog({"host": "h", "auth-type": "key", "key-file": "/k"})
+        self.assertEqual(set(g), {"VPN Plugin UI"})
+
+    def test_keyboard_interactive_prompt_is_the_label(self):
+        g = self.run_dialog({"host": "h", "auth-type": "keyboard-interactive"},
+                            hints=("keyboard-interactive", "x-vpn-message:Verification code:"))
+        self.assertEqual(g["keyboard-interactive"]["Label"], "Verification code:")
+        self.assertEqual(g["keyboard-interactive"]["ShouldAsk"], "true")
+        self.assertEqual(g["VPN Plugin UI"]["Description"], "Verification code:")
+
+    def test_agent_socket_is_passed_not_asked(self):
+        env = dict(os.environ, SSH_AUTH_SOCK="/run/user/1000/openssh_agent")
+        g = self.run_dialog({"host": "h", "auth-type": "agent"}, env=env)
+        self.assertEqual(g["ssh-auth-sock"], {"Value": "/run/user/1000/openssh_agent",
+                                              "Label": "SSH agent socket", "IsSecret": "true",
+                                              "ShouldAsk": "false"})
+        g = self.run_dialog({"host": "h", "auth-type": "password", "password-flags": "2"},
+                            env=env)
+        self.assertNotIn("ssh-auth-sock", g)
+
+    def test_translated(self):
+        env = dict(os.environ, SSH_AUTH_SOCK="", LANGUAGE="de", LANG="de_DE.UTF-8",
+                   LC_ALL="C.UTF-8", TEXTDOMAINDIR=os.path.join(TOP_BUILDDIR, "po"))
+        locale_dir = os.path.join(TOP_BUILDDIR, "tests", "output", "locale")
+        target = os.path.join(locale_dir, "de", "LC_MESSAGES")
+        os.makedirs(target, exist_ok=True)
+        subprocess.run(["msgfmt", "-o", os.path.join(target, "NetworkManager-sshtun.mo"),
+                        os.path.join(TOP_SRCDIR, "po", "de.po")], check=True)
+        env["SSHTUN_LOCALEDIR"] = locale_dir
+        g = self.run_dialog({"host": "h", "auth-type": "password", "password-flags": "2"},
+                            env=env)
+        self.assertEqual(g["password"]["Label"], "Passwort")
+        self.assertEqual(g["VPN Plugin UI"]["Title"], "SSH-Tunnel anmelden")
+
+
+if __name__ == "__main__":
+    unittest.main()
