@@ -133,14 +133,6 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
     return connection;
 }
 
-static void
-copy_item(const char *key, const char *value, gpointer data)
-{
-    /* Secret flags are NetworkManager's business, not a setting. */
-    if (!g_str_has_suffix(key, "-flags"))
-        g_hash_table_insert(data, (gpointer) key, (gpointer) value);
-}
-
 static gboolean
 export_to_file(NMVpnEditorPlugin *plugin, const char *path, NMConnection *connection,
                GError **error)
@@ -149,13 +141,22 @@ export_to_file(NMVpnEditorPlugin *plugin, const char *path, NMConnection *connec
     g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GError) local = NULL;
     g_autofree char *text = NULL;
+    g_autofree const char **keys = NULL;
 
     if (!s_vpn) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
                     _("the connection has no VPN setting"));
         return FALSE;
     }
-    nm_setting_vpn_foreach_data_item(s_vpn, copy_item, data);
+    /* The setting's own keys and values (its foreach hands out copies that
+     * die with each call). Secret flags are NetworkManager's business, not
+     * a setting. */
+    keys = nm_setting_vpn_get_data_keys(s_vpn, NULL);
+    for (guint i = 0; keys && keys[i]; i++) {
+        if (!g_str_has_suffix(keys[i], "-flags"))
+            g_hash_table_insert(data, (gpointer) keys[i],
+                                (gpointer) nm_setting_vpn_get_data_item(s_vpn, keys[i]));
+    }
     text = sshtun_sshconfig_export(nm_connection_get_id(connection), data, &local);
     if (!text || !g_file_set_contents(path, text, -1, &local)) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED, "%s", local->message);

@@ -5,10 +5,14 @@
 
 # Building
 SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
-  libglib2.0-dev libssh2-1-dev libnm-dev clang-format clang debhelper dpkg-dev"
+  libglib2.0-dev libssh2-1-dev libnm-dev clang-format clang debhelper dpkg-dev
+  gettext autopoint libgtk-3-dev libgtk-4-dev libgtk-4-bin libnma-dev libnma-gtk4-dev
+  libsecret-1-dev appstream"
 # Running the tests and the demo: sshd, namespaces, ping, python for the harness
 SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
-  openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko"
+  openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko
+  xvfb xauth x11-utils imagemagick network-manager-gnome python3-gi gir1.2-gtk-3.0 gir1.2-gtk-4.0
+  gir1.2-nm-1.0"
 
 sshtun_install_packages() {
     local missing=""
@@ -31,7 +35,7 @@ sshtun_build() {
     (
         cd "$top" || exit 1
         [ -x configure ] || ./autogen.sh >/dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
-        [ -f Makefile ] || ./configure --enable-werror --without-gnome -q ||
+        [ -f Makefile ] || ./configure --enable-werror -q ||
             { echo "configure failed"; exit 1; }
         make -s -j"$(nproc)" >/dev/null || { make 2>&1 | tail -30; exit 1; }
     )

@@ -13,6 +13,8 @@ from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TOP_SRCDIR, in_ns, run
 NM_VPN_DIR = "/usr/lib/NetworkManager/VPN"
 SERVICE = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service")
 AUTH_DIALOG = os.path.join(TOP_BUILDDIR, "auth-dialog", "nm-sshtun-auth-dialog")
+# libtool puts the built libraries in .libs
+PLUGIN_DIR = os.path.join(TOP_BUILDDIR, "properties", ".libs")
 
 # A private system bus with the real system bus's default policy (Debian's
 # system.conf: every method call denied unless a service's file allows it),
@@ -86,6 +88,7 @@ class NetworkManagerStack:
         with open(os.path.join(TOP_SRCDIR, "data", "nm-sshtun-service.name.in")) as src:
             name = src.read().replace("@LIBEXECDIR@/nm-sshtun-service", SERVICE)
             name = name.replace("@LIBEXECDIR@/nm-sshtun-auth-dialog", AUTH_DIALOG)
+            name = name.replace("@PLUGINDIR@", PLUGIN_DIR)
         with open(os.path.join(plugin_dir, "nm-sshtun-service.name"), "w") as f:
             f.write(name)
         for sub in ("keyfiles", "conf.d", "run", "state"):

@@ -11,10 +11,17 @@ from harness import TOP_SRCDIR, ping, run, tun_devices
 from harness_nm import NetworkManagerStack
 from test_helper import HelperTestCase
 
-PACKAGES = ("network-manager-sshtun", "sshtun-server")
+PACKAGES = ("network-manager-sshtun", "network-manager-sshtun-gnome", "sshtun-server")
+PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/NetworkManager"
 INSTALLED_FILES = ("/usr/libexec/nm-sshtun-service", "/usr/libexec/nm-sshtun-helper",
                    "/usr/lib/NetworkManager/VPN/nm-sshtun-service.name",
-                   "/usr/bin/sshtun-server-config", "/usr/share/man/man5/nm-sshtun.5.gz")
+                   "/usr/bin/sshtun-server-config", "/usr/share/man/man5/nm-sshtun.5.gz",
+                   f"{PLUGIN_DIR}/libnm-vpn-plugin-sshtun.so",
+                   f"{PLUGIN_DIR}/libnm-vpn-plugin-sshtun-editor.so",
+                   f"{PLUGIN_DIR}/libnm-gtk4-vpn-plugin-sshtun-editor.so",
+                   "/usr/share/metainfo/network-manager-sshtun.metainfo.xml",
+                   "/usr/share/locale/de/LC_MESSAGES/NetworkManager-sshtun.mo",
+                   "/usr/share/locale/fr/LC_MESSAGES/NetworkManager-sshtun.mo")
 
 
 def installed(package):
@@ -36,7 +43,7 @@ class DebianPackage(HelperTestCase):
         self.assertEqual(build.returncode, 0, build.stdout[-3000:] + build.stderr[-3000:])
         self.debs = sorted(os.path.join(debs, f) for f in os.listdir(debs)
                            if f.endswith(".deb") and "dbgsym" not in f)
-        self.assertEqual(len(self.debs), 2, self.debs)
+        self.assertEqual(len(self.debs), 3, self.debs)
         run("dpkg", "-i", *self.debs, timeout=120)
 
     def purge_and_check(self):
