@@ -13,10 +13,10 @@ static const SecretSchema nm_secret_schema = {
     "org.freedesktop.NetworkManager.Connection",
     SECRET_SCHEMA_DONT_MATCH_NAME,
     {
-        { "connection-uuid", SECRET_SCHEMA_ATTRIBUTE_STRING },
-        { "setting-name", SECRET_SCHEMA_ATTRIBUTE_STRING },
-        { "setting-key", SECRET_SCHEMA_ATTRIBUTE_STRING },
-        { NULL, 0 },
+            { "connection-uuid", SECRET_SCHEMA_ATTRIBUTE_STRING },
+            { "setting-name", SECRET_SCHEMA_ATTRIBUTE_STRING },
+            { "setting-key", SECRET_SCHEMA_ATTRIBUTE_STRING },
+            { NULL, 0 },
     },
 };
 

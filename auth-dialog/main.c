@@ -173,8 +173,8 @@ prompt(const char *vpn_name, const char *message, GPtrArray *asked, GHashTable *
         const char *name = asked->pdata[i];
 
         fields[i].name = name;
-        fields[i].label = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message
-                                                                           : label_of(name);
+        fields[i].label
+                = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message : label_of(name);
         fields[i].value = g_strdup(g_hash_table_lookup(secrets, name));
     }
     ok = sshtun_prompt_secrets(_("Authenticate SSH tunnel"), text, fields, n);
@@ -316,7 +316,7 @@ main(int argc, char **argv)
     if (asked->len > 0) {
         if (!allow_interaction) {
             fprintf(stderr, "nm-sshtun-auth-dialog: \"%s\" needs %s, and asking is not allowed\n",
-                    name, (const char *) asked->pdata[0]);
+                    name, (const char *)asked->pdata[0]);
             wipe_secrets(secrets);
             return EXIT_FAILURE;
         }
@@ -329,14 +329,14 @@ main(int argc, char **argv)
         fprintf(stderr,
                 "nm-sshtun-auth-dialog: \"%s\" needs %s, and this build has no dialog to "
                 "ask for it: use nmcli --ask, or store it in the connection\n",
-                name, (const char *) asked->pdata[0]);
+                name, (const char *)asked->pdata[0]);
         return EXIT_FAILURE;
 #endif
     }
     for (guint i = 0; i < needed->len; i++) {
         const char *value = g_hash_table_lookup(secrets, needed->pdata[i]);
         if (value)
-            printf("%s\n%s\n", (const char *) needed->pdata[i], value);
+            printf("%s\n%s\n", (const char *)needed->pdata[i], value);
     }
     if (agent_socket)
         printf("%s\n%s\n", SECRET_AGENT_SOCKET, agent_socket);

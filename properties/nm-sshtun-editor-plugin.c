@@ -56,8 +56,8 @@ get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
         return factory(plugin, connection, error);
     /* gtk_container_add exists in GTK3 and not in GTK4. */
     library = dlsym(RTLD_DEFAULT, "gtk_container_add") ? "libnm-vpn-plugin-sshtun-editor.so"
-                          : "libnm-gtk4-vpn-plugin-sshtun-editor.so";
-    if (!dladdr((void *) get_editor, &info) || !info.dli_fname) {
+                                                       : "libnm-gtk4-vpn-plugin-sshtun-editor.so";
+    if (!dladdr((void *)get_editor, &info) || !info.dli_fname) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
                     _("cannot tell where the sshtun plugin was loaded from"));
         return NULL;
@@ -72,7 +72,7 @@ get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
                     _("cannot load the sshtun editor %s: %s"), path, dlerror());
         return NULL;
     }
-    factory = (EditorFactory) dlsym(handle, "nm_vpn_editor_factory_sshtun");
+    factory = (EditorFactory)dlsym(handle, "nm_vpn_editor_factory_sshtun");
     if (!factory) {
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
                     _("%s has no editor factory"), path);
@@ -154,8 +154,8 @@ export_to_file(NMVpnEditorPlugin *plugin, const char *path, NMConnection *connec
     keys = nm_setting_vpn_get_data_keys(s_vpn, NULL);
     for (guint i = 0; keys && keys[i]; i++) {
         if (!g_str_has_suffix(keys[i], "-flags"))
-            g_hash_table_insert(data, (gpointer) keys[i],
-                                (gpointer) nm_setting_vpn_get_data_item(s_vpn, keys[i]));
+            g_hash_table_insert(data, (gpointer)keys[i],
+                                (gpointer)nm_setting_vpn_get_data_item(s_vpn, keys[i]));
     }
     text = sshtun_sshconfig_export(nm_connection_get_id(connection), data, &local);
     if (!text || !g_file_set_contents(path, text, -1, &local)) {

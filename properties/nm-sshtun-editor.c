@@ -167,7 +167,7 @@ form_data(SshtunEditor *self)
         char *value = field_value(self, &fields[i]);
 
         if (value)
-            g_hash_table_insert(data, (gpointer) fields[i].key, value);
+            g_hash_table_insert(data, (gpointer)fields[i].key, value);
     }
     return data;
 }
@@ -214,9 +214,11 @@ check_form(SshtunEditor *self, GError **error)
     gtk_widget_set_sensitive(secret_entry(self, "key-passphrase"), g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(secret_entry(self, "password"), g_strcmp0(auth, "password") == 0);
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        static const char *const tunnel_keys[]
-            = { "tunnel-mode", "remote-tun", "remote-command", "local-address", "remote-address",
-                "prefix",      "local-address6", "remote-address6", "prefix6", "mtu", NULL };
+        static const char *const tunnel_keys[] = {
+            "tunnel-mode", "remote-tun",     "remote-command",  "local-address", "remote-address",
+            "prefix",      "local-address6", "remote-address6", "prefix6",       "mtu",
+            NULL
+        };
 
         if (g_strv_contains(tunnel_keys, fields[i].key))
             gtk_widget_set_sensitive(field_widget(self, &fields[i]), !no_tunnel);
@@ -272,10 +274,9 @@ on_choose_key_file(GtkButton *button, gpointer user_data)
 
     if (self->chooser)
         return;
-    self->chooser = gtk_file_chooser_native_new(_("Choose the private key"),
-                                                sshtun_widget_window(self->widget),
-                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
-                                                _("_Cancel"));
+    self->chooser = gtk_file_chooser_native_new(
+            _("Choose the private key"), sshtun_widget_window(self->widget),
+            GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
     g_signal_connect(self->chooser, "response", G_CALLBACK(on_chooser_response), self);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
 }
@@ -325,11 +326,10 @@ on_advanced_clicked(GtkButton *button, gpointer user_data)
     if (self->advanced_dialog)
         return;
     self->advanced_saved = form_data(self);
-    dialog = gtk_dialog_new_with_buttons(_("Advanced SSH tunnel settings"),
-                                         sshtun_widget_window(self->widget),
-                                         GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                         _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
-                                         GTK_RESPONSE_OK, NULL);
+    dialog = gtk_dialog_new_with_buttons(
+            _("Advanced SSH tunnel settings"), sshtun_widget_window(self->widget),
+            GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, _("_Cancel"), GTK_RESPONSE_CANCEL,
+            _("_OK"), GTK_RESPONSE_OK, NULL);
     gtk_widget_set_name(dialog, "sshtun-advanced-dialog");
     sshtun_dialog_add_content(dialog, self->advanced_grid);
     g_signal_connect(dialog, "response", G_CALLBACK(on_advanced_response), self);
@@ -411,7 +411,8 @@ save_secrets(SshtunEditor *self, NMSettingVpn *s_vpn, const char *auth)
             && !(flags & NM_SETTING_SECRET_FLAG_NOT_SAVED))
             continue;
         nm_setting_set_secret_flags(NM_SETTING(s_vpn), name, flags, NULL);
-        if (*text && !(flags & (NM_SETTING_SECRET_FLAG_NOT_SAVED | NM_SETTING_SECRET_FLAG_NOT_REQUIRED)))
+        if (*text
+            && !(flags & (NM_SETTING_SECRET_FLAG_NOT_SAVED | NM_SETTING_SECRET_FLAG_NOT_REQUIRED)))
             nm_setting_vpn_add_secret(s_vpn, name, text);
     }
 }
@@ -505,8 +506,7 @@ sshtun_editor_interface_init(NMVpnEditorInterface *iface)
 
 /* What libnm-vpn-plugin-sshtun.so looks up after loading this library. */
 G_MODULE_EXPORT NMVpnEditor *
-nm_vpn_editor_factory_sshtun(NMVpnEditorPlugin *plugin, NMConnection *connection,
-                             GError **error)
+nm_vpn_editor_factory_sshtun(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
 {
     return sshtun_editor_new(connection, error);
 }

@@ -12,7 +12,6 @@ G_DECLARE_FINAL_TYPE(SshtunEditor, sshtun_editor, SSHTUN, EDITOR, GObject)
 NMVpnEditor *sshtun_editor_new(NMConnection *connection, GError **error);
 
 G_MODULE_EXPORT NMVpnEditor *nm_vpn_editor_factory_sshtun(NMVpnEditorPlugin *plugin,
-                                                          NMConnection *connection,
-                                                          GError **error);
+                                                          NMConnection *connection, GError **error);
 
 #endif

@@ -9,10 +9,10 @@
 #include <gtk/gtk.h>
 
 #if GTK_CHECK_VERSION(4, 0, 0)
-#define sshtun_entry_get_text(w)    gtk_editable_get_text(GTK_EDITABLE(w))
-#define sshtun_entry_set_text(w, t) gtk_editable_set_text(GTK_EDITABLE(w), t)
-#define sshtun_check_get_active(w)  gtk_check_button_get_active(GTK_CHECK_BUTTON(w))
-#define sshtun_check_set_active(w, a) gtk_check_button_set_active(GTK_CHECK_BUTTON(w), a)
+#define sshtun_entry_get_text(w)         gtk_editable_get_text(GTK_EDITABLE(w))
+#define sshtun_entry_set_text(w, t)      gtk_editable_set_text(GTK_EDITABLE(w), t)
+#define sshtun_check_get_active(w)       gtk_check_button_get_active(GTK_CHECK_BUTTON(w))
+#define sshtun_check_set_active(w, a)    gtk_check_button_set_active(GTK_CHECK_BUTTON(w), a)
 #define sshtun_widget_add_class(w, c)    gtk_widget_add_css_class(w, c)
 #define sshtun_widget_remove_class(w, c) gtk_widget_remove_css_class(w, c)
 #define sshtun_dialog_add_content(d, w)                                                            \
@@ -21,9 +21,9 @@
     gtk_box_remove(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(d))), w)
 #define sshtun_widget_show(w) gtk_widget_show(w)
 #else
-#define sshtun_entry_get_text(w)    gtk_entry_get_text(GTK_ENTRY(w))
-#define sshtun_entry_set_text(w, t) gtk_entry_set_text(GTK_ENTRY(w), t)
-#define sshtun_check_get_active(w)  gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w))
+#define sshtun_entry_get_text(w)      gtk_entry_get_text(GTK_ENTRY(w))
+#define sshtun_entry_set_text(w, t)   gtk_entry_set_text(GTK_ENTRY(w), t)
+#define sshtun_check_get_active(w)    gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w))
 #define sshtun_check_set_active(w, a) gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w), a)
 #define sshtun_widget_add_class(w, c)                                                              \
     gtk_style_context_add_class(gtk_widget_get_style_context(w), c)
