@@ -10,6 +10,10 @@
                                            "ok N" or "failed ..." and the time
   forward_tools.py idle ADDRESS N         opens N connections that never send a byte;
                                            prints "idle N" and sleeps until killed
+  forward_tools.py slowloris ADDRESS       starts a SOCKS5 greeting announcing 255
+                                           methods and sends one byte every 5 s;
+                                           prints "open after S s" while the proxy
+                                           keeps it, "closed after S s" at EOF
   forward_tools.py stall ADDRESS --socks5 P
                                            connects, then never reads; prints
                                            "stalled" and sleeps until killed
@@ -195,6 +199,32 @@ def idle(address, count):
         sock.close()
 
 
+def slowloris(address):
+    family, where = parse_address(address)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.connect(where)
+    start = time.monotonic()
+    sock.sendall(b"\x05\xff")
+    sock.settimeout(5)
+    while time.monotonic() - start < TIMEOUT:
+        try:
+            data = sock.recv(1)
+        except socket.timeout:
+            print(f"open after {time.monotonic() - start:.0f} s", flush=True)
+            try:
+                sock.sendall(b"\x00")
+            except OSError:
+                break
+            continue
+        except OSError:
+            break
+        if data:
+            print("answered", flush=True)
+            return
+        break
+    print(f"closed after {time.monotonic() - start:.0f} s", flush=True)
+
+
 def proxy_option(args):
     for flag in ("--socks5", "--socks4a", "--socks4"):
         if flag in args:
@@ -216,6 +246,8 @@ def main(args):
         return echo_clients(args[1], int(args[2]), int(args[3]), proxy)
     elif command == "idle":
         idle(args[1], int(args[2]))
+    elif command == "slowloris":
+        slowloris(args[1])
     elif command == "stall":
         stall(args[1], proxy)
     else:

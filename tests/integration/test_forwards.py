@@ -177,6 +177,29 @@ class LocalAndDynamic(ForwardFixtures, HelperTestCase):
         self.assert_page(self.curl(self.ns.client, "--socks5-hostname", "127.0.0.1:1080",
                                    f"http://127.0.0.1:{HTTP_PORT}/page"))
 
+    def test_slowloris_socks_client_is_cut_off_and_others_flow(self):
+        """A client that dribbles a SOCKS greeting is closed after the 30 s
+        request time-out; meanwhile other clients and the tunnel work."""
+        self.start_web_server(self.ns.server)
+        helper = self.connect(self.settings(dynamic_forwards="1080"))
+        slow = self.start_in(self.ns.client, sys.executable, TOOLS, "slowloris",
+                             "127.0.0.1:1080", wait_line="open after 5 s")
+        self.assert_page(self.curl(self.ns.client, "--socks5-hostname", "127.0.0.1:1080",
+                                   f"http://127.0.0.1:{HTTP_PORT}/page"))
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        lines = []
+        for line in slow.stdout:  # bounded: the tool gives up after 120 s
+            lines.append(line.strip())
+            if line.startswith("closed") or line.startswith("answered"):
+                break
+        self.assertTrue(lines and lines[-1].startswith("closed after"), lines)
+        # Still open after the first few bytes: the time-out closed it.
+        self.assertIn("open after 20 s", lines)
+        with open(helper.log) as f:
+            self.assertIn('dynamic forward "1080": no complete SOCKS request within 30 s',
+                          f.read())
+        self.assertIsNone(helper.proc.poll())
+
     def test_a_stalled_client_does_not_hold_up_the_others(self):
         self.start_tool(self.ns.server, "source", f"127.0.0.1:{SOURCE_PORT}", str(512 << 20))
         self.start_tool(self.ns.server, "echo", f"127.0.0.1:{ECHO_PORT}")
