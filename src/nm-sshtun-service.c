@@ -66,6 +66,12 @@ quit_soon(void)
 
 /* ---- helper events ---- */
 
+static GVariant *
+sink(GVariant *value)
+{
+    return value ? g_variant_ref_sink(value) : NULL;
+}
+
 static void
 helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *forwards)
 {
@@ -74,7 +80,11 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
     g_autofree char *lines = sshtun_ip_config_to_text(config);
     g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", forwards, NULL);
     const char *what = self->tundev ? self->tundev : "forwards-only session";
-    GVariant *general, *ip4, *ip6;
+    /* Owned here: libnm reads the configurations without taking them, so
+     * their floating references would otherwise never be released. */
+    g_autoptr(GVariant) general = NULL;
+    g_autoptr(GVariant) ip4 = NULL;
+    g_autoptr(GVariant) ip6 = NULL;
 
     if (self->last_config && strcmp(self->last_config, text) == 0) {
         g_message("%s back up through %s, configuration unchanged", what, server);
@@ -84,9 +94,10 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
         g_message("%s back up through %s with a new configuration", what, server);
     g_free(self->last_config);
     self->last_config = g_steal_pointer(&text);
-    general = sshtun_nm_config_general(config, self->tundev, server, self->reconnect, forwards);
-    ip4 = sshtun_nm_config_ip4(config);
-    ip6 = sshtun_nm_config_ip6(config);
+    general = sink(sshtun_nm_config_general(config, self->tundev, server, self->reconnect,
+                                            forwards));
+    ip4 = sink(sshtun_nm_config_ip4(config));
+    ip6 = sink(sshtun_nm_config_ip6(config));
 
     if (!general) {
         g_warning("the server address \"%s\" is not an IP address", server ? server : "");

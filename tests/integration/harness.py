@@ -21,6 +21,18 @@ import time
 TOP_SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOP_BUILDDIR = os.environ.get("SSHTUN_BUILDDIR", TOP_SRCDIR)
 HELPER = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-helper")
+# SSHTUN_VALGRIND=DIR: the helper and the service run under valgrind's
+# memcheck, one log per process in DIR; a log with anything in it is an
+# error or a definite leak (tools/test counts them).
+VALGRIND_DIR = os.environ.get("SSHTUN_VALGRIND")
+
+
+def valgrind_prefix(name):
+    if not VALGRIND_DIR:
+        return []
+    return ["valgrind", "--vgdb=no", "--leak-check=full", "--show-leak-kinds=definite",
+            "--errors-for-leak-kinds=definite", "--trace-children=yes", "--num-callers=30",
+            f"--log-file={VALGRIND_DIR}/{name}-%p.log"]
 SSHD = "/usr/sbin/sshd"
 
 # The link between client and server namespaces.
@@ -322,7 +334,7 @@ class Helper:
         self.ready = False
         self.log = os.path.join(workdir, f"helper-{next(_counter)}.log")
         self.logfile = open(self.log, "w")
-        args = [HELPER] + (["--debug"] if debug else [])
+        args = valgrind_prefix("helper") + [HELPER] + (["--debug"] if debug else [])
         self.proc = subprocess.Popen(in_ns(ns, *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.logfile)
         self._buffer = b""
@@ -386,7 +398,8 @@ class Helper:
             except BrokenPipeError:
                 pass
             try:
-                self.proc.wait(timeout=5)
+                # Under valgrind the leak check at exit takes a while.
+                self.proc.wait(timeout=30 if VALGRIND_DIR else 5)
             except subprocess.TimeoutExpired:
                 stop_process(self.proc)
         self.proc.stdout.close()

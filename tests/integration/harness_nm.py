@@ -8,7 +8,8 @@ import os
 import subprocess
 import time
 
-from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TOP_SRCDIR, in_ns, run, stop_process)
+from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TOP_SRCDIR, VALGRIND_DIR, in_ns, run,
+                     stop_process, valgrind_prefix)
 
 NM_VPN_DIR = "/usr/lib/NetworkManager/VPN"
 SERVICE = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service")
@@ -85,8 +86,16 @@ class NetworkManagerStack:
         # by others, the .name pointing into the build tree.
         plugin_dir = os.path.join(self.dir, "vpn")
         os.mkdir(plugin_dir, 0o755)
+        service = SERVICE
+        if VALGRIND_DIR:
+            # The service (and the helper it starts) under valgrind.
+            service = os.path.join(plugin_dir, "nm-sshtun-service-valgrind")
+            with open(service, "w") as f:
+                f.write("#!/bin/sh\nexec " + " ".join(valgrind_prefix("service"))
+                        + f" {SERVICE} \"$@\"\n")
+            os.chmod(service, 0o755)
         with open(os.path.join(TOP_SRCDIR, "data", "nm-sshtun-service.name.in")) as src:
-            name = src.read().replace("@LIBEXECDIR@/nm-sshtun-service", SERVICE)
+            name = src.read().replace("@LIBEXECDIR@/nm-sshtun-service", service)
             name = name.replace("@LIBEXECDIR@/nm-sshtun-auth-dialog", AUTH_DIALOG)
             name = name.replace("@PLUGINDIR@", PLUGIN_DIR)
         with open(os.path.join(plugin_dir, "nm-sshtun-service.name"), "w") as f:
@@ -168,10 +177,13 @@ class NetworkManagerStack:
         pids = []
         for pid in run("ip", "netns", "pids", self.ns).stdout.split():
             try:
-                exe = os.readlink(f"/proc/{pid}/exe")
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if os.path.basename(exe) in ("nm-sshtun-service", "nm-sshtun-helper"):
+            # argv, not exe: under valgrind the executable is valgrind's.
+            if any(os.path.basename(a) in (b"nm-sshtun-service", b"nm-sshtun-helper")
+                   for a in argv):
                 pids.append(int(pid))
         return pids
 

@@ -8,8 +8,10 @@ import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-suite = unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here)
+# Arguments: file patterns (default every test_*.py).
+suite = unittest.TestSuite()
+for pattern in sys.argv[1:] or ["test_*.py"]:
+    suite.addTest(unittest.defaultTestLoader.discover(here, pattern=pattern, top_level_dir=here))
 # SSHTUN_EXCLUDE="test_a test_b": modules left out (the sanitizer pass skips
 # the package test, which builds its own tree).
 excluded = set(os.environ.get("SSHTUN_EXCLUDE", "").split())
