@@ -31,11 +31,26 @@ sshtun_privileges_protect_memory(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+gboolean
+sshtun_privileges_setuid_mode(void)
+{
+    return getuid() != 0 && geteuid() == 0;
+}
+
 void
 sshtun_privileges_open_tun(SshtunHelper *h)
 {
     struct ifreq ifr = { 0 };
     gboolean tap = h->settings->tunnel_mode == SSHTUN_MODE_ETHERNET;
+
+    /* As root, TUNSETIFF on an existing name attaches to that device, even
+     * another user's persistent one: an ordinary user of a setuid-root
+     * install gets a fresh device the kernel names. */
+    if (h->interface_name && sshtun_privileges_setuid_mode())
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                           "[helper] interface may only be set when the helper is started by "
+                           "root, not by uid %u",
+                           (guint) getuid());
 
     if (h->tun_fd >= 0) {
         /* Handed in by the caller: ask the kernel what it is. */

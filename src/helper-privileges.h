@@ -14,6 +14,9 @@ void sshtun_privileges_protect_memory(void);
 
 /* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
  * named one, or takes the descriptor handed in [helper] tun-fd. */
+/* Started by an ordinary user through a setuid-root install. */
+gboolean sshtun_privileges_setuid_mode(void);
+
 void sshtun_privileges_open_tun(SshtunHelper *h);
 
 /* Switches to the target user permanently and checks that root cannot be

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Setup runs libssh2 in blocking mode; no single step may take longer. */
@@ -478,6 +479,29 @@ fail_not_offered(SshtunHelper *h, const char *method, const char *methods)
             method, h->login, methods ? methods : "nothing");
 }
 
+
+/* Only an agent of the account the helper runs as: the agents check their
+ * peer too, but this names the problem (a setuid-root install must not
+ * lend one user's keys to another). */
+static gboolean
+agent_socket_is_ours(SshtunHelper *h)
+{
+    const char *path = h->agent_socket ? h->agent_socket : g_getenv("SSH_AUTH_SOCK");
+    struct stat st;
+
+    if (!path || lstat(path, &st) < 0)
+        return TRUE; /* connecting says what is wrong */
+    if (!S_ISSOCK(st.st_mode))
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "ssh-agent path %s is not a socket",
+                                    path);
+    if (st.st_uid != getuid())
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "ssh-agent socket %s belongs to uid %u, not to uid %u the "
+                                    "connection runs as",
+                                    path, (guint) st.st_uid, (guint) getuid());
+    return TRUE;
+}
+
 static gboolean
 auth_agent(SshtunHelper *h, const char *methods)
 {
@@ -489,6 +513,8 @@ auth_agent(SshtunHelper *h, const char *methods)
 
     if (!method_offered(methods, "publickey"))
         return fail_not_offered(h, "publickey", methods);
+    if (!agent_socket_is_ours(h))
+        return FALSE;
     agent = libssh2_agent_init(h->session);
     if (!agent)
         return sshtun_helper_failed(h, SSHTUN_EXIT_INTERNAL, "cannot create an ssh-agent client");

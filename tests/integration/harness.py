@@ -325,7 +325,10 @@ class Helper:
     """nm-sshtun-helper in the client namespace, settings on stdin, events on
     stdout, log on stderr (to a file)."""
 
-    def __init__(self, ns, workdir, vpn, secrets=None, files=None, helper=None, debug=True):
+    def __init__(self, ns, workdir, vpn, secrets=None, files=None, helper=None, debug=True,
+                 program=HELPER, run_as=()):
+        """@program: another helper binary (a setuid-root copy); @run_as: a
+        command prefix that starts it as another user (setpriv ...)."""
         self.ns = ns
         self.events = []
         self.config = []
@@ -334,7 +337,8 @@ class Helper:
         self.ready = False
         self.log = os.path.join(workdir, f"helper-{next(_counter)}.log")
         self.logfile = open(self.log, "w")
-        args = valgrind_prefix("helper") + [HELPER] + (["--debug"] if debug else [])
+        args = (list(run_as) + valgrind_prefix("helper") + [program]
+                + (["--debug"] if debug else []))
         self.proc = subprocess.Popen(in_ns(ns, *args), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.logfile)
         self._buffer = b""
