@@ -50,7 +50,7 @@ sshtun_privileges_open_tun(SshtunHelper *h)
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                            "[helper] interface may only be set when the helper is started by "
                            "root, not by uid %u",
-                           (guint) getuid());
+                           (guint)getuid());
 
     if (h->tun_fd >= 0) {
         /* Handed in by the caller: ask the kernel what it is. */

@@ -479,7 +479,6 @@ fail_not_offered(SshtunHelper *h, const char *method, const char *methods)
             method, h->login, methods ? methods : "nothing");
 }
 
-
 /* Only an agent of the account the helper runs as: the agents check their
  * peer too, but this names the problem (a setuid-root install must not
  * lend one user's keys to another). */
@@ -498,7 +497,7 @@ agent_socket_is_ours(SshtunHelper *h)
         return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
                                     "ssh-agent socket %s belongs to uid %u, not to uid %u the "
                                     "connection runs as",
-                                    path, (guint) st.st_uid, (guint) getuid());
+                                    path, (guint)st.st_uid, (guint)getuid());
     return TRUE;
 }
 

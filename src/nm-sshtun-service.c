@@ -94,8 +94,8 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
         g_message("%s back up through %s with a new configuration", what, server);
     g_free(self->last_config);
     self->last_config = g_steal_pointer(&text);
-    general = sink(sshtun_nm_config_general(config, self->tundev, server, self->reconnect,
-                                            forwards));
+    general = sink(
+            sshtun_nm_config_general(config, self->tundev, server, self->reconnect, forwards));
     ip4 = sink(sshtun_nm_config_ip4(config));
     ip6 = sink(sshtun_nm_config_ip6(config));
 
