@@ -14,6 +14,8 @@ prints "listening", serves one client, and exits. Scenarios:
   garbage-config  remote-command answered with 8 MiB of garbage
   endless-command remote-command that never answers nor ends
   channel-flood   2000 channel opens towards the client, then an idle tunnel
+  window-flood    8 MiB of valid tunnel frames sent without regard to the
+                  window the client offered (raw CHANNEL_DATA messages)
 """
 import os
 import socket
@@ -95,6 +97,16 @@ def misbehave(transport, server, scenario):
             m.add_int(100000 + number)
             m.add_int(2 * 1024 * 1024)
             m.add_int(32768)
+            transport._send_user_message(m)
+        print("flood sent", flush=True)
+    elif scenario == "window-flood":
+        # paramiko's Channel.send honours the window; these do not.
+        frame = struct.pack(">I", 2) + ipv4_header(1400) + bytes(1380)
+        for _ in range(8 * 1024 * 1024 // len(frame)):
+            m = paramiko.Message()
+            m.add_byte(bytes([94]))  # SSH_MSG_CHANNEL_DATA
+            m.add_int(tun.remote_chanid)
+            m.add_string(frame)
             transport._send_user_message(m)
         print("flood sent", flush=True)
     time.sleep(60)

@@ -9,9 +9,10 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
-from harness import EXIT, SERVER_IP, in_ns, stop_process
+from harness import EXIT, SERVER_IP, in_ns, run, stop_process
 from test_helper import HelperTestCase
 
 SERVER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile_server.py")
@@ -72,6 +73,31 @@ class HostileServer(HelperTestCase):
         _, helper = self.run_against("endless-command", remote_command="config", remote_tun="any",
                                      local_address=None, remote_address=None)
         self.assert_failed_cleanly(helper, "bad-ip-config", "remote-command", timeout=90)
+
+    def test_data_beyond_the_window(self):
+        """8 MiB of frames ignoring the 2 MiB window: libssh2 truncates or
+        drops what exceeds it; the helper drops what does not decode, or
+        fails as connection-lost, and its memory stays bounded."""
+        proc, helper = self.run_against("window-flood", keepalive="0")
+        helper.wait_ready()
+        helper.apply_config()  # the device up, so that it counts what it gets
+        self.assertEqual(proc.stdout.readline().strip(), "flood sent")
+        time.sleep(2)
+        with open(f"/proc/{helper.proc.pid}/status") as f:
+            rss_kib = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        self.assertLess(rss_kib, 64 * 1024)
+        received = run(*in_ns(self.ns.client, "cat",
+                              f"/sys/class/net/{helper.interface}/statistics/rx_packets"),
+                       check=False).stdout.strip()
+        if helper.proc.poll() is None:
+            helper.stop()
+            self.assertEqual(helper.proc.returncode, 0)
+        else:
+            self.assert_failed_cleanly(helper, "connection-lost", "cannot be decoded")
+        print(f"\n  window flood: helper {'failed' if helper.error else 'kept running'}, "
+              f"RSS {rss_kib} KiB; of {8 * 1024 * 1024 // 1428} frames sent the tun device "
+              f"received {received or '?'}",
+              file=sys.stderr)
 
     def test_flood_of_channel_opens(self):
         # Keepalives off: paramiko's server leaves libssh2's keepalive
