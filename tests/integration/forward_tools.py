@@ -14,6 +14,11 @@
                                            methods and sends one byte every 5 s;
                                            prints "open after S s" while the proxy
                                            keeps it, "closed after S s" at EOF
+  forward_tools.py delay-proxy LISTEN TARGET SECONDS LIFETIME
+                                           relays each client to TARGET after
+                                           SECONDS of silence, and cuts it after
+                                           LIFETIME seconds (0: never); prints
+                                           "listening", then "cut" at each cut
   forward_tools.py stall ADDRESS --socks5 P
                                            connects, then never reads; prints
                                            "stalled" and sleeps until killed
@@ -225,6 +230,50 @@ def slowloris(address):
     print(f"closed after {time.monotonic() - start:.0f} s", flush=True)
 
 
+def delay_proxy(listen, target, seconds, lifetime):
+    family, where = parse_address(listen)
+    server = socket.socket(family, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(where)
+    server.listen(8)
+    server.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    while True:
+        client, _ = server.accept()
+        time.sleep(seconds)
+        tfamily, twhere = parse_address(target)
+        upstream = socket.create_connection(twhere, timeout=TIMEOUT)
+        pair = (client, upstream)
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+        threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+        if lifetime:
+            def cut():
+                time.sleep(lifetime)
+                for s in pair:
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                print("cut", flush=True)
+            threading.Thread(target=cut, daemon=True).start()
+
+
 def proxy_option(args):
     for flag in ("--socks5", "--socks4a", "--socks4"):
         if flag in args:
@@ -246,6 +295,8 @@ def main(args):
         return echo_clients(args[1], int(args[2]), int(args[3]), proxy)
     elif command == "idle":
         idle(args[1], int(args[2]))
+    elif command == "delay-proxy":
+        delay_proxy(args[1], args[2], float(args[3]), float(args[4]))
     elif command == "slowloris":
         slowloris(args[1])
     elif command == "stall":
