@@ -22,6 +22,8 @@
 /* A SOCKS client that has not said where to within this long is dropped:
  * idle half-open requests (slowloris) must not hold connection slots. */
 #define SOCKS_REQUEST_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* How long a listener rests when the process is out of descriptors. */
+#define ACCEPT_PAUSE_US (200 * 1000)
 
 typedef enum {
     CONN_SOCKS,      /* dynamic: reading the client's request */
@@ -155,9 +157,18 @@ accept_local(SshtunHelper *h, SshtunListener *l)
             return;
         fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The connection stays queued and the listener readable:
+                 * polling it again at once would spin. */
+                l->paused_until_us = g_get_monotonic_time() + ACCEPT_PAUSE_US;
+                sshtun_helper_debug(h,
+                                    "forward \"%s\": cannot accept more connections (%s); "
+                                    "pausing",
+                                    f->spec, g_strerror(errno));
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 sshtun_helper_debug(h, "forward \"%s\": accept failed: %s", f->spec,
                                     g_strerror(errno));
+            }
             return;
         }
         if (f->kind == SSHTUN_FORWARD_DYNAMIC) {
@@ -533,6 +544,11 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, 
         }
         link = next;
     }
+    for (guint i = 0; i < F->listeners->len; i++) {
+        SshtunListener *l = F->listeners->pdata[i];
+        if (l->paused_until_us > now)
+            next_deadline_us = MIN(next_deadline_us, l->paused_until_us);
+    }
     /* Requests that just arrived go out this round, not the next. */
     advance_opening(h);
     finish_closing(h);
@@ -563,7 +579,7 @@ sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds)
         SshtunListener *l = F->listeners->pdata[i];
 
         l->poll_index = -1;
-        if (l->fd < 0 || !room)
+        if (l->fd < 0 || !room || l->paused_until_us > g_get_monotonic_time())
             continue;
         l->poll_index = (int)fds->len;
         g_array_append_val(fds, ((struct pollfd){ .fd = l->fd, .events = POLLIN }));

@@ -52,6 +52,7 @@ typedef struct {
     guint bound_port;           /* remote: the port the server listens on */
     GArray *targets;            /* remote: SshtunAddress of a host target */
     int poll_index;
+    gint64 paused_until_us; /* local: out of descriptors, not polled until then */
 } SshtunListener;
 
 struct _SshtunForwards {

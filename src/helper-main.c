@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -219,6 +220,21 @@ release_state(SshtunHelper *h)
     libssh2_exit();
 }
 
+/* Room for every forward connection the helper takes, within the hard
+ * limit; past it the listeners pause instead of failing accept() in a
+ * loop (see helper-forward-relay.c). */
+static void
+raise_descriptor_limit(void)
+{
+    const rlim_t wanted = SSHTUN_FORWARD_CONNECTIONS_MAX + 256;
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < wanted) {
+        limit.rlim_cur = MIN(wanted, limit.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +250,7 @@ main(int argc, char **argv)
     gboolean debug_flag;
 
     sshtun_privileges_protect_memory();
+    raise_descriptor_limit();
     signal(SIGPIPE, SIG_IGN);
     h->control_buffer = g_string_new(NULL);
     parse_arguments(h, argc, argv);

@@ -191,12 +191,17 @@ def stall(address, proxy):
 
 
 def idle(address, count):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count + 64)), hard))
     family, where = parse_address(address)
     sockets = []
     for _ in range(count):
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(TIMEOUT)
-        sock.connect(where)
+        # Not waiting for each handshake: beyond the listen backlog the
+        # kernel keeps retrying them, as real waiting clients would.
+        sock.setblocking(False)
+        sock.connect_ex(where)
         sockets.append(sock)
     print(f"idle {count}", flush=True)
     time.sleep(TIMEOUT)
