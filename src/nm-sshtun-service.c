@@ -346,6 +346,8 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
     if (settings->auth_type == SSHTUN_AUTH_AGENT) {
         if (agent_socket && !check_agent_socket(agent_socket, owner, error))
             return FALSE;
+        if (agent_socket)
+            g_message("using the ssh-agent at %s, from the user's session", agent_socket);
         if (!agent_socket)
             found_socket = find_agent_socket(owner);
     }
@@ -418,6 +420,22 @@ secret_missing(NMSettingVpn *s_vpn, const char *name)
     return !value || !value[0];
 }
 
+/* A connection that belongs to a user and authenticates with the agent
+ * needs that user's agent socket. Where none of the usual agents listens
+ * in the user's runtime directory, the secret agent (whose auth dialog
+ * runs in the user's session and knows SSH_AUTH_SOCK) is asked for it. */
+static gboolean
+agent_socket_missing(NMConnection *connection, NMSettingVpn *s_vpn)
+{
+    g_autofree char *owner = owner_of(connection);
+    g_autofree char *found = NULL;
+
+    if (!owner || nm_setting_vpn_get_secret(s_vpn, "ssh-auth-sock"))
+        return FALSE;
+    found = find_agent_socket(owner);
+    return found == NULL;
+}
+
 static gboolean
 real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const char **setting_name,
                   GError **error)
@@ -432,7 +450,9 @@ real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const ch
         return FALSE;
     }
     auth = nm_setting_vpn_get_data_item(s_vpn, "auth-type");
-    if (g_strcmp0(auth, "password") == 0)
+    if (!auth || strcmp(auth, "agent") == 0)
+        need = agent_socket_missing(connection, s_vpn);
+    else if (g_strcmp0(auth, "password") == 0)
         need = secret_missing(s_vpn, "password");
     else if (g_strcmp0(auth, "key") == 0)
         /* Whether the key is encrypted shows only when it is read, as its

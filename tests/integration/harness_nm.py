@@ -49,6 +49,9 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
 """
 
 NM_CONFIG = """[main]
+# No polkit here: without this, only root may use NetworkManager; with it,
+# any user may (the test that runs nmcli as a connection's owner needs that).
+auth-polkit=false
 plugins=keyfile
 dns=none
 rc-manager=unmanaged
@@ -57,7 +60,7 @@ no-auto-default=*
 path={keyfiles}
 [logging]
 level=DEBUG
-domains=VPN:TRACE,VPN_PLUGIN:TRACE,CORE:INFO,DEVICE:INFO,IP4:INFO,IP6:INFO,PLATFORM:INFO
+domains=VPN:TRACE,VPN_PLUGIN:TRACE,AGENTS:DEBUG,CORE:INFO,DEVICE:INFO,IP4:INFO,IP6:INFO,PLATFORM:INFO
 """
 
 
@@ -223,14 +226,17 @@ def _read_until(fd, needle, deadline):
     return seen.decode(errors="replace"), False
 
 
-def nmcli_on_terminal(stack, args, answers, timeout=60):
+def nmcli_on_terminal(stack, args, answers, timeout=60, env=None, run_as=()):
     """Runs nmcli on a pseudo-terminal, as a person would, typing each
-    answer once its prompt (a substring) shows. Returns (status, output)."""
+    answer once its prompt (a substring) shows; @env adds to its
+    environment, @run_as (setpriv ...) makes it another user's. Returns
+    (status, output)."""
     import pty
     master, slave = pty.openpty()
-    cmd = ("nsenter", "-t", str(stack.proc.pid), "-m", "-n", "nmcli") + tuple(args)
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=stack.env,
-                            close_fds=True)
+    cmd = (("nsenter", "-t", str(stack.proc.pid), "-m", "-n") + tuple(run_as) + ("nmcli",)
+           + tuple(args))
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                            env=dict(stack.env, **(env or {})), close_fds=True)
     os.close(slave)
     output = ""
     deadline = time.monotonic() + timeout

@@ -3,12 +3,15 @@
 nm-sshtun-helper -> OpenSSH sshd, each one real."""
 
 import os
+import subprocess
 import time
 
 from harness import (VALGRIND_DIR, SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
-                     Sshd, in_ns, ping, run, tun_devices)
-from harness_nm import NetworkManagerStack, nmcli_on_terminal
-from test_helper import HelperTestCase
+                     Sshd, in_ns, ping, run, stop_process, tun_devices)
+from harness_nm import AUTH_DIALOG, NetworkManagerStack, nmcli_on_terminal
+from test_helper import NOBODY, HelperTestCase
+
+LEGACY_AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_agent.py")
 
 
 class NetworkManagerTestCase(HelperTestCase):
@@ -236,6 +239,46 @@ class AskOnTheTerminal(NetworkManagerTestCase):
                                            [("(vpn.secrets.password)", Sshd.ROOT_PASSWORD)])
         self.assertEqual(status, 0, output)
         self.assertIn("successfully activated", output)
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.down("tunnel")
+
+    def test_agent_socket_comes_from_the_users_session(self):
+        """A connection owned by nobody, authenticating with the agent: no
+        agent listens in nobody's runtime directory, so the service asks
+        for the socket, and the auth dialog, run by nobody's secret agent as
+        nm-applet runs it, passes the SSH_AUTH_SOCK of that session. (nmcli
+        --ask cannot: it returns only what it prompts for.)"""
+        as_nobody = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+        agent_dir = os.path.join(self.tmp.path, "agent")
+        os.mkdir(agent_dir, 0o700)
+        os.chown(agent_dir, NOBODY, NOBODY)
+        sock = os.path.join(agent_dir, "sock")
+        ssh_agent = subprocess.Popen(as_nobody + ("ssh-agent", "-D", "-a", sock),
+                                     stdout=subprocess.DEVNULL)
+        self.addCleanup(stop_process, ssh_agent)
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        run(*as_nobody, "env", f"SSH_AUTH_SOCK={sock}", "ssh-add", self.key)
+        self.nm.add_vpn("tunnel", self.nm_settings(auth_type="agent", key_file=None),
+                        extra=("connection.permissions", "user:nobody"))
+        secret_agent = subprocess.Popen(
+            ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n") + as_nobody
+            + ("/usr/bin/python3", LEGACY_AGENT, AUTH_DIALOG),
+            env=dict(self.nm.env, SSH_AUTH_SOCK=sock, HOME="/nonexistent"),
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(secret_agent.stdout.close)
+        self.addCleanup(stop_process, secret_agent)
+        self.assertEqual(secret_agent.stdout.readline().strip(), "registered")
+        # NetworkManager asks the secret agents of whoever activates: the
+        # owner brings it up, as from the desktop.
+        up = subprocess.run(("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n") + as_nobody
+                            + ("nmcli", "connection", "up", "tunnel"), env=self.nm.env,
+                            capture_output=True, text=True, timeout=25)
+        self.assertEqual(up.returncode, 0, up.stdout + up.stderr + self.nm.log_text()[-3000:])
+        self.assertEqual(secret_agent.stdout.readline().strip(), "asked: ['ssh-auth-sock']")
+        self.assertIn(f"using the ssh-agent at {sock}", self.nm.log_text())
         self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
         self.down("tunnel")
 
