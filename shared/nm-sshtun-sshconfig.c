@@ -725,17 +725,14 @@ put_comment(GString *out, const char *key, const char *value)
     g_string_append_printf(out, "    " SSHTUN_SSHCONFIG_COMMENT " %s=%s\n", key, value);
 }
 
-/* The listening half of a forward as ssh_config writes it. */
+/* The listening half of a forward as ssh_config writes it: a bare port
+ * for the default (loopback) address, else as the forward code prints it. */
 static char *
 listen_text(const SshtunEndpoint *e)
 {
-    if (e->path)
-        return g_strdup(e->path);
-    if (!e->host)
+    if (!e->path && !e->host)
         return g_strdup_printf("%u", e->port);
-    if (strchr(e->host, ':'))
-        return g_strdup_printf("[%s]:%u", e->host, e->port);
-    return g_strdup_printf("%s:%u", e->host, e->port);
+    return sshtun_endpoint_describe(e);
 }
 
 static void
