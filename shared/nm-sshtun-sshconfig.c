@@ -402,6 +402,14 @@ split_line(const char *line, char **keyword, const char **rest, char ***args, GE
         *args = g_new0(char *, 1);
         return TRUE;
     }
+    /* Commands are taken verbatim, quotes and backslashes included: they
+     * are for the remote shell, not for ssh's word splitting. */
+    if (g_ascii_strcasecmp(*keyword, "RemoteCommand") == 0
+        || g_ascii_strcasecmp(*keyword, "ProxyCommand") == 0) {
+        *args = g_new0(char *, 2);
+        (*args)[0] = g_strdup(p);
+        return TRUE;
+    }
     if (!g_shell_parse_argv(p, NULL, args, &shell_error)) {
         SSH_TOKEN_ERROR(error, "%s: %s", *keyword, shell_error->message);
         g_clear_pointer(keyword, g_free);

@@ -105,6 +105,17 @@ test_config_forwards_only(void)
     assert_key(data, "dynamic-forwards", "127.0.0.1:1080");
 }
 
+/* A command is the rest of the line: unbalanced quotes and a trailing
+ * backslash are the remote shell's business. */
+static void
+test_config_remote_command_verbatim(void)
+{
+    g_autoptr(GHashTable) data
+            = import_ok("Host h\n  Tunnel yes\n  RemoteCommand printf '%%s' \"it's\" \\\n", "h");
+
+    assert_key(data, "remote-command", "printf '%s' \"it's\" \\");
+}
+
 static void
 test_config_errors(void)
 {
@@ -267,6 +278,8 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-block", test_config_block);
     g_test_add_func("/sshconfig/config-home", test_config_home);
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
+    g_test_add_func("/sshconfig/config-remote-command-verbatim",
+                    test_config_remote_command_verbatim);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
