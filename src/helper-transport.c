@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,6 +90,13 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
     n = recv(link->h->sock, buffer, length, flags);
     if (n < 0)
         return -errno;
+    if (!link->h->queueing)
+        /* During setup each step waits for the server's answer, and sshd
+         * leaves Nagle on: its reply would wait for our ACK, which the
+         * kernel delays 40 ms when we have nothing to send. Acknowledge at
+         * once (the flag does not stick, hence after every read); the relay
+         * does not need it. */
+        setsockopt(link->h->sock, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
     if (n > 0)
         link->h->last_receive_us = g_get_monotonic_time();
     return n;
