@@ -31,22 +31,22 @@ sshtun_tun_open(const char *name, gboolean tap, char actual_name[IFNAMSIZ], GErr
     int fd;
 
     if (name && !sshtun_tun_name_is_valid(name)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                     "invalid interface name \"%s\": at most %d letters, digits, '-', '_' or '.'",
                     name, IFNAMSIZ - 1);
         return -1;
     }
     fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open /dev/net/tun: %s",
-                    g_strerror(errno));
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot open /dev/net/tun: %s", g_strerror(errno));
         return -1;
     }
     ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
     g_strlcpy(ifr.ifr_name, name ? name : (tap ? "tap%d" : "tun%d"), IFNAMSIZ);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int saved = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),
                     "cannot create %s device \"%s\": %s", tap ? "tap" : "tun", ifr.ifr_name,
                     g_strerror(saved));
         close(fd);

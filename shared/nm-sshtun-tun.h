@@ -3,7 +3,7 @@
 #ifndef NM_SSHTUN_TUN_H
 #define NM_SSHTUN_TUN_H
 
-#include <gio/gio.h>
+#include <glib.h>
 #include <net/if.h>
 
 /* A name the kernel accepts for a network interface. */

@@ -71,7 +71,7 @@ sshtun_privileges_open_tun(SshtunHelper *h)
         h->tun_fd = sshtun_tun_open(h->interface_name, tap, ifr.ifr_name, &error);
         if (h->tun_fd < 0)
             sshtun_helper_fail(h,
-                               g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
+                               g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_INVAL)
                                        ? SSHTUN_EXIT_BAD_SETTINGS
                                        : SSHTUN_EXIT_INTERNAL,
                                "%s", error->message);

@@ -14,6 +14,7 @@ writes JSON and draws a PNG chart with gnuplot.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -22,23 +23,18 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
                      TempDir, in_ns, run, stop_process)
+from harness_nm import NetworkManagerStack  # noqa: E402
+from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
 
-NOBODY = 65534
 SAME_CIPHER = ("aes128-ctr", "hmac-sha2-256")
 
-
-def clock_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def status_kib(pid, field):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
+# NetworkManager-ssh as Debian installs it. It drives ssh -w as root and
+# configures the server's end by running ifconfig there as root.
+NM_SSH_NAME = "/usr/lib/NetworkManager/VPN/nm-ssh-service.name"
+NM_SSH_POLICY = "/etc/dbus-1/system.d/nm-ssh-service.conf"
+# Its tunnel gets addresses and a server unit of its own: the server keeps
+# tun7 configured for the other rows throughout.
+NM_SSH_CLIENT_IP, NM_SSH_SERVER_IP, NM_SSH_REMOTE_TUN = "198.51.100.5", "198.51.100.6", "8"
 
 
 def percentile(values, fraction):
@@ -53,10 +49,11 @@ class Bench:
         self.repeats = 1 if quick else 3
         self.pings = 50 if quick else 200
         self.tmp = TempDir()
+        self.nm = None
         self.ns = Namespaces()
         self.sshd = Sshd(self.ns.server, self.tmp.path)
         self.key = self.sshd.keys.make("id_ed25519")
-        os.chown(self.key, NOBODY, NOBODY)
+        os.chown(self.key, helper_uid(), helper_uid())
         self.sshd.authorize(self.sshd.keys.public(self.key))
         self.known_hosts = os.path.join(self.tmp.path, "known_hosts")
         with open(self.known_hosts, "w") as f:
@@ -73,20 +70,34 @@ class Bench:
         run(*in_ns(self.ns.client, "ip", *args))
 
     def close(self):
+        if self.nm:
+            self.nm.stop()
         self.sshd.stop()
         self.ns.close()
         self.tmp.close()
 
     # ---- measurements ----
 
-    def first_ping_ms(self, target, start):
-        """From @start (monotonic) to the first answered ping, bounded."""
-        deadline = start + 10
-        while time.monotonic() < deadline:
-            if run(*in_ns(self.ns.client, "ping", "-c", "1", "-W", "0.05", target),
-                   check=False).returncode == 0:
-                return (time.monotonic() - start) * 1000
-        return float("nan")
+    def start_prober(self, target):
+        """tools/first_ping.py in the client namespace, sending already:
+        start the clock after this returns."""
+        prober = subprocess.Popen(
+            in_ns(self.ns.client, sys.executable, os.path.join(os.path.dirname(__file__),
+                                                               "first_ping.py"), target, "10"),
+            stdout=subprocess.PIPE, text=True)
+        if prober.stdout.readline().strip() != "ready":
+            stop_process(prober)
+            raise RuntimeError("first_ping.py did not start")
+        return prober
+
+    @staticmethod
+    def first_ping_ms(prober, start):
+        """From @start (monotonic) to the first answer @prober saw."""
+        try:
+            answered = float(prober.communicate(timeout=15)[0].strip() or "nan")
+        finally:
+            stop_process(prober)
+        return (answered - start) * 1000
 
     def rtts(self, target, count, interval="0.01"):
         out = run(*in_ns(self.ns.client, "ping", "-c", str(count), "-i", interval, "-W", "1",
@@ -110,8 +121,8 @@ class Bench:
         finally:
             stop_process(server)
 
-    def measure(self, target, pid, start):
-        result = {"first_ping_ms": self.first_ping_ms(target, start)}
+    def measure(self, target, pid, prober, start):
+        result = {"first_ping_ms": self.first_ping_ms(prober, start)}
         idle = self.rtts(target, self.pings)
         result["idle_rtt_ms"] = {"median": statistics.median(idle), "p99": percentile(idle, 0.99)}
         ticks = clock_ticks(pid) if pid else 0
@@ -139,30 +150,34 @@ class Bench:
             # process's own (anonymous) memory.
             result["peak_rss_mib"] = status_kib(pid, "VmHWM") / 1024
             result["anon_rss_mib"] = status_kib(pid, "RssAnon") / 1024
+            result["pss_mib"] = pss_kib(pid) / 1024
         return result
 
     # ---- the rows ----
 
     def row_veth(self):
-        return self.measure(SERVER_IP, None, time.monotonic())
+        prober = self.start_prober(SERVER_IP)
+        return self.measure(SERVER_IP, None, prober, time.monotonic())
 
     def row_ssh(self, extra):
         self.client_ip("tuntap", "add", "tun0", "mode", "tun")
         self.client_ip("link", "set", "tun0", "up")
         self.client_ip("addr", "add", TUN_CLIENT_IP, "peer", TUN_SERVER_IP, "dev", "tun0")
+        prober = self.start_prober(TUN_SERVER_IP)
         start = time.monotonic()
         proc = subprocess.Popen(in_ns(self.ns.client, "ssh", "-N", "-w", "0:7", "-i", self.key,
                                       "-o", f"UserKnownHostsFile={self.known_hosts}",
                                       "-o", "BatchMode=yes", *extra, f"root@{SERVER_IP}"),
                                 stderr=subprocess.DEVNULL)
         try:
-            return self.measure(TUN_SERVER_IP, proc.pid, start)
+            return self.measure(TUN_SERVER_IP, proc.pid, prober, start)
         finally:
             stop_process(proc)
             self.client_ip("tuntap", "del", "tun0", "mode", "tun")
 
     def row_helper(self, helper_options=None, mtu=1500):
         self.server_ip("link", "set", "tun7", "mtu", str(mtu))
+        prober = self.start_prober(TUN_SERVER_IP)
         start = time.monotonic()
         helper = Helper(self.ns.client, self.tmp.path, {
             "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
@@ -172,10 +187,84 @@ class Bench:
         try:
             helper.wait_ready()
             helper.apply_config()
-            return self.measure(TUN_SERVER_IP, helper.proc.pid, start)
+            return self.measure(TUN_SERVER_IP, helper.proc.pid, prober, start)
         finally:
             helper.stop()
             self.server_ip("link", "set", "tun7", "mtu", "1500")
+
+    # ---- through NetworkManager ----
+
+    def network_manager(self):
+        """One NetworkManager (logging as by default) for the last rows, in
+        the client namespace, seeing both plugins. /root is a directory of
+        the benchmark's in its mount namespace only: NetworkManager-ssh's
+        ssh, running as root, reads the server's key from
+        /root/.ssh/known_hosts and has no option to say otherwise."""
+        if not self.nm:
+            root_home = os.path.join(self.tmp.path, "root-home")
+            os.makedirs(os.path.join(root_home, ".ssh"), 0o700)
+            shutil.copy(self.known_hosts, os.path.join(root_home, ".ssh", "known_hosts"))
+            others = [(NM_SSH_NAME, NM_SSH_POLICY)] if nm_ssh_installed() else []
+            self.nm = NetworkManagerStack(self.ns.client, self.tmp.path, quiet=True,
+                                          other_plugins=others, binds=[(root_home, "/root")])
+            self.nm.start()
+            self.nm.add_base_connection()
+        return self.nm
+
+    def nm_processes(self):
+        """PID by program name (argv[0]) of the client's processes."""
+        found = {}
+        for pid in run("ip", "netns", "pids", self.ns.client).stdout.split():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    found[os.path.basename(f.read().split(b"\0")[0]).decode()] = int(pid)
+            except OSError:
+                continue
+        return found
+
+    def row_network_manager(self, name, vpn_type, data, target, program):
+        """nmcli connection up, then the same measurements on the process
+        that carries the traffic (@program); "first ping" counts from the
+        moment nmcli is started."""
+        nm = self.network_manager()
+        nm.add_vpn(name, data, vpn_type=vpn_type, extra=("ipv4.never-default", "yes"))
+        prober = self.start_prober(target)
+        start = time.monotonic()
+        nm.nmcli("connection", "up", name)
+        activated_ms = (time.monotonic() - start) * 1000
+        try:
+            pid = self.nm_processes()[program]
+            result = self.measure(target, pid, prober, start)
+            result["activated_ms"] = activated_ms
+            return result
+        finally:
+            nm.nmcli("connection", "down", name, check=False)
+            nm.nmcli("connection", "delete", name, check=False)
+            deadline = time.monotonic() + 10
+            while program in self.nm_processes() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def row_nm_sshtun(self):
+        return self.row_network_manager(
+            "sshtun", "org.freedesktop.NetworkManager.sshtun",
+            {"host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+             "known-hosts-file": self.known_hosts, "remote-tun": "7",
+             "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP},
+            TUN_SERVER_IP, "nm-sshtun-helper")
+
+    def row_nm_ssh(self):
+        return self.row_network_manager(
+            "nm-ssh", "org.freedesktop.NetworkManager.ssh",
+            {"remote": SERVER_IP, "remote-username": "root", "auth-type": "key",
+             "key-file": self.key, "remote-dev": NM_SSH_REMOTE_TUN,
+             "local-ip": NM_SSH_CLIENT_IP, "remote-ip": NM_SSH_SERVER_IP,
+             "netmask": "255.255.255.255"},
+            NM_SSH_SERVER_IP, "ssh")
+
+
+def nm_ssh_installed():
+    return run("dpkg-query", "-W", "-f=${Status}", "network-manager-ssh",
+               check=False).stdout.startswith("install ok")
 
 
 def summarize(rows):
@@ -183,7 +272,8 @@ def summarize(rows):
     rows = [r for r in rows if r is reference] + [r for r in rows if r is not reference]
     lines = []
     header = (f"{'':34} {'up Mbit/s':>17} {'down Mbit/s':>17} {'x ssh':>11} "
-              f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS (anon) MiB':>14}")
+              f"{'idle RTT ms':>13} {'load RTT':>8} {'1st ping':>9} {'CPU s/GB':>9} {'RSS (anon) MiB':>14} "
+              f"{'PSS':>5}")
     lines.append(header)
     for r in rows:
         up, down = statistics.median(r["up"]), statistics.median(r["down"])
@@ -194,10 +284,16 @@ def summarize(rows):
         cpu = f"{r['cpu_s_per_gb']:.2f}" if "cpu_s_per_gb" in r else "-"
         rss = (f"{r['peak_rss_mib']:.1f} ({r['anon_rss_mib']:.1f})" if "peak_rss_mib" in r
                else "-")
+        pss = f"{r['pss_mib']:.1f}" if "pss_mib" in r else "-"
         lines.append(
             f"{r['name']:34} {up:9.0f} {spread_up:>7} {down:9.0f} {spread_down:>7} {ratio:>11} "
             f"{r['idle_rtt_ms']['median']:6.3f}/{r['idle_rtt_ms']['p99']:6.3f} "
-            f"{r['loaded_rtt_ms']:8.2f} {r['first_ping_ms']:8.0f} {cpu:>9} {rss:>12}")
+            f"{r['loaded_rtt_ms']:8.2f} {r['first_ping_ms']:8.0f} {cpu:>9} {rss:>14} {pss:>5}")
+    for r in rows:
+        if "activated_ms" in r:
+            lines.append(f"{r['name']}: nmcli connection up returned after "
+                         f"{r['activated_ms']:.0f} ms, first ping answered after "
+                         f"{r['first_ping_ms']:.0f} ms")
     return "\n".join(lines)
 
 
@@ -267,7 +363,12 @@ def main():
         # OpenSSH reads its tun device 16 KiB at a time: 16380 is the most
         # a server sends (16 KiB less the address family).
         ("helper, MTU 16380 on both ends", lambda: bench.row_helper(mtu=16380)),
+        ("sshtun through NetworkManager", bench.row_nm_sshtun),
     ]
+    if nm_ssh_installed():
+        plan.append(("NetworkManager-ssh", bench.row_nm_ssh))
+    else:
+        print("network-manager-ssh is not installed: its row is left out", file=sys.stderr)
     if args.only:
         plan = [(n, m) for n, m in plan if args.only in n or n == "ssh -w (defaults)"]
     try:
@@ -278,10 +379,6 @@ def main():
             rows.append(result)
     finally:
         bench.close()
-    if run("dpkg-query", "-W", "-f=${Status}", "network-manager-ssh",
-           check=False).stdout.startswith("install ok"):
-        print("network-manager-ssh is installed, but its row is not measured yet",
-              file=sys.stderr)
     table = summarize(rows)
     print(table)
     with open(os.path.join(args.out, "bench.json"), "w") as f:

@@ -10,7 +10,6 @@ removed.
 
 import hashlib
 import os
-import pwd
 import statistics
 import subprocess
 import sys
@@ -20,33 +19,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integ
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,  # noqa: E402
                      Namespaces, Sshd, TempDir, in_ns, ping, run, transfer, tun_devices)
 from harness_nm import NetworkManagerStack  # noqa: E402
+from procstat import clock_ticks, helper_uid, status_kib  # noqa: E402
 
-NOBODY = 65534
 MEGABYTES = 100
 PAGE_MEGABYTES = 20
-
-
-def helper_uid():
-    """The user a connection without an owner runs as: nm-sshtun (made by
-    the Debian package), else nobody."""
-    try:
-        return pwd.getpwnam("nm-sshtun").pw_uid
-    except KeyError:
-        return NOBODY
-
-
-def clock_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def peak_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def start_web_server(ns, directory):
@@ -147,7 +123,7 @@ def main():
         download = transfer(ns.server, ns.client, TUN_CLIENT_IP, size, port=5202)
         cpu_seconds = (clock_ticks(helper) - ticks_before) / os.sysconf("SC_CLK_TCK")
         socks_sha, socks_bytes, socks_seconds = fetch_through_socks(ns.client)
-        rss = peak_rss_kib(helper) / 1024
+        rss = status_kib(helper, "VmHWM") / 1024
 
         print()
         print("== figures")

@@ -5,6 +5,7 @@ NetworkManager in the client namespace with its own mount namespace (so
 test's), and nmcli run inside that same namespace."""
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -44,7 +45,7 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
   <includedir>/usr/share/dbus-1/system.d</includedir>
-  <include>{policy}</include>
+  <include>{policy}</include>{more_policies}
 </busconfig>
 """
 
@@ -59,17 +60,28 @@ no-auto-default=*
 [keyfile]
 path={keyfiles}
 [logging]
-level=DEBUG
-domains=VPN:TRACE,VPN_PLUGIN:TRACE,AGENTS:DEBUG,CORE:INFO,DEVICE:INFO,IP4:INFO,IP6:INFO,PLATFORM:INFO
+{logging}
 """
+DEBUG_LOGGING = ("level=DEBUG\ndomains=VPN:TRACE,VPN_PLUGIN:TRACE,AGENTS:DEBUG,CORE:INFO,"
+                 "DEVICE:INFO,IP4:INFO,IP6:INFO,PLATFORM:INFO")
+# As a default install logs: the benchmark's timings should not include
+# NetworkManager's or the service's debug output.
+QUIET_LOGGING = "level=INFO"
 
 
 class NetworkManagerStack:
-    def __init__(self, ns, workdir, installed=False):
+    def __init__(self, ns, workdir, installed=False, quiet=False, other_plugins=(), binds=()):
         """@installed: use the plugin installed on the machine (the Debian
-        package) instead of the build tree's."""
+        package) instead of the build tree's. @quiet: log at INFO, not
+        debug. @other_plugins: pairs (.name file, D-Bus policy file) of other
+        installed VPN plugins NetworkManager should also see (the benchmark
+        compares NetworkManager-ssh). @binds: pairs (directory, mount point)
+        bound in NetworkManager's private mount namespace only."""
         self.ns = ns
         self.installed = installed
+        self.quiet = quiet
+        self.other_plugins = other_plugins
+        self.binds = binds
         self.dir = os.path.join(workdir, "nm")
         os.makedirs(self.dir)
         self.bus_socket = os.path.join(self.dir, "system_bus_socket")
@@ -81,7 +93,9 @@ class NetworkManagerStack:
     def start(self):
         bus_config = os.path.join(self.dir, "bus.conf")
         with open(bus_config, "w") as f:
-            f.write(DBUS_CONFIG.format(socket=self.bus_socket, policy=POLICY))
+            f.write(DBUS_CONFIG.format(
+                socket=self.bus_socket, policy=POLICY,
+                more_policies="".join(f"\n  <include>{p}</include>" for _, p in self.other_plugins)))
         out = run("dbus-daemon", f"--config-file={bus_config}", "--fork", "--print-pid").stdout
         self.dbus_pid = int(out.split()[0])
 
@@ -103,17 +117,21 @@ class NetworkManagerStack:
             name = name.replace("@PLUGINDIR@", PLUGIN_DIR)
         with open(os.path.join(plugin_dir, "nm-sshtun-service.name"), "w") as f:
             f.write(name)
+        for other, _ in self.other_plugins:
+            shutil.copy(other, plugin_dir)
         for sub in ("keyfiles", "conf.d", "run", "state"):
             os.mkdir(os.path.join(self.dir, sub), 0o700)
         config = os.path.join(self.dir, "NetworkManager.conf")
         with open(config, "w") as f:
-            f.write(NM_CONFIG.format(keyfiles=os.path.join(self.dir, "keyfiles")))
+            f.write(NM_CONFIG.format(keyfiles=os.path.join(self.dir, "keyfiles"),
+                                     logging=QUIET_LOGGING if self.quiet else DEBUG_LOGGING))
         d = self.dir
         script = (
             "mount -o remount,ro /sys && "
             + ("" if self.installed else f"mount --bind {plugin_dir} {NM_VPN_DIR} && ") +
             f"mount --bind {d}/run /run/NetworkManager && "
             f"mount --bind {d}/state /var/lib/NetworkManager && "
+            + "".join(f"mount --bind {src} {dst} && " for src, dst in self.binds) +
             f"exec NetworkManager --no-daemon --debug --config={config} --config-dir={d}/conf.d "
             f"--system-config-dir={d}/conf.d")
         os.makedirs("/run/NetworkManager", exist_ok=True)
