@@ -22,7 +22,7 @@ class ServicePolicy(unittest.TestCase):
         socket = os.path.join(self.tmp.path, "bus")
         config = os.path.join(self.tmp.path, "bus.conf")
         with open(config, "w") as f:
-            f.write(DBUS_CONFIG.format(socket=socket, policy=POLICY))
+            f.write(DBUS_CONFIG.format(socket=socket, policy=POLICY, more_policies=""))
         pid = int(run("dbus-daemon", f"--config-file={config}", "--fork", "--print-pid").stdout.split()[0])
         self.addCleanup(os.kill, pid, 15)
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={socket}")
