@@ -49,6 +49,16 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
 </busconfig>
 """
 
+
+
+def bus_policy_config(socket, other_policies=()):
+    """DBUS_CONFIG for a bus listening on @socket, with the project's policy
+    and @other_policies (files) included."""
+    return DBUS_CONFIG.format(socket=socket, policy=POLICY,
+                              more_policies="".join(f"\n  <include>{p}</include>"
+                                                    for p in other_policies))
+
+
 NM_CONFIG = """[main]
 # No polkit here: without this, only root may use NetworkManager; with it,
 # any user may (the test that runs nmcli as a connection's owner needs that).
@@ -93,9 +103,7 @@ class NetworkManagerStack:
     def start(self):
         bus_config = os.path.join(self.dir, "bus.conf")
         with open(bus_config, "w") as f:
-            f.write(DBUS_CONFIG.format(
-                socket=self.bus_socket, policy=POLICY,
-                more_policies="".join(f"\n  <include>{p}</include>" for _, p in self.other_plugins)))
+            f.write(bus_policy_config(self.bus_socket, [p for _, p in self.other_plugins]))
         out = run("dbus-daemon", f"--config-file={bus_config}", "--fork", "--print-pid").stdout
         self.dbus_pid = int(out.split()[0])
 

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import TOP_BUILDDIR, TempDir, run, stop_process
-from harness_nm import DBUS_CONFIG, POLICY
+from harness_nm import bus_policy_config
 
 SERVICE = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-service")
 NAME = "org.freedesktop.NetworkManager.sshtun.Connection_99"
@@ -22,7 +22,7 @@ class ServicePolicy(unittest.TestCase):
         socket = os.path.join(self.tmp.path, "bus")
         config = os.path.join(self.tmp.path, "bus.conf")
         with open(config, "w") as f:
-            f.write(DBUS_CONFIG.format(socket=socket, policy=POLICY, more_policies=""))
+            f.write(bus_policy_config(socket))
         pid = int(run("dbus-daemon", f"--config-file={config}", "--fork", "--print-pid").stdout.split()[0])
         self.addCleanup(os.kill, pid, 15)
         self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={socket}")
