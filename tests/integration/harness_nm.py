@@ -50,7 +50,6 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
 """
 
 
-
 def bus_policy_config(socket, other_policies=()):
     """DBUS_CONFIG for a bus listening on @socket, with the project's policy
     and @other_policies (files) included."""
