@@ -27,6 +27,9 @@
 #define NM_SSHTUN_DBUS_SERVICE "org.freedesktop.NetworkManager.sshtun"
 /* The secret carrying the answer to a keyboard-interactive prompt. */
 #define SECRET_KBD_ANSWER "keyboard-interactive"
+/* How long the service, quitting, waits for its helper: past the link's
+ * grace time, after which the link kills it. */
+#define HELPER_SHUTDOWN_WAIT_MS 7000
 
 #define NM_TYPE_SSHTUN_PLUGIN (nm_sshtun_plugin_get_type())
 G_DECLARE_FINAL_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM, SSHTUN_PLUGIN, NMVpnServicePlugin)
@@ -43,7 +46,11 @@ struct _NMSshtunPlugin {
 
 G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
 
+/* Debug logging: --debug, or NetworkManager's VPN log level. */
 static gboolean debug;
+/* Started by hand (--debug or --persist): keep running when
+ * NetworkManager goes away. Started by NetworkManager: go with it. */
+static gboolean manual_debug;
 static gboolean persist;
 static GMainLoop *main_loop;
 
@@ -498,17 +505,42 @@ nm_sshtun_plugin_init(NMSshtunPlugin *self)
 {
 }
 
+static gboolean
+wake_cb(gpointer user_data)
+{
+    return G_SOURCE_REMOVE;
+}
+
+/* Stops the helper and runs the main context until it is gone: the exited
+ * callback frees the link and clears self->helper, so only that pointer
+ * may be looked at in between. The link kills a helper that has not
+ * stopped after its grace time; the wake-up source bounds the wait even
+ * if that kill went unanswered. */
+static void
+stop_helper_and_wait(NMSshtunPlugin *self)
+{
+    gint64 deadline = g_get_monotonic_time() + HELPER_SHUTDOWN_WAIT_MS * 1000;
+    guint wake = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, wake_cb, NULL);
+
+    self->stopping = TRUE;
+    sshtun_helper_link_stop(self->helper);
+    while (self->helper && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_source_remove(wake);
+    if (self->helper) {
+        g_warning("nm-sshtun-helper (pid %d) did not go away; leaving it",
+                  (int)sshtun_helper_link_get_pid(self->helper));
+        g_clear_pointer(&self->helper, sshtun_helper_link_free);
+    }
+}
+
 static void
 dispose(GObject *object)
 {
     NMSshtunPlugin *self = NM_SSHTUN_PLUGIN(object);
 
-    if (self->helper) {
-        self->stopping = TRUE;
-        sshtun_helper_link_stop(self->helper);
-        sshtun_helper_link_wait(self->helper, 6000);
-        g_clear_pointer(&self->helper, sshtun_helper_link_free);
-    }
+    if (self->helper)
+        stop_helper_and_wait(self);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     G_OBJECT_CLASS(nm_sshtun_plugin_parent_class)->dispose(object);
@@ -555,7 +587,8 @@ main(int argc, char **argv)
     GOptionEntry options[] = {
         { "persist", 0, 0, G_OPTION_ARG_NONE, &persist, "Do not quit when the tunnel goes down",
           NULL },
-        { "debug", 0, 0, G_OPTION_ARG_NONE, &debug, "Log debug messages", NULL },
+        { "debug", 0, 0, G_OPTION_ARG_NONE, &manual_debug,
+          "Log debug messages, and keep running without NetworkManager", NULL },
         { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "D-Bus name to use", "NAME" },
         { NULL },
     };
@@ -567,15 +600,18 @@ main(int argc, char **argv)
         g_printerr("%s\n", error->message);
         return EXIT_FAILURE;
     }
-    if (level && atoi(level) >= 7)
-        debug = TRUE;
+    /* NetworkManager's log level changes only what is logged, never the
+     * lifecycle: a service that stopped watching NetworkManager at debug
+     * level outlived it, and the tests (which log at debug) never saw the
+     * path every default install takes. */
+    debug = manual_debug || (level && atoi(level) >= 7);
     if (debug)
         g_log_set_debug_enabled(TRUE);
 
     plugin = g_initable_new(NM_TYPE_SSHTUN_PLUGIN, NULL, &error,
                             NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
                             bus_name ? bus_name : NM_SSHTUN_DBUS_SERVICE,
-                            NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !debug, NULL);
+                            NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !manual_debug && !persist, NULL);
     if (!plugin) {
         g_printerr("cannot start the VPN service: %s\n", error->message);
         return EXIT_FAILURE;

@@ -273,19 +273,6 @@ sshtun_helper_link_stop(SshtunHelperLink *link)
     link->kill_source = g_timeout_add(STOP_GRACE_MS, kill_cb, link);
 }
 
-void
-sshtun_helper_link_wait(SshtunHelperLink *link, guint timeout_ms)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-
-    while (!link->process_done && g_get_monotonic_time() < deadline)
-        g_main_context_iteration(NULL, TRUE);
-    if (!link->process_done) {
-        g_subprocess_force_exit(link->process);
-        g_subprocess_wait(link->process, NULL, NULL);
-    }
-}
-
 GPid
 sshtun_helper_link_get_pid(SshtunHelperLink *link)
 {

@@ -44,10 +44,6 @@ void sshtun_helper_link_answer(SshtunHelperLink *link, const char *answer);
 /* Asks the helper to stop; kills it if it has not gone within 5 s. */
 void sshtun_helper_link_stop(SshtunHelperLink *link);
 
-/* Runs the default main context until the helper is gone, at most
- * @timeout_ms: for shutting down. */
-void sshtun_helper_link_wait(SshtunHelperLink *link, guint timeout_ms);
-
 GPid sshtun_helper_link_get_pid(SshtunHelperLink *link);
 
 void sshtun_helper_link_free(SshtunHelperLink *link);

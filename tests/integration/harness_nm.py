@@ -105,10 +105,14 @@ class NetworkManagerStack:
             f.write(bus_policy_config(self.bus_socket, [p for _, p in self.other_plugins]))
         out = run("dbus-daemon", f"--config-file={bus_config}", "--fork", "--print-pid").stdout
         self.dbus_pid = int(out.split()[0])
+        self._write_files()
+        self.start_networkmanager()
+        self.wait_device("veth-sst")
 
+    def _write_files(self):
         # The plugin directory NetworkManager reads: root-owned, not writable
         # by others, the .name pointing into the build tree.
-        plugin_dir = os.path.join(self.dir, "vpn")
+        self.plugin_dir = plugin_dir = os.path.join(self.dir, "vpn")
         os.mkdir(plugin_dir, 0o755)
         service = SERVICE
         if VALGRIND_DIR:
@@ -128,22 +132,26 @@ class NetworkManagerStack:
             shutil.copy(other, plugin_dir)
         for sub in ("keyfiles", "conf.d", "run", "state"):
             os.mkdir(os.path.join(self.dir, sub), 0o700)
-        config = os.path.join(self.dir, "NetworkManager.conf")
-        with open(config, "w") as f:
+        self.config = os.path.join(self.dir, "NetworkManager.conf")
+        with open(self.config, "w") as f:
             f.write(NM_CONFIG.format(keyfiles=os.path.join(self.dir, "keyfiles"),
                                      logging=QUIET_LOGGING if self.quiet else DEBUG_LOGGING))
+
+    def start_networkmanager(self):
+        """NetworkManager alone (the bus stays): also to start it again
+        after stop_networkmanager(), as a restart does. Its log grows."""
         d = self.dir
         script = (
             "mount -o remount,ro /sys && "
-            + ("" if self.installed else f"mount --bind {plugin_dir} {NM_VPN_DIR} && ") +
+            + ("" if self.installed else f"mount --bind {self.plugin_dir} {NM_VPN_DIR} && ") +
             f"mount --bind {d}/run /run/NetworkManager && "
             f"mount --bind {d}/state /var/lib/NetworkManager && "
             + "".join(f"mount --bind {src} {dst} && " for src, dst in self.binds) +
-            f"exec NetworkManager --no-daemon --debug --config={config} --config-dir={d}/conf.d "
-            f"--system-config-dir={d}/conf.d")
+            f"exec NetworkManager --no-daemon --debug --config={self.config} "
+            f"--config-dir={d}/conf.d --system-config-dir={d}/conf.d")
         os.makedirs("/run/NetworkManager", exist_ok=True)
         os.makedirs("/var/lib/NetworkManager", exist_ok=True)
-        self.logfile = open(self.log, "w")
+        self.logfile = open(self.log, "a")
         self.proc = subprocess.Popen(in_ns(self.ns, "unshare", "-m", "sh", "-c", script),
                                      stdout=self.logfile, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + 20
@@ -156,7 +164,13 @@ class NetworkManagerStack:
             time.sleep(0.1)
         else:
             raise RuntimeError("NetworkManager did not start:\n" + self.log_text())
-        self.wait_device("veth-sst")
+
+    def stop_networkmanager(self):
+        """NetworkManager alone, with SIGTERM as a service manager stops it."""
+        if self.proc:
+            stop_process(self.proc, timeout=10)
+            self.proc = None
+            self.logfile.close()
 
     def wait_device(self, name, timeout=15):
         deadline = time.monotonic() + timeout
@@ -220,10 +234,7 @@ class NetworkManagerStack:
             return f.read()
 
     def stop(self):
-        if self.proc:
-            stop_process(self.proc, timeout=10)
-            self.proc = None
-            self.logfile.close()
+        self.stop_networkmanager()
         if self.dbus_pid:
             try:
                 os.kill(self.dbus_pid, 15)
