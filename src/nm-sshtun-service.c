@@ -73,6 +73,34 @@ quit_soon(void)
 
 /* ---- helper events ---- */
 
+/* Reports @failure to NetworkManager exactly once. libnm's failure()
+ * disconnects, and a disconnect while the plugin is still STARTING sends
+ * a second failure, CONNECT_FAILED, which NetworkManager records over the
+ * first: nmcli then said "Unknown reason" for a refused login. From
+ * STOPPING, libnm's disconnect does nothing more; STOPPED follows once the
+ * helper is gone (helper_exited). */
+static void
+report_failure(NMSshtunPlugin *self, NMVpnPluginFailure failure)
+{
+    g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPING, NULL);
+    nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure);
+    if (self->helper) {
+        self->stopping = TRUE;
+        sshtun_helper_link_stop(self->helper);
+    } else {
+        g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPED, NULL);
+    }
+}
+
+static NMVpnServiceState
+state_of(NMSshtunPlugin *self)
+{
+    NMVpnServiceState state = NM_VPN_SERVICE_STATE_UNKNOWN;
+
+    g_object_get(self, NM_VPN_SERVICE_PLUGIN_STATE, &state, NULL);
+    return state;
+}
+
 static GVariant *
 sink(GVariant *value)
 {
@@ -108,8 +136,7 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
 
     if (!general) {
         g_warning("the server address \"%s\" is not an IP address", server ? server : "");
-        nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self),
-                                      NM_VPN_PLUGIN_FAILURE_BAD_IP_CONFIG);
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_BAD_IP_CONFIG);
         return;
     }
     g_message("%s up through %s", what, server);
@@ -165,6 +192,9 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
     g_clear_pointer(&self->last_config, g_free);
     self->stopping = FALSE;
     if (stopping) {
+        /* After report_failure(); a disconnect has been STOPPED already. */
+        if (state_of(self) == NM_VPN_SERVICE_STATE_STOPPING)
+            g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPED, NULL);
         quit_soon();
         return;
     }
@@ -173,7 +203,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
         return;
     }
     g_warning("%s: %s", sshtun_exit_reason(reason), why);
-    nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure_of(reason));
+    report_failure(self, failure_of(reason));
 }
 
 static const SshtunHelperLinkCallbacks helper_callbacks = {
@@ -582,6 +612,7 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GMainLoop) loop = NULL;
+    g_autoptr(GDBusConnection) connection = NULL;
     g_autofree char *bus_name = NULL;
     const char *level = getenv("NM_VPN_LOG_LEVEL");
     GOptionEntry options[] = {
@@ -623,6 +654,12 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, quit_on_signal, loop);
     g_unix_signal_add(SIGINT, quit_on_signal, loop);
     g_main_loop_run(loop);
+    /* libnm before 1.52 emits "quit" while it sends STOPPED: the queued
+     * signals must reach NetworkManager before the bus name goes, or it
+     * reports "service stopped unexpectedly" instead of the failure. */
+    connection = nm_vpn_service_plugin_get_connection(NM_VPN_SERVICE_PLUGIN(plugin));
+    if (connection)
+        g_dbus_connection_flush_sync(connection, NULL, NULL);
     /* dispose stops a helper that is still running, and waits for it. */
     g_clear_object(&plugin);
     return EXIT_SUCCESS;

@@ -3,6 +3,7 @@
 nm-sshtun-helper -> OpenSSH sshd, each one real."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -10,6 +11,14 @@ from harness import (VALGRIND_DIR, SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN
                      Sshd, in_ns, ping, run, stop_process, tun_devices)
 from harness_nm import AUTH_DIALOG, NetworkManagerStack, nmcli_on_terminal
 from test_helper import NOBODY, HelperTestCase
+
+# What nmcli says for each failure the plugin reports (NetworkManager's
+# text for the active connection's state reason).
+NMCLI_REASONS = {
+    "login-failed": "Invalid secrets",
+    "connect-failed": "Unknown reason",
+    "bad-ip-config": "The VPN service returned invalid configuration",
+}
 
 LEGACY_AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_agent.py")
 
@@ -58,7 +67,12 @@ class NetworkManagerTestCase(HelperTestCase):
             fields[key] = value
         return fields
 
-    def expect_activation_failure(self, name, log_fragments, nmcli_fragment=None):
+    def expect_activation_failure(self, name, log_fragments, nmcli_fragment=None,
+                                  plugin_failure=None):
+        """Activates @name, which must fail; @plugin_failure: the one
+        failure ("login-failed", "connect-failed", "bad-ip-config") the
+        plugin reports to NetworkManager for it, and nmcli's text for it."""
+        failures_before = self.plugin_failures()
         result = self.up(name, check=False)
         self.assertNotEqual(result.returncode, 0)
         if nmcli_fragment:
@@ -67,8 +81,17 @@ class NetworkManagerTestCase(HelperTestCase):
         log = self.nm.log_text()
         for fragment in log_fragments:
             self.assertIn(fragment, log)
+        if plugin_failure:
+            self.assertEqual(self.plugin_failures()[len(failures_before):], [plugin_failure],
+                             log[-3000:])
+            self.assertIn(NMCLI_REASONS[plugin_failure], result.stderr)
         self.assertEqual(tun_devices(self.ns.client), [])
         return result
+
+    def plugin_failures(self):
+        """The failures the plugin reported, in NetworkManager's log."""
+        found = re.findall(r"(?:dbus: failure|VPN plugin: failed): ([a-z-]+) \(\d+\)", self.nm.log_text())
+        return found
 
     def vpn_device(self):
         devices = tun_devices(self.ns.client)
@@ -180,15 +203,16 @@ class Failures(NetworkManagerTestCase):
         self.server_tun()
         self.nm.add_vpn("tunnel", self.nm_settings(auth_type="password", key_file=None),
                         secrets={"password": "wrong"})
-        self.expect_activation_failure("tunnel", ["refused the password", "login-failed"])
+        self.expect_activation_failure("tunnel", ["refused the password"],
+                                       plugin_failure="login-failed")
 
     def test_unknown_host_key_names_the_fingerprint(self):
         self.server_tun()
         self._write("known_hosts", "")
         fingerprint = self.sshd.keys.fingerprint(self.sshd.host_key)
         self.nm.add_vpn("tunnel", self.nm_settings())
-        self.expect_activation_failure("tunnel", [f"unknown: ssh-ed25519 {fingerprint}",
-                                                  "login-failed"])
+        self.expect_activation_failure("tunnel", [f"unknown: ssh-ed25519 {fingerprint}"],
+                                       plugin_failure="login-failed")
 
     def test_unknown_key_is_refused_with_its_name(self):
         self.server_tun()
@@ -203,7 +227,13 @@ class Failures(NetworkManagerTestCase):
         self.nm.add_vpn("tunnel", self.nm_settings(remote_command="echo ROUTE nowhere",
                                                    remote_tun="any", local_address=None,
                                                    remote_address=None))
-        self.expect_activation_failure("tunnel", ['line 1 "ROUTE nowhere"', "bad-ip-config"])
+        self.expect_activation_failure("tunnel", ['line 1 "ROUTE nowhere"'],
+                                       plugin_failure="bad-ip-config")
+
+    def test_unreachable_server_is_a_connect_failure(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(port="2"))
+        self.expect_activation_failure("tunnel", ["cannot connect to host"],
+                                       plugin_failure="connect-failed")
 
 
 class AskOnTheTerminal(NetworkManagerTestCase):
