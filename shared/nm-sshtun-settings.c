@@ -169,6 +169,20 @@ has_control_chars(const char *value)
     return FALSE;
 }
 
+/* "[2001:db8::1]": how people write an IPv6 address for ssh (ssh -J,
+ * URIs, scp), taken for the address. */
+static gboolean
+is_bracketed_ipv6(const char *value)
+{
+    gsize len = strlen(value);
+    g_autofree char *inner = NULL;
+
+    if (len < 4 || value[0] != '[' || value[len - 1] != ']')
+        return FALSE;
+    inner = g_strndup(value + 1, len - 2);
+    return is_ipv6(inner);
+}
+
 static void
 hop_free(gpointer data)
 {
@@ -321,7 +335,8 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
 
     switch (info->kind) {
     case KIND_HOST:
-        if (!sshtun_is_dns_name(value) && !is_ipv4(value) && !is_ipv6(value))
+        if (!sshtun_is_dns_name(value) && !is_ipv4(value) && !is_ipv6(value)
+            && !is_bracketed_ipv6(value))
             return bad_value(error, key, value, "a host name, IPv4 or IPv6 address");
         return TRUE;
     case KIND_PORT:
@@ -532,6 +547,10 @@ sshtun_settings_parse(GHashTable *data, GError **error)
     }
 
     s->host = dup_value(data, "host");
+    if (s->host && is_bracketed_ipv6(s->host)) {
+        g_autofree char *bracketed = s->host;
+        s->host = g_strndup(bracketed + 1, strlen(bracketed) - 2);
+    }
     if (!s->host) {
         missing(error, "host", "(the SSH server)");
         return NULL;

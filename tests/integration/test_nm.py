@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from harness import (VALGRIND_DIR, SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
+from harness import (VALGRIND_DIR, SERVER_IP, SERVER_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
                      Sshd, in_ns, ping, run, stop_process, tun_devices)
 from harness_nm import AUTH_DIALOG, NetworkManagerStack, nmcli_on_terminal
 from test_helper import NOBODY, HelperTestCase
@@ -122,6 +122,20 @@ class UpAndDown(NetworkManagerTestCase):
         self.assertIn(f"dev {self.vpn_device()}", routes.splitlines()[0])
         self.down("tunnel")
         self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_bracketed_ipv6_host(self):
+        """host=[v6], as people write IPv6 addresses for ssh."""
+        self.server_tun()
+        self._write("known_hosts", self.sshd.known_hosts_line(SERVER_IP6) + "\n")
+        self.nm.add_vpn("tunnel", self.nm_settings(host=f"[{SERVER_IP6}]"))
+        # NetworkManager re-adds the base connection's IPv6 address with
+        # duplicate address detection: usable after a second or two.
+        for _ in range(50):
+            if ping(self.ns.client, SERVER_IP6, count=1).returncode == 0:
+                break
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.down("tunnel")
 
     def test_remote_command_dns_routes_mtu(self):
         script = ("ip link set tun5 up && ip addr add 198.51.100.2 peer 198.51.100.1 dev tun5 && "

@@ -41,6 +41,18 @@ test_defaults(void)
     g_assert_cmpuint(s->forwards->len, ==, 0);
 }
 
+/* ssh users write IPv6 addresses in brackets; the host is the address. */
+static void
+test_bracketed_ipv6_host(void)
+{
+    g_autoptr(GHashTable) data = data_of("host", "[fd00::1]", "local-address", "10.0.0.1", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(s->host, ==, "fd00::1");
+}
+
 static void
 test_forwards_only(void)
 {
@@ -109,6 +121,10 @@ test_bad_values(void)
         { "host", "", "\"host\"" },
         { "host", "-oProxyCommand=x", "\"host\"" },
         { "host", "a b", "\"host\"" },
+        { "host", "[fd00::1", "\"host\"" },
+        { "host", "[fd00::1]:22", "\"host\"" },
+        { "host", "[vpn.example]", "\"host\"" },
+        { "host", "[]", "\"host\"" },
         { "port", "0", "\"port\"" },
         { "port", "65536", "\"port\"" },
         { "port", "+22", "\"port\"" },
@@ -325,6 +341,7 @@ main(int argc, char **argv)
     g_test_add_func("/settings/defaults", test_defaults);
     g_test_add_func("/settings/every-key", test_every_key);
     g_test_add_func("/settings/forwards-only", test_forwards_only);
+    g_test_add_func("/settings/bracketed-ipv6-host", test_bracketed_ipv6_host);
     g_test_add_func("/settings/bad-values", test_bad_values);
     g_test_add_func("/settings/rules-between-keys", test_rules_between_keys);
     g_test_add_func("/settings/point-to-point-needs-addresses",
