@@ -288,18 +288,20 @@ set_blocking(SshtunHelper *h, gboolean blocking, long timeout_ms)
         libssh2_session_set_timeout(h->session, timeout_ms);
 }
 
+/* Goodbye without waiting for answers: a server that no longer reads (its
+ * tun device down, the network gone) must not hold a disconnect. The
+ * channel close and the disconnect message go into the queue, which
+ * sshtun_ssh_disconnect writes as far as the socket takes them before it
+ * shuts the connection. */
 static void
 stop_session(SshtunHelper *h)
 {
     sshtun_helper_event(h, "phase", "stopping");
     sshtun_forwards_drop_session(h);
-    sshtun_transport_flush(h);
-    sshtun_transport_stop_queueing(h);
-    fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) & ~O_NONBLOCK);
-    set_blocking(h, TRUE, 2000);
     if (h->tun_channel)
         libssh2_channel_close(h->tun_channel);
     sshtun_ssh_disconnect(h, "nm-sshtun stopped");
+    sshtun_transport_stop_queueing(h);
 }
 
 /* Back to the blocking mode setup works in, for a new session. */

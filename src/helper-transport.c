@@ -4,6 +4,7 @@
 #include "helper-transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
@@ -227,9 +228,18 @@ sshtun_transport_close(SshtunHelper *h, const char *why)
     guint n = h->links ? h->links->len : 0;
 
     /* Goodbye on every session, the server's first (it travels through
-     * the jump hosts' channels)... */
-    for (guint i = n; i > 0; i--)
-        libssh2_session_disconnect(((SshtunLink *)h->links->pdata[i - 1])->session, why);
+     * the jump hosts' channels), without waiting: non-blocking, so that a
+     * server or socket that takes nothing more cannot hold us... */
+    if (h->sock >= 0)
+        fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
+    for (guint i = n; i > 0; i--) {
+        LIBSSH2_SESSION *session = ((SshtunLink *)h->links->pdata[i - 1])->session;
+        libssh2_session_set_blocking(session, 0);
+        libssh2_session_disconnect(session, why);
+    }
+    /* ...written once, as far as the socket takes it... */
+    if (h->queueing && h->sock >= 0)
+        sshtun_transport_flush(h);
     /* ...then the connection ends: freeing a session waits for the server
      * to confirm that each open channel is closed, which a dead or hostile
      * server never does; on a shut socket libssh2 sees the disconnection

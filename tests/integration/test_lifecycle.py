@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from harness import SERVER_IP, VALGRIND_DIR, ping, tun_devices
+from harness import SERVER_IP, TUN_SERVER_IP, VALGRIND_DIR, in_ns, ping, run, tun_devices
 from test_nm import NetworkManagerTestCase
 
 # Under valgrind each process start and exit takes seconds.
@@ -58,6 +58,8 @@ class Lifecycle(NetworkManagerTestCase):
                 fds_before = fds
         # NetworkManager's descriptors settle after the first cycles.
         self.assertLessEqual(fds, fds_before + 2)
+        # Each session ended with a goodbye the server read, not a cut.
+        self.assertEqual(self.sshd.log_text().count(": nm-sshtun stopped"), CYCLES)
         self.assertEqual(ping(self.ns.client, SERVER_IP, count=1).returncode, 0)
 
     def test_networkmanager_killed_takes_the_tunnel_down(self):
@@ -103,3 +105,17 @@ class Lifecycle(NetworkManagerTestCase):
         self.wait_no_service()
         self.assertEqual(tun_devices(self.ns.client), [])
         self.assertIn("nm-sshtun-helper was killed by signal 9", self.nm.log_text())
+
+    def test_disconnect_does_not_wait_on_a_stuck_server(self):
+        """The server's tun device goes down under a running tunnel (sshd
+        then stops answering on the channel): the helper says goodbye
+        without waiting for replies, and is not killed."""
+        self.up("tunnel")
+        run(*in_ns(self.ns.server, "ip", "link", "set", "tun7", "down"))
+        # Traffic into the tunnel that sshd can no longer deliver.
+        ping(self.ns.client, TUN_SERVER_IP, count=3)
+        self.nm.nmcli("connection", "down", "tunnel")
+        self.wait_no_service()
+        log = self.nm.log_text()
+        self.assertNotIn("did not stop in time", log)
+        self.assertNotIn("was killed by signal", log)
