@@ -3,6 +3,7 @@
 
 #include "helper-ssh.h"
 
+#include "helper-algorithms.h"
 #include "helper-control.h"
 #include "helper-knownhosts.h"
 #include "helper-proxy.h"
@@ -24,11 +25,6 @@
 #define CONNECT_TIMEOUT_MS 10000
 /* How long a person has to answer a keyboard-interactive prompt. */
 #define PROMPT_TIMEOUT_MS 120000
-
-/* Host key algorithms libssh2 1.10 verifies, in OpenSSH's order of preference. */
-static const char *const host_key_methods[] = {
-    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa",
-};
 
 const char *
 sshtun_ssh_last_error(SshtunHelper *h)
@@ -154,28 +150,30 @@ static char *
 host_key_preference(SshtunHelper *h)
 {
     g_autoptr(GPtrArray) known = NULL;
-    GString *order = g_string_new(NULL);
+    g_autofree char *offered = sshtun_algorithms_offered(h->session, LIBSSH2_METHOD_HOSTKEY);
+    g_auto(GStrv) methods = g_strsplit(offered ? offered : "", ",", -1);
+    GString *first = g_string_new(NULL);
+    GString *rest = g_string_new(NULL);
 
     if (target_is_pinned(h))
         known = g_ptr_array_new();
     else
         known = sshtun_known_hosts_key_types(h->known_hosts_content, h->target_host,
                                              h->target_port);
-    for (guint i = 0; i < known->len; i++) {
-        for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
-            if (strcmp(known->pdata[i], host_key_methods[j]) == 0)
-                g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
-        }
-    }
-    for (guint j = 0; j < G_N_ELEMENTS(host_key_methods); j++) {
-        if (g_ptr_array_find_with_equal_func(known, host_key_methods[j], g_str_equal, NULL))
+    for (guint i = 0; methods[i] && methods[i][0]; i++) {
+        const char *type = sshtun_algorithms_host_key_type(methods[i]);
+        GString *into
+                = g_ptr_array_find_with_equal_func(known, type, g_str_equal, NULL) ? first : rest;
+
+        if (g_ptr_array_find_with_equal_func(h->host_key_types_seen, type, g_str_equal, NULL))
             continue;
-        if (g_ptr_array_find_with_equal_func(h->host_key_types_seen, host_key_methods[j],
-                                             g_str_equal, NULL))
-            continue;
-        g_string_append_printf(order, "%s%s", order->len ? "," : "", host_key_methods[j]);
+        g_string_append_printf(into, "%s%s", into->len ? "," : "", methods[i]);
     }
-    return g_string_free(order, order->len == 0);
+    if (first->len && rest->len)
+        g_string_append_c(first, ',');
+    g_string_append(first, rest->str);
+    g_string_free(rest, TRUE);
+    return g_string_free(first, first->len == 0);
 }
 
 static gboolean
@@ -188,45 +186,61 @@ fail_pin_not_found(SshtunHelper *h)
             h->settings->host, h->host_keys_seen->str, h->settings->host_key);
 }
 
+/* Why the key exchange failed, from the server's KEXINIT that the link
+ * captured: which class of algorithm the two sides share none of. */
+static gboolean
+fail_handshake(SshtunHelper *h, const char *name, const char *host_keys)
+{
+    SshtunLink *link = h->links->pdata[h->links->len - 1];
+    SshtunKexinit server;
+    g_autofree char *libssh2_error = g_strdup(sshtun_ssh_last_error(h));
+    gboolean explained = FALSE;
+
+    if (link->received_start
+        && sshtun_kexinit_parse(link->received_start->data, link->received_start->len, &server)) {
+        explained = sshtun_algorithms_explain(h, h->session, name, &server, host_keys);
+        sshtun_kexinit_clear(&server);
+    }
+    if (explained)
+        return FALSE;
+    return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED, "SSH handshake with %s failed: %s",
+                                name, libssh2_error);
+}
+
 static gboolean
 handshake(SshtunHelper *h, const char *name)
 {
     g_autofree char *preference = NULL;
+    const char *cipher;
 
     sshtun_transport_add_link(h, name);
     libssh2_session_set_blocking(h->session, 1);
     libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
     if (h->settings->compression)
         libssh2_session_flag(h->session, LIBSSH2_FLAG_COMPRESS, 1);
-    if (h->ciphers
-        && (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_CRYPT_CS, h->ciphers) != 0
-            || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_CRYPT_SC, h->ciphers) != 0))
-        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_SETTINGS,
-                                    "[helper] ciphers \"%s\": none that libssh2 supports",
-                                    h->ciphers);
-    if (h->macs
-        && (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_MAC_CS, h->macs) != 0
-            || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_MAC_SC, h->macs) != 0))
-        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_SETTINGS,
-                                    "[helper] macs \"%s\": none that libssh2 supports", h->macs);
+    if (!sshtun_algorithms_prefer(h, h->session))
+        return FALSE;
     preference = host_key_preference(h);
-    if (libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, preference) != 0)
-        sshtun_helper_debug(h, "host key preference \"%s\" not taken", preference);
+    if (!preference
+        || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, preference) != 0)
+        sshtun_helper_debug(h, "host key preference \"%s\" not taken",
+                            preference ? preference : "");
     if (libssh2_session_handshake(h->session, h->sock) != 0) {
         /* Asked again for the key types not yet seen, a server that has no
          * other type ends the key exchange: then no key matched the pin. */
         if (h->host_keys_seen->len > 0)
             return fail_pin_not_found(h);
-        return sshtun_helper_failed(h, SSHTUN_EXIT_CONNECT_FAILED,
-                                    "SSH handshake with %s failed: %s", name,
-                                    sshtun_ssh_last_error(h));
+        return fail_handshake(h, name, preference);
     }
+    sshtun_transport_handshake_done(h);
     h->last_receive_us = g_get_monotonic_time();
+    cipher = libssh2_session_methods(h->session, LIBSSH2_METHOD_CRYPT_CS);
     sshtun_helper_debug(h, "%s: kex %s, host key %s, cipher %s, mac %s", name,
                         libssh2_session_methods(h->session, LIBSSH2_METHOD_KEX),
-                        libssh2_session_methods(h->session, LIBSSH2_METHOD_HOSTKEY),
-                        libssh2_session_methods(h->session, LIBSSH2_METHOD_CRYPT_CS),
-                        libssh2_session_methods(h->session, LIBSSH2_METHOD_MAC_CS));
+                        libssh2_session_methods(h->session, LIBSSH2_METHOD_HOSTKEY), cipher,
+                        sshtun_algorithms_is_aead(cipher)
+                                ? "none (the cipher authenticates)"
+                                : libssh2_session_methods(h->session, LIBSSH2_METHOD_MAC_CS));
     return TRUE;
 }
 

@@ -3,6 +3,8 @@
 
 #include "helper-transport.h"
 
+#include "helper-kexinit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -69,6 +71,15 @@ send_cb(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void 
     return (ssize_t)length;
 }
 
+static void
+capture_start(SshtunLink *link, const void *buffer, ssize_t n)
+{
+    GByteArray *start = link->received_start;
+
+    if (start && n > 0 && start->len < SSHTUN_KEXINIT_CAPTURE_MAX)
+        g_byte_array_append(start, buffer, MIN((guint)n, SSHTUN_KEXINIT_CAPTURE_MAX - start->len));
+}
+
 static ssize_t
 recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract)
 {
@@ -86,11 +97,13 @@ recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abst
         /* 0 without EOF: the read only handled packets of other channels. */
         if (n == 0 && !libssh2_channel_eof(link->carrier))
             return -EAGAIN;
+        capture_start(link, buffer, n);
         return channel_result(n);
     }
     n = recv(link->h->sock, buffer, length, flags);
     if (n < 0)
         return -errno;
+    capture_start(link, buffer, n);
     if (!link->h->queueing)
         /* During setup each step waits for the server's answer, and sshd
          * leaves Nagle on: its reply would wait for our ACK, which the
@@ -130,6 +143,7 @@ sshtun_transport_add_link(SshtunHelper *h, const char *name)
     link->carrier = below ? below->forward : NULL;
     link->out.size = SSHTUN_OUT_QUEUE_HARD_LIMIT;
     link->out.data = g_malloc(link->out.size);
+    link->received_start = g_byte_array_new();
     link->session = libssh2_session_init_ex(NULL, NULL, NULL, link);
     g_ptr_array_add(h->links, link);
     if (!link->session)
@@ -139,6 +153,14 @@ sshtun_transport_add_link(SshtunHelper *h, const char *name)
     libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_DEBUG, (void *)debug_cb);
     h->session = link->session;
     return link;
+}
+
+void
+sshtun_transport_handshake_done(SshtunHelper *h)
+{
+    SshtunLink *link = h->links->pdata[h->links->len - 1];
+
+    g_clear_pointer(&link->received_start, g_byte_array_unref);
 }
 
 void
@@ -254,6 +276,8 @@ sshtun_transport_close(SshtunHelper *h, const char *why)
         libssh2_session_free(link->session);
         g_free(link->out.data);
         g_free(link->name);
+        if (link->received_start)
+            g_byte_array_unref(link->received_start);
         g_free(link);
     }
     if (h->links)

@@ -36,6 +36,10 @@
 SshtunLink *sshtun_transport_add_link(SshtunHelper *h, const char *name);
 
 /* Switches from direct blocking I/O (setup) to the queues (relay). */
+/* The handshake of the newest link is done: it stops keeping the server's
+ * first bytes. */
+void sshtun_transport_handshake_done(SshtunHelper *h);
+
 void sshtun_transport_start_queueing(SshtunHelper *h);
 void sshtun_transport_stop_queueing(SshtunHelper *h);
 

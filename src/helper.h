@@ -37,6 +37,9 @@ typedef struct {
     LIBSSH2_CHANNEL *forward; /* jump hosts: the channel to the next hop */
     SshtunOutQueue out;
     char *name; /* for messages: "jump host bastion" */
+    /* The first bytes the server sent, until the handshake is done: its
+     * KEXINIT explains a failed key exchange (helper-kexinit.h). */
+    GByteArray *received_start;
 } SshtunLink;
 
 struct _SshtunHelper {

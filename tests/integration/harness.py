@@ -193,7 +193,8 @@ class Sshd:
     ROOT_PASSWORD = "tunnel-test-password"
 
     def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
-                 listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None, users=()):
+                 listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None, users=(),
+                 host_key_types=("ed25519", "ecdsa")):
         self.ns = ns
         # Accounts only this sshd knows, as (name, uid, home): /etc/passwd
         # and /etc/group copies in its private mount namespace.
@@ -219,29 +220,17 @@ class Sshd:
         self.dir = workdir
         self.port = port
         self.keys = Keys(workdir)
-        self.host_key = self.keys.make(f"{name}_host_ed25519_key")
-        self.host_key_ecdsa = self.keys.make(f"{name}_host_ecdsa_key", "ecdsa")
+        # The first type's key is self.host_key; the second's host_key_ecdsa.
+        self.host_keys = [self.keys.make(f"{name}_host_{t}_key", t) for t in host_key_types]
+        self.host_key = self.host_keys[0]
+        self.host_key_ecdsa = self.host_keys[1] if len(self.host_keys) > 1 else None
         self.authorized_keys = os.path.join(workdir, f"{name}_authorized_keys")
         open(self.authorized_keys, "w").close()
         self.log = os.path.join(workdir, f"{name}.log")
         self.config = os.path.join(workdir, f"{name}_config")
-        listen_lines = "\n".join(f"ListenAddress {address}" for address in listen)
-        with open(self.config, "w") as f:
-            f.write(f"""Port {port}
-{listen_lines}
-HostKey {self.host_key}
-HostKey {self.host_key_ecdsa}
-PidFile {workdir}/{name}.pid
-AuthorizedKeysFile {self.authorized_keys}
-PermitRootLogin yes
-PermitTunnel {permit_tunnel}
-UsePAM {"yes" if use_pam else "no"}
-PasswordAuthentication yes
-KbdInteractiveAuthentication {"yes" if use_pam else "no"}
-StrictModes no
-LogLevel DEBUG1
-{extra}
-""")
+        self.name = name
+        self.settings = dict(listen=listen, permit_tunnel=permit_tunnel, use_pam=use_pam)
+        self.write_config(extra)
         self.shadow = os.path.join(workdir, f"{name}_shadow")
         hashed = run("openssl", "passwd", "-6", "-salt", "sshtuntest", self.ROOT_PASSWORD).stdout.strip()
         with open("/etc/shadow") as src, open(self.shadow, "w") as dst:
@@ -256,6 +245,34 @@ LogLevel DEBUG1
             f.write("auth required pam_unix.so\naccount required pam_permit.so\n"
                     "session required pam_permit.so\npassword required pam_deny.so\n")
         self.proc = None
+
+    def write_config(self, extra=""):
+        """sshd's configuration, with @extra lines: also to change it
+        between two start()s (sshd reads it when it starts)."""
+        listen_lines = "\n".join(f"ListenAddress {address}" for address in self.settings["listen"])
+        host_key_lines = "\n".join(f"HostKey {key}" for key in self.host_keys)
+        workdir, name = self.dir, self.name
+        with open(self.config, "w") as f:
+            f.write(f"""Port {self.port}
+{listen_lines}
+{host_key_lines}
+PidFile {workdir}/{name}.pid
+AuthorizedKeysFile {self.authorized_keys}
+PermitRootLogin yes
+PermitTunnel {self.settings["permit_tunnel"]}
+UsePAM {"yes" if self.settings["use_pam"] else "no"}
+PasswordAuthentication yes
+KbdInteractiveAuthentication {"yes" if self.settings["use_pam"] else "no"}
+StrictModes no
+LogLevel DEBUG1
+{extra}
+""")
+
+    def restart(self, extra=""):
+        """Stopped, configured with @extra, and started again."""
+        self.stop()
+        self.write_config(extra)
+        self.start()
 
     def authorize(self, public_key_line):
         with open(self.authorized_keys, "a") as f:
