@@ -321,8 +321,10 @@ sshtun_forwards_request_remote(SshtunHelper *h)
             return FALSE;
         if (l->targets->len == 0)
             continue; /* optional and unresolvable */
-        l->listener = libssh2_channel_forward_listen_ex(h->session, host, (int)f->listen.port,
-                                                        &bound, REMOTE_QUEUE);
+        do
+            l->listener = libssh2_channel_forward_listen_ex(h->session, host, (int)f->listen.port,
+                                                            &bound, REMOTE_QUEUE);
+        while (!l->listener && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
         if (!l->listener) {
             if (!forward_failed(h, f,
                                 "the server refused to listen on port %u: %s (the port may be in "

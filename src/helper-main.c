@@ -272,8 +272,12 @@ main(int argc, char **argv)
     if (libssh2_init(0) != 0)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "libssh2 failed to initialise");
     sshtun_privileges_read_files(h);
-    if (!sshtun_establish(h))
-        sshtun_helper_exit_failed(h);
+    if (!sshtun_establish_first(h)) {
+        if (h->failure != SSHTUN_EXIT_OK)
+            sshtun_helper_exit_failed(h);
+        release_state(h);
+        return SSHTUN_EXIT_OK; /* told to stop while the server was busy */
+    }
     if (!h->settings->reconnect)
         forget_secrets(h);
     /* Blocked from here: stop requests are handled in the poll loops. */

@@ -20,11 +20,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Setup runs libssh2 in blocking mode; no single step may take longer. */
-#define STEP_TIMEOUT_MS    30000
-#define CONNECT_TIMEOUT_MS 10000
+/* Without keepalives, how long setup waits for a silent server. */
+#define SILENCE_LIMIT_DEFAULT_MS 30000
+/* At least this long: before the login no keepalives are sent, and a
+ * server under load can be silent for seconds computing a key exchange. */
+#define SILENCE_LIMIT_MIN_MS 15000
+#define CONNECT_TIMEOUT_MS   10000
 /* How long a person has to answer a keyboard-interactive prompt. */
 #define PROMPT_TIMEOUT_MS 120000
+
+long
+sshtun_ssh_silence_limit_ms(const SshtunHelper *h)
+{
+    const SshtunSettings *s = h->settings;
+
+    if (s->keepalive == 0)
+        return SILENCE_LIMIT_DEFAULT_MS;
+    return MAX((long)s->keepalive * s->keepalive_count * 1000, SILENCE_LIMIT_MIN_MS);
+}
+
+gboolean
+sshtun_ssh_call_again(SshtunHelper *h, int rc)
+{
+    gint64 silent_ms = (g_get_monotonic_time() - h->last_receive_us) / 1000;
+
+    return rc == LIBSSH2_ERROR_TIMEOUT && silent_ms < sshtun_ssh_silence_limit_ms(h);
+}
 
 const char *
 sshtun_ssh_last_error(SshtunHelper *h)
@@ -188,16 +209,51 @@ fail_pin_not_found(SshtunHelper *h)
 
 /* Why the key exchange failed, from the server's KEXINIT that the link
  * captured: which class of algorithm the two sides share none of. */
+/* The first line a server sent, if it closed the connection before its
+ * identification (sshd's MaxStartups and PerSourcePenalties refusals say
+ * "Exceeded MaxStartups" or "Not allowed at this time"); NULL if it did
+ * identify itself. */
+static char *
+refusal_before_greeting(const GByteArray *received)
+{
+    g_autofree char *text = NULL;
+    char *end;
+
+    if (!received)
+        return g_strdup("");
+    text = g_strndup((const char *)received->data, MIN(received->len, 200));
+    if (strstr(text, "SSH-"))
+        return NULL;
+    end = strpbrk(text, "\r\n");
+    if (end)
+        *end = '\0';
+    g_strcanon(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'",
+               '?');
+    return g_steal_pointer(&text);
+}
+
+/* Why the key exchange failed, from what the link captured of the
+ * server's first bytes: a refusal before its greeting, or its KEXINIT,
+ * which says which class of algorithm the two sides share none of. */
 static gboolean
 fail_handshake(SshtunHelper *h, const char *name, const char *host_keys)
 {
     SshtunLink *link = h->links->pdata[h->links->len - 1];
     SshtunKexinit server;
     g_autofree char *libssh2_error = g_strdup(sshtun_ssh_last_error(h));
+    g_autofree char *refusal = refusal_before_greeting(link->received_start);
     gboolean explained = FALSE;
 
-    if (link->received_start
-        && sshtun_kexinit_parse(link->received_start->data, link->received_start->len, &server)) {
+    if (refusal) {
+        h->server_busy = TRUE;
+        return sshtun_helper_failed(
+                h, SSHTUN_EXIT_CONNECT_FAILED,
+                "%s closed the connection before its SSH greeting%s%s%s: it refuses logins for "
+                "now (too many at once: MaxStartups; or this address is penalised: "
+                "PerSourcePenalties)",
+                name, refusal[0] ? " (it said \"" : "", refusal, refusal[0] ? "\")" : "");
+    }
+    if (sshtun_kexinit_parse(link->received_start->data, link->received_start->len, &server)) {
         explained = sshtun_algorithms_explain(h, h->session, name, &server, host_keys);
         sshtun_kexinit_clear(&server);
     }
@@ -212,10 +268,11 @@ handshake(SshtunHelper *h, const char *name)
 {
     g_autofree char *preference = NULL;
     const char *cipher;
+    int rc;
 
     sshtun_transport_add_link(h, name);
     libssh2_session_set_blocking(h->session, 1);
-    libssh2_session_set_timeout(h->session, STEP_TIMEOUT_MS);
+    libssh2_session_set_timeout(h->session, sshtun_ssh_silence_limit_ms(h));
     if (h->settings->compression)
         libssh2_session_flag(h->session, LIBSSH2_FLAG_COMPRESS, 1);
     if (!sshtun_algorithms_prefer(h, h->session))
@@ -225,7 +282,12 @@ handshake(SshtunHelper *h, const char *name)
         || libssh2_session_method_pref(h->session, LIBSSH2_METHOD_HOSTKEY, preference) != 0)
         sshtun_helper_debug(h, "host key preference \"%s\" not taken",
                             preference ? preference : "");
-    if (libssh2_session_handshake(h->session, h->sock) != 0) {
+    h->server_busy = FALSE;
+    h->last_receive_us = g_get_monotonic_time();
+    do
+        rc = libssh2_session_handshake(h->session, h->sock);
+    while (sshtun_ssh_call_again(h, rc));
+    if (rc != 0) {
         /* Asked again for the key types not yet seen, a server that has no
          * other type ends the key exchange: then no key matched the pin. */
         if (h->host_keys_seen->len > 0)
@@ -639,7 +701,9 @@ sshtun_ssh_authenticate(SshtunHelper *h)
     const char *methods;
 
     sshtun_helper_event(h, "phase", "authenticating");
-    methods = libssh2_userauth_list(h->session, h->login, strlen(h->login));
+    do
+        methods = libssh2_userauth_list(h->session, h->login, strlen(h->login));
+    while (!methods && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
     if (!methods) {
         if (libssh2_userauth_authenticated(h->session))
             return TRUE; /* "none" was accepted */

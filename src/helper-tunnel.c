@@ -9,6 +9,10 @@
 
 /* Longest stderr of remote-command kept for the error message. */
 #define STDERR_KEEP 512
+/* How long remote-command may take, however alive the server is: a slow
+ * login shell takes seconds, a command that never ends must not hold the
+ * connection (NetworkManager gives an activation 60 s in all). */
+#define REMOTE_COMMAND_LIMIT_MS 60000
 
 gboolean
 sshtun_tunnel_open(SshtunHelper *h)
@@ -22,9 +26,12 @@ sshtun_tunnel_open(SshtunHelper *h)
     sshtun_helper_event(h, "phase", "opening-tunnel");
     memcpy(request, &mode, 4);
     memcpy(request + 4, &unit, 4);
-    h->tun_channel = libssh2_channel_open_ex(
-            h->session, "tun@openssh.com", strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
-            SSHTUN_CHANNEL_MAX_PACKET, (const char *)request, sizeof request);
+    g_clear_pointer(&h->server_debug, g_free);
+    do
+        h->tun_channel = libssh2_channel_open_ex(
+                h->session, "tun@openssh.com", strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
+                SSHTUN_CHANNEL_MAX_PACKET, (const char *)request, sizeof request);
+    while (!h->tun_channel && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
     if (h->tun_channel)
         return TRUE;
     unit_text = s->remote_tun == SSHTUN_REMOTE_TUN_ANY ? g_strdup("any")
@@ -39,27 +46,53 @@ sshtun_tunnel_open(SshtunHelper *h)
             h->server_debug ? h->server_debug : "");
 }
 
+/* A session channel, waited for as long as the server answers; FALSE
+ * with the reason recorded (@purpose names what it is for). */
+static LIBSSH2_CHANNEL *
+open_session(SshtunHelper *h, const char *purpose, SshtunExit reason)
+{
+    LIBSSH2_CHANNEL *channel;
+
+    /* What the server said while logging in is not about this. */
+    g_clear_pointer(&h->server_debug, g_free);
+    do
+        channel = libssh2_channel_open_session(h->session);
+    while (!channel && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
+    if (channel)
+        return channel;
+    /* OpenSSH refuses sessions with "open failed" (connect failed) under
+     * MaxSessions 0, and says nothing else. */
+    sshtun_helper_failed(h, reason, "the server refused a session channel for %s: %s%s%s%s",
+                         purpose, sshtun_ssh_last_error(h),
+                         h->server_debug ? "; server says: " : "",
+                         h->server_debug ? h->server_debug : "",
+                         libssh2_session_last_errno(h->session) == LIBSSH2_ERROR_CHANNEL_FAILURE
+                                 ? " (a server with \"MaxSessions 0\" allows forwarding only)"
+                                 : "");
+    return NULL;
+}
+
 gboolean
 sshtun_tunnel_open_idle(SshtunHelper *h)
 {
     sshtun_helper_event(h, "phase", "opening-session");
-    h->idle_channel = libssh2_channel_open_session(h->session);
-    if (h->idle_channel)
-        return TRUE;
-    return sshtun_helper_failed(h, SSHTUN_EXIT_TUNNEL_REFUSED,
-                                "the server refused a session channel: %s%s%s",
-                                sshtun_ssh_last_error(h), h->server_debug ? "; server says: " : "",
-                                h->server_debug ? h->server_debug : "");
+    h->idle_channel = open_session(h, "reading the session", SSHTUN_EXIT_TUNNEL_REFUSED);
+    return h->idle_channel != NULL;
 }
 
-/* Reads one stream of @channel to its end or until @limit bytes are kept. */
+/* Reads one stream of @channel to its end or until @limit bytes are kept,
+ * waiting while the server answers, until @deadline_us. */
 static gboolean
-read_stream(LIBSSH2_CHANNEL *channel, int stream, GString *out, gsize limit)
+read_stream(SshtunHelper *h, LIBSSH2_CHANNEL *channel, int stream, GString *out, gsize limit,
+            gint64 deadline_us)
 {
     char chunk[4096];
 
     while (out->len < limit) {
         ssize_t n = libssh2_channel_read_ex(channel, stream, chunk, sizeof chunk);
+        if (n == LIBSSH2_ERROR_TIMEOUT && g_get_monotonic_time() < deadline_us
+            && sshtun_ssh_call_again(h, (int)n))
+            continue;
         if (n == 0)
             return TRUE;
         if (n < 0)
@@ -77,14 +110,17 @@ run_remote_command(SshtunHelper *h, char **output, gsize *len)
     g_autoptr(GString) out = g_string_new(NULL);
     g_autoptr(GString) err = g_string_new(NULL);
     gboolean read_ok;
+    gint64 deadline_us = g_get_monotonic_time() + REMOTE_COMMAND_LIMIT_MS * 1000;
     int status;
+    int rc;
 
-    channel = libssh2_channel_open_session(h->session);
+    channel = open_session(h, "remote-command", SSHTUN_EXIT_BAD_IP_CONFIG);
     if (!channel)
-        return sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
-                                    "cannot open a session channel for remote-command: %s",
-                                    sshtun_ssh_last_error(h));
-    if (libssh2_channel_exec(channel, s->remote_command) != 0) {
+        return FALSE;
+    do
+        rc = libssh2_channel_exec(channel, s->remote_command);
+    while (sshtun_ssh_call_again(h, rc));
+    if (rc != 0) {
         sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG, "cannot run remote-command: %s",
                              sshtun_ssh_last_error(h));
         libssh2_channel_free(channel);
@@ -93,9 +129,18 @@ run_remote_command(SshtunHelper *h, char **output, gsize *len)
     /* stdout first, bounded: a server flooding it fails on the limit, and one
      * that never ends fails on the step time-out. stderr is small and read
      * after: OpenSSH buffers it meanwhile. */
-    read_ok = read_stream(channel, 0, out, SSHTUN_IP_CONFIG_MAX_BYTES + 1);
+    read_ok = read_stream(h, channel, 0, out, SSHTUN_IP_CONFIG_MAX_BYTES + 1, deadline_us);
     if (!read_ok || out->len > SSHTUN_IP_CONFIG_MAX_BYTES) {
-        if (!read_ok)
+        if (!read_ok && g_get_monotonic_time() >= deadline_us)
+            sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                 "remote-command did not finish within %d s",
+                                 REMOTE_COMMAND_LIMIT_MS / 1000);
+        else if (!read_ok && libssh2_session_last_errno(h->session) == LIBSSH2_ERROR_TIMEOUT)
+            sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
+                                 "reading the output of remote-command failed: nothing from the "
+                                 "server for %ld s",
+                                 sshtun_ssh_silence_limit_ms(h) / 1000);
+        else if (!read_ok)
             sshtun_helper_failed(h, SSHTUN_EXIT_BAD_IP_CONFIG,
                                  "reading the output of remote-command failed: %s",
                                  sshtun_ssh_last_error(h));
@@ -106,7 +151,7 @@ run_remote_command(SshtunHelper *h, char **output, gsize *len)
         libssh2_channel_free(channel);
         return FALSE;
     }
-    read_stream(channel, SSH_EXTENDED_DATA_STDERR, err, STDERR_KEEP);
+    read_stream(h, channel, SSH_EXTENDED_DATA_STDERR, err, STDERR_KEEP, deadline_us);
     libssh2_channel_close(channel);
     libssh2_channel_wait_closed(channel);
     status = libssh2_channel_get_exit_status(channel);

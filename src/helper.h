@@ -105,6 +105,10 @@ struct _SshtunHelper {
     /* The last failure of a step, from sshtun_helper_failed(). */
     SshtunExit failure;
     char *failure_message;
+    /* The last handshake failed because the server closed the connection
+     * before its greeting: it is refusing logins for now (MaxStartups,
+     * PerSourcePenalties), and trying again later can succeed. */
+    gboolean server_busy;
 };
 
 /* Emits an event on the control output. */

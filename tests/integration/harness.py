@@ -194,16 +194,21 @@ class Sshd:
 
     def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
                  listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None, users=(),
-                 host_key_types=("ed25519", "ecdsa")):
+                 host_key_types=("ed25519", "ecdsa"), root_shell=None):
         self.ns = ns
         # Accounts only this sshd knows, as (name, uid, home): /etc/passwd
         # and /etc/group copies in its private mount namespace.
         self.passwd = self.group = None
-        if users:
+        # @root_shell: root's login shell, in the same private copy.
+        if users or root_shell:
             self.passwd = os.path.join(workdir, f"{name}_passwd")
             self.group = os.path.join(workdir, f"{name}_group")
             with open("/etc/passwd") as src, open(self.passwd, "w") as dst:
-                dst.write(src.read())
+                for line in src:
+                    fields = line.rstrip("\n").split(":")
+                    if fields[0] == "root" and root_shell:
+                        fields[6] = root_shell
+                    dst.write(":".join(fields) + "\n")
                 for user, uid, home in users:
                     dst.write(f"{user}:x:{uid}:{uid}::{home}:/bin/sh\n")
             with open("/etc/group") as src, open(self.group, "w") as dst:

@@ -51,7 +51,10 @@ LEASE_DIR={self.leases}
         return cfg
 
     def leases_in_use(self):
-        return sorted(os.listdir(self.leases)) if os.path.isdir(self.leases) else []
+        if not os.path.isdir(self.leases):
+            return []
+        # The lock file stays; leases are the other entries.
+        return sorted(name for name in os.listdir(self.leases) if not name.startswith("."))
 
 
 class AsRoot(ServerConfigFixtures, HelperTestCase):

@@ -3,10 +3,15 @@
 restricted algorithm lists, an RSA-only host key, and what the person
 reads when the two sides do not agree."""
 
+import os
+import signal
 import subprocess
+import sys
+import time
 
-from harness import TUN_SERVER_IP, ping
+from harness import TUN_CLIENT_IP, TUN_SERVER_IP, ping, run, tun_devices
 from test_nm import NetworkManagerTestCase
+from test_server_config import ServerConfigFixtures
 
 
 def libssh2_version():
@@ -82,3 +87,129 @@ class RsaHostKeyOnly(NetworkManagerTestCase):
                            "rsa-sha2-512,rsa-sha2-256", "libssh2 1.10",
                            "libssh2 1.11 or later also offers rsa-sha2-512,rsa-sha2-256"],
                 plugin_failure="login-failed")
+
+
+SLOW_SHELL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slow_shell.sh")
+
+
+class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
+    """Connections brought up together against one server whose login
+    shell is slow to start, with addresses from sshtun-server-config."""
+
+    sshd_options = {"root_shell": SLOW_SHELL}
+    nm_options = {"quiet": True}
+
+    def up_together(self, count):
+        """Adds @count connections and brings them up at once; returns
+        (names that failed with nmcli's words, seconds for all)."""
+        names = [f"tunnel{i}" for i in range(count)]
+        for name in names:
+            self.nm.add_vpn(name, self.pool_settings())
+        start = time.monotonic()
+        procs = {name: subprocess.Popen(
+            ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli", "--wait", "300",
+             "connection", "up", name), env=self.nm.env, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True) for name in names}
+        failed = {}
+        for name, proc in procs.items():
+            out, _ = proc.communicate(timeout=330)
+            if proc.returncode != 0:
+                failed[name] = out.strip()
+        seconds = time.monotonic() - start
+        print(f"\n{count} connections at once: {count - len(failed)} up in {seconds:.1f} s",
+              file=sys.stderr)
+        return names, failed
+
+    def down_together(self, names):
+        procs = [subprocess.Popen(("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli",
+                                   "connection", "down", name), env=self.nm.env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for name in names]
+        for proc in procs:
+            proc.wait(timeout=60)
+        self.wait_no_service(timeout=60)
+        self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_thirty_at_once_all_come_up(self):
+        names, failed = self.up_together(30)
+        self.assertEqual(failed, {}, self.nm.log_text()[-5000:])
+        states = {name: self.nm.state(name) for name in names}
+        self.assertEqual(set(states.values()), {"activated"},
+                         f"{states}\n{self.nm.log_text()[-5000:]}")
+        lost = [line for line in self.nm.log_text().splitlines()
+                if "session lost" in line or "error" in line]
+        self.assertEqual(len(tun_devices(self.ns.client)), 30,
+                         f"{tun_devices(self.ns.client)}\n" + "\n".join(lost[-20:]))
+        addresses = {self.fields(name, "ip4")["IP4.ADDRESS[1]"] for name in names}
+        self.assertEqual(len(addresses), 30)
+        self.down_together(names)
+
+    def test_maxstartups_refusals_are_retried(self):
+        """MaxStartups 1:100:1: every connection beyond the first that is
+        still logging in is refused; each client tries again later."""
+        self.sshd.restart("MaxStartups 1:100:1")
+        names, failed = self.up_together(8)
+        self.assertEqual(failed, {}, self.nm.log_text()[-5000:])
+        self.assertIn("past MaxStartups", self.sshd.log_text())
+        self.down_together(names)
+
+
+class SlowRemoteCommand(NetworkManagerTestCase):
+    """Setup waits as long as the server answers, not a fixed time per
+    step: a remote-command silent for longer than the old 30 s limit
+    succeeds while keepalives are answered; a server that stops answering
+    fails after the silence limit (keepalive x count, at least 15 s)."""
+
+    SCRIPT = ("sleep {sleep} && ip link set tun7 up && "
+              f"printf 'ADDR {TUN_CLIENT_IP}\\nPEER_ADDR {TUN_SERVER_IP}\\n'")
+
+    def setUp(self):
+        super().setUp()
+        self.server_tun()
+
+    def add(self, sleep):
+        self.nm.add_vpn("tunnel", self.nm_settings(
+            remote_command=self.SCRIPT.format(sleep=sleep), local_address=None,
+            remote_address=None, keepalive="2", keepalive_count="3"))
+
+    def test_silent_command_longer_than_thirty_seconds(self):
+        self.add(32)
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.down("tunnel")
+
+    def test_server_that_stops_answering(self):
+        self.add(40)
+        up = subprocess.Popen(("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli",
+                               "connection", "up", "tunnel"), env=self.nm.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Once the command runs, freeze the session's sshd processes.
+        frozen = []
+        deadline = time.monotonic() + 20
+        while not frozen and time.monotonic() < deadline:
+            frozen = self.session_sshd_pids()
+            time.sleep(0.2)
+        self.assertTrue(frozen)
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            out, _ = up.communicate(timeout=60)
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+        self.assertNotEqual(up.returncode, 0)
+        self.wait_no_service()
+        self.assertIn("nothing from the server for 15 s", self.nm.log_text())
+
+    def session_sshd_pids(self):
+        """The sshd processes serving a session whose command runs."""
+        pids = []
+        for pid in run("ip", "netns", "pids", self.ns.server).stdout.split():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv0 = f.read().split(b"\0")[0]
+            except OSError:
+                continue
+            if argv0.startswith(b"sshd: root@notty"):
+                pids.append(int(pid))
+        return pids
