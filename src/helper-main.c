@@ -209,6 +209,7 @@ release_state(SshtunHelper *h)
     g_clear_pointer(&h->home, g_free);
     g_clear_pointer(&h->login, g_free);
     g_clear_pointer(&h->server_debug, g_free);
+    g_clear_pointer(&h->methods_left, g_free);
     g_clear_pointer(&h->host_key_types_seen, g_ptr_array_unref);
     if (h->host_keys_seen)
         g_string_free(g_steal_pointer(&h->host_keys_seen), TRUE);

@@ -3,6 +3,7 @@
 
 #include "helper-reconnect.h"
 
+#include "helper-auth.h"
 #include "helper-control.h"
 #include "helper-forward.h"
 #include "helper-ssh.h"

@@ -9,9 +9,6 @@
  * with the reason recorded (sshtun_helper_failed()). */
 gboolean sshtun_ssh_reach_server(SshtunHelper *h);
 
-/* Logs in as the settings say; FALSE with the reason recorded on error. */
-gboolean sshtun_ssh_authenticate(SshtunHelper *h);
-
 /* Ends the SSH session and closes the connection. */
 void sshtun_ssh_disconnect(SshtunHelper *h, const char *why);
 

@@ -52,6 +52,7 @@ struct _SshtunHelper {
     char *key_content;
     char *known_hosts_content;
     gboolean password_offered; /* to a keyboard-interactive prompt, in this login */
+    char *methods_left;        /* after a partial success: what the server asks for next */
 
     /* [helper] group */
     char *target_user;

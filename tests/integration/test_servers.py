@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from harness import TUN_CLIENT_IP, TUN_SERVER_IP, ping, run, tun_devices
+from harness import TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, ping, run, tun_devices
+from harness_nm import nmcli_on_terminal
 from test_nm import NetworkManagerTestCase
 from test_server_config import ServerConfigFixtures
 
@@ -213,3 +214,66 @@ class SlowRemoteCommand(NetworkManagerTestCase):
             if argv0.startswith(b"sshd: root@notty"):
                 pids.append(int(pid))
         return pids
+
+
+class TwoFactor(NetworkManagerTestCase):
+    """AuthenticationMethods publickey,password: the key is a first factor
+    (sshd logs "Partial publickey"), then the password: the connection's
+    secret, or asked like any other secret."""
+
+    def setUp(self):
+        super().setUp()
+        self.server_tun()
+        self.sshd.restart("AuthenticationMethods publickey,password")
+
+    def assert_partial_success_understood(self):
+        self.assertIn("Partial publickey", self.sshd.log_text())
+        self.assertIn("accepted publickey for user \"root\" as a first factor; it asks for "
+                      "password too", self.nm.log_text())
+
+    def test_key_then_stored_password(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(), secrets={"password": Sshd.ROOT_PASSWORD})
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assert_partial_success_understood()
+        self.down("tunnel")
+
+    def test_key_then_password_asked_by_nmcli(self):
+        self.nm.add_vpn("tunnel", self.nm_settings())
+        status, output = nmcli_on_terminal(self.nm, ("--ask", "connection", "up", "tunnel"),
+                                           [("(second factor)", Sshd.ROOT_PASSWORD)])
+        self.assertEqual(status, 0, output + self.nm.log_text()[-3000:])
+        self.assertEqual(self.nm.state("tunnel"), "activated")
+        self.assert_partial_success_understood()
+        self.down("tunnel")
+
+    def test_key_without_a_second_factor_fails_for_want_of_secrets(self):
+        """nmcli without --ask has no agent to ask: NetworkManager fails
+        the activation for want of secrets and stops the service."""
+        self.nm.add_vpn("tunnel", self.nm_settings())
+        self.expect_activation_failure("tunnel", ["asks for password too"],
+                                       nmcli_fragment="No valid secrets")
+
+    def test_wrong_second_password(self):
+        self.nm.add_vpn("tunnel", self.nm_settings(), secrets={"password": "not it"})
+        self.expect_activation_failure("tunnel", ["refused the password (second factor)"],
+                                       plugin_failure="login-failed")
+
+
+class KeyThenOneTimeCode(NetworkManagerTestCase):
+    """AuthenticationMethods publickey,keyboard-interactive with PAM: the
+    server's own prompt reaches the person after the key."""
+
+    sshd_options = {"use_pam": True}
+
+    def test_key_then_keyboard_interactive(self):
+        self.server_tun()
+        self.sshd.restart("AuthenticationMethods publickey,keyboard-interactive")
+        self.nm.add_vpn("tunnel", self.nm_settings())
+        status, output = nmcli_on_terminal(
+            self.nm, ("--ask", "connection", "up", "tunnel"),
+            [("(vpn.secrets.keyboard-interactive)", Sshd.ROOT_PASSWORD)])
+        self.assertEqual(status, 0, output + self.nm.log_text()[-3000:])
+        self.assertIn("Password:", output)
+        self.assertIn("Partial publickey", self.sshd.log_text())
+        self.down("tunnel")
