@@ -18,8 +18,10 @@
  * 2. Events, from the helper: one per line, "NAME" or "NAME ARGUMENT", the
  *    argument escaped as g_strescape() does (so no raw newline inside):
  *      phase PHASE          resolving, connecting, verifying-host,
- *                           authenticating, opening-tunnel, configuring,
- *                           running, stopping
+ *                           authenticating, opening-tunnel (or
+ *                           opening-session, forwards only), configuring,
+ *                           running, stopping; "reconnecting N" before the
+ *                           Nth attempt to get a lost session back
  *      interface NAME       the local tun/tap device carrying the tunnel
  *      server ADDRESS       the address actually connected to (EXT_GATEWAY)
  *      config KEY VALUE     one line of the IP configuration (the format of
@@ -27,7 +29,12 @@
  *      forward TEXT         a forward listens: "local forward 127.0.0.1:8080
  *                           -> web:80", "remote forward server *:2222 ->
  *                           localhost:22"; before "ready"
+ *      banner TEXT          the server's login banner (sshd's Banner),
+ *                           before "ready"; libssh2 1.11 or later only
  *      ready                configuration complete; packets are relayed
+ *      reconnecting TEXT    the session was lost (TEXT says why); the
+ *                           helper gets it back, keeping the interface,
+ *                           and sends the configuration and "ready" again
  *      prompt ECHO TEXT     keyboard-interactive: ECHO is 0 or 1, TEXT the
  *                           server's prompt; answer with "answer TEXT"
  *      warning TEXT         something the user should see, not fatal

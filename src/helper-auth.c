@@ -13,6 +13,8 @@
 
 /* How long a person has to answer a prompt. */
 #define PROMPT_TIMEOUT_MS 120000
+/* The longest login banner passed on. */
+#define BANNER_MAX 2048
 
 static gboolean
 method_offered(const char *methods, const char *method)
@@ -340,6 +342,34 @@ first_factor(SshtunHelper *h, const char *methods)
     g_return_val_if_reached(FALSE);
 }
 
+/* The server's login banner (sshd's Banner: legal notices, maintenance
+ * windows), which libssh2 1.11 keeps from the first login request's answer;
+ * the final server's only, and once. 1.10 keeps no way to it. */
+static void
+report_banner(SshtunHelper *h)
+{
+#ifdef HAVE_LIBSSH2_USERAUTH_BANNER
+    char *banner = NULL;
+    g_autofree char *text = NULL;
+
+    if (h->target_host != h->settings->host || h->banner_reported
+        || libssh2_userauth_banner(h->session, &banner) != 0 || !banner)
+        return;
+    h->banner_reported = TRUE;
+    /* Printable text and line breaks only, bounded: it is the server's. */
+    text = g_strndup(banner, BANNER_MAX);
+    g_strcanon(text,
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_()/'\"!?=+[]"
+               "<>@#%*&\n",
+               ' ');
+    g_strstrip(text);
+    if (text[0])
+        sshtun_helper_event(h, "banner", text);
+#else
+    (void)h;
+#endif
+}
+
 gboolean
 sshtun_ssh_authenticate(SshtunHelper *h)
 {
@@ -357,6 +387,7 @@ sshtun_ssh_authenticate(SshtunHelper *h)
                                     sshtun_ssh_last_error(h));
     }
     sshtun_helper_debug(h, "server offers: %s", methods);
+    report_banner(h);
     h->password_offered = FALSE;
     g_clear_pointer(&h->methods_left, g_free);
     if (first_factor(h, methods))

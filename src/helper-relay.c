@@ -222,16 +222,41 @@ keepalive_tick(Relay *r, int *timeout_ms)
     return TRUE;
 }
 
+static gboolean
+take_in_without_channel(Relay *r)
+{
+    SshtunHelper *h = r->h;
+    const char *answer = libssh2_userauth_list(h->session, h->login, strlen(h->login));
+    int error = answer ? 0 : libssh2_session_last_errno(h->session);
+
+    /* Waiting (EAGAIN) or waited out (TIMEOUT: the next call asks again). */
+    if (!answer && error != LIBSSH2_ERROR_EAGAIN && error != LIBSSH2_ERROR_TIMEOUT)
+        return lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
+    return TRUE;
+}
+
 /* Forwards only: the idle session channel's zero-byte read makes libssh2
  * take in what the socket holds (keepalive answers, data and window
  * adjustments of the forward channels), which the tunnel's reads do
- * otherwise. */
+ * otherwise.
+ *
+ * Without a session channel (the server allows none: "MaxSessions 0"),
+ * libssh2 has no call that only receives. A "none" login request sent
+ * after the login is one OpenSSH answers only with "unimplemented", which
+ * libssh2 does not take for the answer: it keeps waiting (60 s, then it
+ * asks again), and every call meanwhile takes in what the socket holds.
+ * sshd logs the request at INFO level ("dispatch_protocol_error: type
+ * 50"). */
 static gboolean
 take_in(Relay *r)
 {
     SshtunHelper *h = r->h;
     char none[1];
-    ssize_t n = libssh2_channel_read(h->idle_channel, none, 0);
+    ssize_t n;
+
+    if (!h->idle_channel)
+        return take_in_without_channel(r);
+    n = libssh2_channel_read(h->idle_channel, none, 0);
 
     if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
         return lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));

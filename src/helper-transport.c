@@ -15,6 +15,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* libssh2 1.11.1 deprecates setting callbacks through a void pointer. */
+#ifdef HAVE_LIBSSH2_SESSION_CALLBACK_SET2
+#define set_callback(session, type, callback)                                                      \
+    libssh2_session_callback_set2(session, type, (libssh2_cb_generic *)(callback))
+#else
+#define set_callback(session, type, callback)                                                      \
+    libssh2_session_callback_set(session, type, (void *)(callback))
+#endif
+
 /* A channel error as the errno-style value libssh2 wants from callbacks. */
 static ssize_t
 channel_result(ssize_t n)
@@ -148,9 +157,9 @@ sshtun_transport_add_link(SshtunHelper *h, const char *name)
     g_ptr_array_add(h->links, link);
     if (!link->session)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot create an SSH session");
-    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_SEND, (void *)send_cb);
-    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_RECV, (void *)recv_cb);
-    libssh2_session_callback_set(link->session, LIBSSH2_CALLBACK_DEBUG, (void *)debug_cb);
+    set_callback(link->session, LIBSSH2_CALLBACK_SEND, send_cb);
+    set_callback(link->session, LIBSSH2_CALLBACK_RECV, recv_cb);
+    set_callback(link->session, LIBSSH2_CALLBACK_DEBUG, debug_cb);
     h->session = link->session;
     return link;
 }

@@ -53,6 +53,7 @@ struct _SshtunHelper {
     char *known_hosts_content;
     gboolean password_offered; /* to a keyboard-interactive prompt, in this login */
     char *methods_left;        /* after a partial success: what the server asks for next */
+    gboolean banner_reported;  /* once per helper, not again on reconnects */
 
     /* [helper] group */
     char *target_user;

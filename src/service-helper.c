@@ -24,7 +24,8 @@ struct _SshtunHelperLink {
     gpointer user_data;
 
     GString *config_text;
-    GString *forwards; /* "forward" events since the last "ready", a line each */
+    GString *forwards;  /* "forward" events since the last "ready", a line each */
+    char *login_banner; /* the server's, from the "banner" event */
     char *server;
     SshtunExit error_reason;
     char *error_message;
@@ -76,6 +77,10 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
     } else if (strcmp(name, "forward") == 0) {
         g_message("%s", arg);
         g_string_append_printf(link->forwards, "%s%s", link->forwards->len ? "\n" : "", arg);
+    } else if (strcmp(name, "banner") == 0) {
+        g_message("the server's login banner: %s", arg);
+        g_free(link->login_banner);
+        link->login_banner = g_strdup(arg);
     } else if (strcmp(name, "server") == 0) {
         g_free(link->server);
         link->server = g_strdup(arg);
@@ -89,7 +94,12 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
             g_message("no IP configuration to hand to NetworkManager: %s", error->message);
             config = sshtun_ip_config_new();
         }
-        link->callbacks->ready(link->user_data, config, link->server, link->forwards->str);
+        /* NetworkManager's VPN banner: the server's own, then where the
+         * forwards listen. */
+        g_autofree char *banner = g_strjoin(link->login_banner && link->forwards->len ? "\n" : "",
+                                            link->login_banner ? link->login_banner : "",
+                                            link->forwards->str, NULL);
+        link->callbacks->ready(link->user_data, config, link->server, banner);
         /* After a reconnect the helper sends the configuration again. */
         g_string_truncate(link->config_text, 0);
         g_string_truncate(link->forwards, 0);
@@ -296,6 +306,7 @@ sshtun_helper_link_free(SshtunHelperLink *link)
     g_string_free(link->config_text, TRUE);
     g_string_free(link->forwards, TRUE);
     g_free(link->server);
+    g_free(link->login_banner);
     g_free(link->error_message);
     g_free(link);
 }

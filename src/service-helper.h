@@ -17,7 +17,8 @@ typedef struct _SshtunHelperLink SshtunHelperLink;
 
 typedef struct {
     /* The tunnel is up; @config belongs to the callee from here on.
-     * @forwards: a line per forward that listens (no final newline), or "". */
+     * @forwards: the banner for the person: the server's login banner, and
+     * a line per forward that listens (no final newline); or "". */
     void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server,
                   const char *forwards);
     /* Keyboard-interactive: answer with sshtun_helper_link_answer(). */

@@ -3,6 +3,7 @@
 (no-tunnel=yes), and refused specifications."""
 
 import os
+import time
 
 from harness import TUN_SERVER_IP, in_ns, ping, run, tun_devices
 from test_forwards import HTTP_PORT, SERVER_ONLY_NAME, ForwardFixtures
@@ -72,3 +73,24 @@ class ForwardsThroughNetworkManager(ForwardFixtures, NetworkManagerTestCase):
         self.expect_activation_failure(
             "tunnel", ['forward-failed: local forward "18080:127.0.0.1:80": cannot listen on '
                        "127.0.0.1:18080: Address already in use"])
+
+
+class ForwardingOnlyServer(ForwardFixtures, NetworkManagerTestCase):
+    """sshd's "MaxSessions 0" (forwarding only: no session channel at all),
+    where ssh -N -L works."""
+
+    def test_forwards_only_under_maxsessions_zero(self):
+        self.sshd.restart("MaxSessions 0")
+        self.start_web_server(self.ns.server)
+        self.nm.add_vpn("forwards", self.nm_settings(
+            no_tunnel="yes", local_address=None, remote_address=None, remote_tun=None,
+            local_forwards=f"18080:127.0.0.1:{HTTP_PORT}", keepalive="1", keepalive_count="3"))
+        self.up("forwards")
+        self.assert_page(self.curl(self.ns.client, "http://127.0.0.1:18080/page"))
+        # Keepalive answers are read without a channel: three silent seconds
+        # would end the session; eight pass without a connection open.
+        time.sleep(8)
+        self.assertNotIn("session lost", self.nm.log_text())
+        self.assert_page(self.curl(self.ns.client, "http://127.0.0.1:18080/page"))
+        self.assertIn("no more sessions", self.sshd.log_text())
+        self.down("forwards")

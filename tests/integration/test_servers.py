@@ -277,3 +277,52 @@ class KeyThenOneTimeCode(NetworkManagerTestCase):
         self.assertIn("Password:", output)
         self.assertIn("Partial publickey", self.sshd.log_text())
         self.down("tunnel")
+
+
+class ServerRestrictions(NetworkManagerTestCase):
+    """What administrators set that changes what a session may do."""
+
+    def setUp(self):
+        super().setUp()
+        self.server_tun()
+
+    def test_forced_command_is_named(self):
+        """ForceCommand runs instead of remote-command: named as such, not
+        reported as a configuration without addresses."""
+        self.sshd.restart("ForceCommand echo welcome to the bastion")
+        self.nm.add_vpn("tunnel", self.nm_settings(
+            remote_command=f"printf 'ADDR {TUN_CLIENT_IP}\\nPEER_ADDR {TUN_SERVER_IP}\\n'",
+            local_address=None, remote_address=None))
+        self.expect_activation_failure(
+            "tunnel", ["the server runs a command of its own instead of remote-command "
+                       "(ForceCommand in sshd_config"], plugin_failure="bad-ip-config")
+
+    def test_session_refused_under_maxsessions_zero_is_named(self):
+        """No stale text from the login, and the setting named."""
+        self.sshd.restart("MaxSessions 0")
+        self.nm.add_vpn("tunnel", self.nm_settings(
+            remote_command="true", local_address=None, remote_address=None))
+        result = self.expect_activation_failure(
+            "tunnel", ["the server refused a session channel for remote-command",
+                       "MaxSessions 0"], plugin_failure="bad-ip-config")
+        failure = [line for line in self.nm.log_text().splitlines()
+                   if "refused a session channel" in line][-1]
+        self.assertNotIn("server says", failure)
+        self.assertTrue(result)
+
+    def test_login_banner_reaches_the_person(self):
+        """sshd's Banner: in NetworkManager's VPN banner (nmcli shows it on
+        up and in "connection show"), before the forwards line. libssh2
+        1.10 keeps the banner to itself: there only the login is checked."""
+        banner = self._write("banner", "Authorised use only.\nMaintenance Sunday 02:00.\n")
+        self.sshd.restart(f"Banner {banner}")
+        self.nm.add_vpn("tunnel", self.nm_settings(local_forwards="18080:127.0.0.1:80"))
+        self.up("tunnel")
+        shown = "\n".join(line for line in self.nm.nmcli("connection", "show", "tunnel")
+                           .stdout.splitlines() if line.startswith("VPN.BANNER:"))
+        self.assertIn("local forward", shown)
+        if libssh2_version() >= (1, 11):
+            self.assertIn("Authorised use only.", shown)
+            self.assertIn("Maintenance Sunday", shown)
+            self.assertLess(shown.index("Authorised"), shown.index("local forward"))
+        self.down("tunnel")
