@@ -5,7 +5,7 @@
  * descriptor (a socketpair) or on stdin/stdout.
  *
  * 1. Settings, to the helper: a GKeyFile text with the groups
- *      [vpn]      the vpn.data keys of DESIGN.md
+ *      [vpn]      the vpn.data keys (see the README)
  *      [secrets]  password, key-passphrase, ssh-auth-sock
  *      [files]    key-file, known-hosts (file contents, so that the helper
  *                 needs no file access; when absent, the helper reads the

@@ -2,7 +2,7 @@
 /*
  * The IP configuration a tunnel gets: parsed from `remote-command` output
  * (or the static addresses, written in the same format), in the line format
- * of DESIGN.md:
+ * of docs/design.md and the README:
  *
  *   ADDR a.b.c.d | PEER_ADDR a.b.c.d | NETMASK a.b.c.d | PREFIX n
  *   GW_ADDR addr | MTU n | ADDR6 x::y/n | PEER_ADDR6 x::y

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The vpn.data keys of DESIGN.md: one table that both the helper and the
- * NetworkManager service validate against, and the parsed form the helper
- * works from.
+ * The vpn.data keys (docs/design.md, "The key table"): one table that
+ * both the helper and the NetworkManager service validate against, and the
+ * parsed form the helper works from.
  */
 #ifndef NM_SSHTUN_SETTINGS_H
 #define NM_SSHTUN_SETTINGS_H
@@ -93,7 +93,7 @@ gboolean sshtun_is_ip_address(const char *text);
  * not starting with '-' or '.'. */
 gboolean sshtun_is_dns_name(const char *text);
 
-/* Every key of the table, NULL-terminated, in the order of DESIGN.md. */
+/* Every key of the table, NULL-terminated, in the order of the README's key table. */
 const char *const *sshtun_settings_keys(void);
 
 /* Splits "[user@]host[:port],..." as ssh -J takes it (IPv6 in brackets);
