@@ -3,7 +3,7 @@
 
 #include "nm-sshtun-forward.h"
 
-#include "nm-sshtun-settings.h"
+#include "nm-sshtun-values.h"
 
 #include <string.h>
 

@@ -6,8 +6,6 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-G_DEFINE_QUARK(sshtun - settings - error - quark, sshtun_settings_error)
-
 /* Longest value accepted for any key: bounds what a connection profile can
  * make the helper allocate, and no real value comes near it. */
 #define VALUE_MAX 4096
@@ -125,40 +123,6 @@ parse_uint(const char *value, guint64 min, guint64 max, guint64 *out)
     return TRUE;
 }
 
-gboolean
-sshtun_is_dns_name(const char *value)
-{
-    gsize len = strlen(value);
-
-    if (len == 0 || len > 253 || value[0] == '-' || value[0] == '.')
-        return FALSE;
-    for (const char *p = value; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != '_')
-            return FALSE;
-    }
-    return TRUE;
-}
-
-static gboolean
-is_ipv4(const char *value)
-{
-    struct in_addr addr;
-    return inet_pton(AF_INET, value, &addr) == 1;
-}
-
-static gboolean
-is_ipv6(const char *value)
-{
-    struct in6_addr addr;
-    return inet_pton(AF_INET6, value, &addr) == 1;
-}
-
-gboolean
-sshtun_is_ip_address(const char *value)
-{
-    return is_ipv4(value) || is_ipv6(value);
-}
-
 static gboolean
 has_control_chars(const char *value)
 {
@@ -180,7 +144,7 @@ is_bracketed_ipv6(const char *value)
     if (len < 4 || value[0] != '[' || value[len - 1] != ']')
         return FALSE;
     inner = g_strndup(value + 1, len - 2);
-    return is_ipv6(inner);
+    return sshtun_is_ipv6(inner);
 }
 
 static void
@@ -206,13 +170,13 @@ parse_host_port(const char *text, char **host, guint *port, guint default_port)
         if (!close || (close[1] != '\0' && close[1] != ':'))
             return FALSE;
         name = g_strndup(text + 1, close - text - 1);
-        if (!is_ipv6(name))
+        if (!sshtun_is_ipv6(name))
             return FALSE;
         colon = close[1] == ':' ? close + 1 : NULL;
     } else {
         colon = strchr(text, ':');
         name = colon ? g_strndup(text, colon - text) : g_strdup(text);
-        if (!sshtun_is_dns_name(name) && !is_ipv4(name))
+        if (!sshtun_is_dns_name(name) && !sshtun_is_ipv4(name))
             return FALSE;
     }
     if (colon && !parse_uint(colon + 1, 1, 65535, &number))
@@ -271,14 +235,14 @@ sshtun_settings_parse_proxy(const char *value, SshtunProxyType *type, char **hos
             return FALSE;
         name = g_strndup(rest + 1, close - rest - 1);
         colon = close + 1;
-        if (!is_ipv6(name))
+        if (!sshtun_is_ipv6(name))
             return FALSE;
     } else {
         colon = strrchr(rest, ':');
         if (!colon)
             return FALSE;
         name = g_strndup(rest, colon - rest);
-        if (!sshtun_is_dns_name(name) && !is_ipv4(name))
+        if (!sshtun_is_dns_name(name) && !sshtun_is_ipv4(name))
             return FALSE;
     }
     if (!parse_uint(colon + 1, 1, 65535, &number))
@@ -335,7 +299,7 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
 
     switch (info->kind) {
     case KIND_HOST:
-        if (!sshtun_is_dns_name(value) && !is_ipv4(value) && !is_ipv6(value)
+        if (!sshtun_is_dns_name(value) && !sshtun_is_ipv4(value) && !sshtun_is_ipv6(value)
             && !is_bracketed_ipv6(value))
             return bad_value(error, key, value, "a host name, IPv4 or IPv6 address");
         return TRUE;
@@ -378,11 +342,11 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
             return bad_value(error, key, value, "a command");
         return TRUE;
     case KIND_IPV4:
-        if (!is_ipv4(value))
+        if (!sshtun_is_ipv4(value))
             return bad_value(error, key, value, "an IPv4 address");
         return TRUE;
     case KIND_IPV6:
-        if (!is_ipv6(value))
+        if (!sshtun_is_ipv6(value))
             return bad_value(error, key, value, "an IPv6 address");
         return TRUE;
     case KIND_PREFIX4:

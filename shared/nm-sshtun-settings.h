@@ -8,6 +8,7 @@
 #define NM_SSHTUN_SETTINGS_H
 
 #include "nm-sshtun-forward.h"
+#include "nm-sshtun-values.h"
 
 #include <glib.h>
 #include <netinet/in.h>
@@ -75,23 +76,6 @@ typedef struct {
     guint proxy_port;
     gboolean compression;
 } SshtunSettings;
-
-#define SSHTUN_SETTINGS_ERROR (sshtun_settings_error_quark())
-GQuark sshtun_settings_error_quark(void);
-
-typedef enum {
-    SSHTUN_SETTINGS_ERROR_UNKNOWN_KEY,
-    SSHTUN_SETTINGS_ERROR_BAD_VALUE,
-    SSHTUN_SETTINGS_ERROR_MISSING,
-    SSHTUN_SETTINGS_ERROR_UNSUPPORTED,
-} SshtunSettingsError;
-
-/* An IPv4 or IPv6 address (without brackets). */
-gboolean sshtun_is_ip_address(const char *text);
-
-/* A host or domain name: letters, digits, '-', '.', '_', at most 253,
- * not starting with '-' or '.'. */
-gboolean sshtun_is_dns_name(const char *text);
 
 /* Every key of the table, NULL-terminated, in the order of the README's key table. */
 const char *const *sshtun_settings_keys(void);

@@ -3,6 +3,8 @@
 
 #include "helper-algorithms.h"
 
+#include "helper-report.h"
+
 #include <string.h>
 
 /* OpenSSH 9 and 10 client defaults (ssh_config(5)), in our order of

@@ -3,9 +3,10 @@
 
 #include "helper-auth.h"
 
+#include "helper-blocking.h"
 #include "helper-control.h"
 #include "helper-knownhosts.h"
-#include "helper-ssh.h"
+#include "helper-report.h"
 
 #include <string.h>
 #include <sys/stat.h>

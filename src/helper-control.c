@@ -3,6 +3,8 @@
 
 #include "helper-control.h"
 
+#include "helper-report.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -277,4 +279,13 @@ sshtun_control_signal_fd(void)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_BLOCK, &set, NULL);
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+void
+sshtun_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    g_free(secret);
 }

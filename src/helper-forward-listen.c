@@ -5,7 +5,8 @@
 
 #include "helper-forward.h"
 
-#include "helper-ssh.h"
+#include "helper-blocking.h"
+#include "helper-report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

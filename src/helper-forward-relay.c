@@ -5,8 +5,9 @@
 
 #include "helper-forward.h"
 
+#include "helper-blocking.h"
+#include "helper-report.h"
 #include "helper-socks.h"
-#include "helper-ssh.h"
 #include "helper-transport.h"
 
 #include <arpa/inet.h>

@@ -3,6 +3,8 @@
 
 #include "helper-privileges.h"
 
+#include "helper-report.h"
+
 #include "nm-sshtun-tun.h"
 
 #include <errno.h>

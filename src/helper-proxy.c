@@ -3,6 +3,8 @@
 
 #include "helper-proxy.h"
 
+#include "helper-report.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

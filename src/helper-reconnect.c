@@ -6,6 +6,7 @@
 #include "helper-auth.h"
 #include "helper-control.h"
 #include "helper-forward.h"
+#include "helper-report.h"
 #include "helper-ssh.h"
 #include "helper-tunnel.h"
 

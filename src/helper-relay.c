@@ -3,9 +3,11 @@
 
 #include "helper-relay.h"
 
+#include "helper-blocking.h"
 #include "helper-control.h"
 #include "helper-forward.h"
 #include "helper-frame.h"
+#include "helper-report.h"
 #include "helper-ssh.h"
 #include "helper-transport.h"
 #include "helper-tunnel.h"

@@ -3,7 +3,8 @@
 
 #include "helper-remote-command.h"
 
-#include "helper-ssh.h"
+#include "helper-blocking.h"
+#include "helper-report.h"
 
 #include <string.h>
 

@@ -4,6 +4,7 @@
 #include "helper-transport.h"
 
 #include "helper-kexinit.h"
+#include "helper-report.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,9 @@
 
 #include "helper-tunnel.h"
 
+#include "helper-blocking.h"
 #include "helper-remote-command.h"
-#include "helper-ssh.h"
+#include "helper-report.h"
 
 #include <string.h>
 

@@ -113,30 +113,7 @@ struct _SshtunHelper {
     gboolean server_busy;
 };
 
-/* Emits an event on the control output. */
-void sshtun_helper_event(SshtunHelper *h, const char *name, const char *argument);
-void sshtun_helper_eventf(SshtunHelper *h, const char *name, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
-
-/* Logs to stderr (which NetworkManager's log receives). */
-void sshtun_helper_log(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
-void sshtun_helper_debug(SshtunHelper *h, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-/* Records why a step failed (for the caller to report or retry); returns
- * FALSE so that a step can end with "return sshtun_helper_failed(...)". */
-gboolean sshtun_helper_failed(SshtunHelper *h, SshtunExit reason, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
-
-/* Reports the recorded failure as an error event and a log line, and exits
- * with its status. */
-G_GNUC_NORETURN void sshtun_helper_exit_failed(SshtunHelper *h);
-
-/* Reports the failure as an error event and a log line, and exits with the
- * reason's status. */
-G_GNUC_NORETURN void sshtun_helper_fail(SshtunHelper *h, SshtunExit reason, const char *format, ...)
-        G_GNUC_PRINTF(3, 4);
-
-/* Overwrites and frees a secret string. */
+/* Overwrites and frees a secret string (helper-control.c). */
 void sshtun_secret_free(char *secret);
 
 #endif
