@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "helper-knownhosts.h"
+#include "knownhosts.h"
 
 /* ssh-ed25519 wire blob: string "ssh-ed25519", string 32 key bytes. */
 static const guint8 key_blob[] = {

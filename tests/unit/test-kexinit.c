@@ -2,7 +2,7 @@
 /* The server's KEXINIT read from the start of its byte stream. */
 #include "config.h"
 
-#include "helper-kexinit.h"
+#include "kexinit.h"
 
 #include <string.h>
 

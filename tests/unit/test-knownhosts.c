@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-knownhosts.h"
+#include "knownhosts.h"
 
 #include <string.h>
 

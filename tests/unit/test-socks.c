@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-socks.h"
+#include "socks.h"
 
 #include <string.h>
 

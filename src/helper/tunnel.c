@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-tunnel.h"
+#include "tunnel.h"
 
-#include "helper-blocking.h"
-#include "helper-remote-command.h"
-#include "helper-report.h"
+#include "blocking.h"
+#include "remote-command.h"
+#include "report.h"
 
 #include <string.h>
 
@@ -51,7 +51,7 @@ sshtun_tunnel_open_idle(SshtunHelper *h)
     if (libssh2_session_last_errno(h->session) != LIBSSH2_ERROR_CHANNEL_FAILURE)
         return FALSE;
     /* "MaxSessions 0": forwarding only, as ssh -N has it. The relay reads
-     * without a channel then (see take_in in helper-relay.c). */
+     * without a channel then (see take_in in relay.c). */
     sshtun_helper_debug(h, "the server allows no session channel; forwards only without one");
     g_clear_pointer(&h->failure_message, g_free);
     h->failure = SSHTUN_EXIT_OK;

@@ -10,7 +10,7 @@
 #ifndef NM_SSHTUN_HELPER_ALGORITHMS_H
 #define NM_SSHTUN_HELPER_ALGORITHMS_H
 
-#include "helper-kexinit.h"
+#include "kexinit.h"
 #include "helper.h"
 
 /* The names of @method_type (LIBSSH2_METHOD_KEX, _CRYPT_CS, _MAC_CS,

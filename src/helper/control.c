@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-control.h"
+#include "control.h"
 
-#include "helper-report.h"
+#include "report.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-report.h"
+#include "report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

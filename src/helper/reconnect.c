@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-reconnect.h"
+#include "reconnect.h"
 
-#include "helper-auth.h"
-#include "helper-control.h"
-#include "helper-forward.h"
-#include "helper-report.h"
-#include "helper-ssh.h"
-#include "helper-tunnel.h"
+#include "auth.h"
+#include "control.h"
+#include "forward.h"
+#include "report.h"
+#include "ssh.h"
+#include "tunnel.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -3,10 +3,10 @@
  * for -R. */
 #include "config.h"
 
-#include "helper-forward.h"
+#include "forward.h"
 
-#include "helper-blocking.h"
-#include "helper-report.h"
+#include "blocking.h"
+#include "report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

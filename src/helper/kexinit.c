@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-kexinit.h"
+#include "kexinit.h"
 
 #include <string.h>
 

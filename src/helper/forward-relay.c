@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Forward connections: accepting them, opening their channels, and moving
- * their bytes (see helper-forward.h for the flow control). */
+ * their bytes (see forward.h for the flow control). */
 #include "config.h"
 
-#include "helper-forward.h"
+#include "forward.h"
 
-#include "helper-blocking.h"
-#include "helper-report.h"
-#include "helper-socks.h"
-#include "helper-transport.h"
+#include "blocking.h"
+#include "report.h"
+#include "socks.h"
+#include "transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

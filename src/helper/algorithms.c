@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-algorithms.h"
+#include "algorithms.h"
 
-#include "helper-report.h"
+#include "report.h"
 
 #include <string.h>
 

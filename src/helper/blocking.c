@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-blocking.h"
+#include "blocking.h"
 
 /* Without keepalives, how long setup waits for a silent server. */
 #define SILENCE_LIMIT_DEFAULT_MS 30000

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-transport.h"
+#include "transport.h"
 
-#include "helper-kexinit.h"
-#include "helper-report.h"
+#include "kexinit.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>

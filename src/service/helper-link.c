@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "service-helper.h"
+#include "helper-link.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>

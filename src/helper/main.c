@@ -13,13 +13,13 @@
 
 #include "helper.h"
 
-#include "helper-control.h"
-#include "helper-forward.h"
-#include "helper-privileges.h"
-#include "helper-reconnect.h"
-#include "helper-relay.h"
-#include "helper-report.h"
-#include "helper-ssh.h"
+#include "control.h"
+#include "forward.h"
+#include "privileges.h"
+#include "reconnect.h"
+#include "relay.h"
+#include "report.h"
+#include "ssh.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,7 +116,7 @@ release_state(SshtunHelper *h)
 
 /* Room for every forward connection the helper takes, within the hard
  * limit; past it the listeners pause instead of failing accept() in a
- * loop (see helper-forward-relay.c). */
+ * loop (see forward-relay.c). */
 static void
 raise_descriptor_limit(void)
 {

@@ -57,7 +57,7 @@ typedef struct {
 
 struct _SshtunForwards {
     GPtrArray *listeners; /* SshtunListener * */
-    GList *connections;   /* Conn * (helper-forward-relay.c) */
+    GList *connections;   /* Conn * (forward-relay.c) */
     guint connection_count;
     GQueue opening; /* connections waiting for their channel, head in flight */
     GQueue closing; /* channels libssh2 has not finished closing */

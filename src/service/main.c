@@ -12,8 +12,8 @@
 
 #include "nm-sshtun-settings.h"
 #include "nm-sshtun-tun.h"
-#include "service-helper.h"
-#include "service-nm-config.h"
+#include "helper-link.h"
+#include "nm-config.h"
 
 #include <NetworkManager.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-frame.h"
+#include "frame.h"
 
 #define IPV4_MIN_HEADER 20u
 #define IPV6_HEADER     40u

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "service-nm-config.h"
+#include "nm-config.h"
 
 #include <NetworkManager.h>
 #include <arpa/inet.h>

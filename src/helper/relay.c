@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-relay.h"
+#include "relay.h"
 
-#include "helper-blocking.h"
-#include "helper-control.h"
-#include "helper-forward.h"
-#include "helper-frame.h"
-#include "helper-report.h"
-#include "helper-ssh.h"
-#include "helper-transport.h"
-#include "helper-tunnel.h"
+#include "blocking.h"
+#include "control.h"
+#include "forward.h"
+#include "frame.h"
+#include "report.h"
+#include "ssh.h"
+#include "transport.h"
+#include "tunnel.h"
 
 #include <errno.h>
 #include <fcntl.h>

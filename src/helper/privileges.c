@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-privileges.h"
+#include "privileges.h"
 
-#include "helper-report.h"
+#include "report.h"
 
 #include "nm-sshtun-tun.h"
 

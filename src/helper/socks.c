@@ -2,7 +2,7 @@
 /* SOCKS by hand: GLib's GSocks*Proxy classes are the client side only. */
 #include "config.h"
 
-#include "helper-socks.h"
+#include "socks.h"
 
 #include <arpa/inet.h>
 #include <string.h>

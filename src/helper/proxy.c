@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-proxy.h"
+#include "proxy.h"
 
-#include "helper-report.h"
+#include "report.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

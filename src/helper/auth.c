@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-auth.h"
+#include "auth.h"
 
-#include "helper-blocking.h"
-#include "helper-control.h"
-#include "helper-knownhosts.h"
-#include "helper-report.h"
+#include "blocking.h"
+#include "control.h"
+#include "knownhosts.h"
+#include "report.h"
 
 #include <string.h>
 #include <sys/stat.h>

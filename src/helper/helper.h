@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 /* Outgoing SSH bytes are queued here by libssh2's send callback and
- * written by the poll loop (see helper-transport.c). */
+ * written by the poll loop (see transport.c). */
 typedef struct {
     guint8 *data;
     gsize head; /* first unsent byte */
@@ -25,7 +25,7 @@ typedef struct {
 } SshtunOutQueue;
 
 typedef struct _SshtunHelper SshtunHelper;
-typedef struct _SshtunForwards SshtunForwards; /* helper-forward.h */
+typedef struct _SshtunForwards SshtunForwards; /* forward.h */
 
 /* One SSH session: a jump host's or the server's. Each runs over the one
  * below it (a direct-tcpip channel of the previous jump host) or over the
@@ -38,7 +38,7 @@ typedef struct {
     SshtunOutQueue out;
     char *name; /* for messages: "jump host bastion" */
     /* The first bytes the server sent, until the handshake is done: its
-     * KEXINIT explains a failed key exchange (helper-kexinit.h). */
+     * KEXINIT explains a failed key exchange (kexinit.h). */
     GByteArray *received_start;
 } SshtunLink;
 
@@ -113,7 +113,7 @@ struct _SshtunHelper {
     gboolean server_busy;
 };
 
-/* Overwrites and frees a secret string (helper-control.c). */
+/* Overwrites and frees a secret string (control.c). */
 void sshtun_secret_free(char *secret);
 
 #endif

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-remote-command.h"
+#include "remote-command.h"
 
-#include "helper-blocking.h"
-#include "helper-report.h"
+#include "blocking.h"
+#include "report.h"
 
 #include <string.h>
 

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "helper-ssh.h"
+#include "ssh.h"
 
-#include "helper-algorithms.h"
-#include "helper-auth.h"
-#include "helper-blocking.h"
-#include "helper-control.h"
-#include "helper-knownhosts.h"
-#include "helper-proxy.h"
-#include "helper-report.h"
-#include "helper-transport.h"
+#include "algorithms.h"
+#include "auth.h"
+#include "blocking.h"
+#include "control.h"
+#include "knownhosts.h"
+#include "proxy.h"
+#include "report.h"
+#include "transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -379,7 +379,7 @@ through_jump_host(SshtunHelper *h, const SshtunHop *hop, const char *next_host, 
     ok = handshake(h, name) && verify_host_key(h) && sshtun_ssh_authenticate(h)
          && open_forward(h, next_host, next_port);
     h->login = login;
-    /* From now on it carries the next session (see helper-transport.c). */
+    /* From now on it carries the next session (see transport.c). */
     if (ok)
         libssh2_session_set_blocking(h->session, 0);
     if (!ok && h->failure_message && !g_str_has_prefix(h->failure_message, "jump host")) {

@@ -4,7 +4,7 @@
 #define NM_SSHTUN_HELPER_TUNNEL_H
 
 #include "helper.h"
-#include "helper-frame.h"
+#include "frame.h"
 
 /* Maximum packet size announced for the channel: the largest frame the
  * receiving side accepts (OpenSSH drops larger datagrams). */
