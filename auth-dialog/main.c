@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include "nm-sshtun-names.h"
+
 #include "auth-dialog-keyring.h"
 #ifdef SSHTUN_WITH_GTK
 #include "auth-dialog-prompt.h"
@@ -28,13 +30,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define SERVICE_TYPE "org.freedesktop.NetworkManager.sshtun"
 #define UI_GROUP     "VPN Plugin UI"
-/* The secret carrying the answer to a keyboard-interactive prompt. */
-#define SECRET_KBD_ANSWER "keyboard-interactive"
-#define MESSAGE_HINT      "x-vpn-message:"
-/* Not typed: the agent socket of the user this dialog runs for. */
-#define SECRET_AGENT_SOCKET "ssh-auth-sock"
+#define MESSAGE_HINT "x-vpn-message:"
 
 typedef struct {
     const char *name;
@@ -42,9 +39,9 @@ typedef struct {
 } SecretInfo;
 
 static const SecretInfo known_secrets[] = {
-    { "password", N_("Password") },
-    { "key-passphrase", N_("Key passphrase") },
-    { SECRET_KBD_ANSWER, N_("Answer") },
+    { SSHTUN_SECRET_PASSWORD, N_("Password") },
+    { SSHTUN_SECRET_KEY_PASSPHRASE, N_("Key passphrase") },
+    { SSHTUN_SECRET_KBD_ANSWER, N_("Answer") },
 };
 
 static const char *
@@ -85,9 +82,9 @@ needed_secrets(GHashTable *data, char **hints, char **message)
     if (needed->len > 0)
         return needed;
     if (g_strcmp0(auth, "password") == 0)
-        g_ptr_array_add(needed, "password");
+        g_ptr_array_add(needed, SSHTUN_SECRET_PASSWORD);
     else if (g_strcmp0(auth, "key") == 0 && g_hash_table_contains(data, "key-passphrase-flags"))
-        g_ptr_array_add(needed, "key-passphrase");
+        g_ptr_array_add(needed, SSHTUN_SECRET_KEY_PASSPHRASE);
     return needed;
 }
 
@@ -100,7 +97,7 @@ must_ask(GHashTable *data, GHashTable *secrets, const char *name, gboolean repro
     if (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED)
         return FALSE;
     /* Keyboard-interactive answers are one-time: always asked. */
-    if (strcmp(name, SECRET_KBD_ANSWER) == 0 || (flags & NM_SETTING_SECRET_FLAG_NOT_SAVED))
+    if (strcmp(name, SSHTUN_SECRET_KBD_ANSWER) == 0 || (flags & NM_SETTING_SECRET_FLAG_NOT_SAVED))
         return TRUE;
     return reprompt || !existing || !existing[0];
 }
@@ -173,8 +170,8 @@ prompt(const char *vpn_name, const char *message, GPtrArray *asked, GHashTable *
         const char *name = asked->pdata[i];
 
         fields[i].name = name;
-        fields[i].label
-                = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message : label_of(name);
+        fields[i].label = (strcmp(name, SSHTUN_SECRET_KBD_ANSWER) == 0 && message) ? message
+                                                                                   : label_of(name);
         fields[i].value = g_strdup(g_hash_table_lookup(secrets, name));
     }
     ok = sshtun_prompt_secrets(_("Authenticate SSH tunnel"), text, fields, n);
@@ -205,8 +202,9 @@ print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, 
         const char *name = needed->pdata[i];
         const char *existing = g_hash_table_lookup(secrets, name);
         /* A server prompt ("Verification code:") is the best label. */
-        const char *label
-                = (strcmp(name, SECRET_KBD_ANSWER) == 0 && message) ? message : label_of(name);
+        const char *label = (strcmp(name, SSHTUN_SECRET_KBD_ANSWER) == 0 && message)
+                                    ? message
+                                    : label_of(name);
 
         g_key_file_set_string(file, name, "Value", existing ? existing : "");
         g_key_file_set_string(file, name, "Label", label);
@@ -215,10 +213,10 @@ print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, 
                                allow_interaction && must_ask(data, secrets, name, reprompt));
     }
     if (agent_socket) {
-        g_key_file_set_string(file, SECRET_AGENT_SOCKET, "Value", agent_socket);
-        g_key_file_set_string(file, SECRET_AGENT_SOCKET, "Label", _("SSH agent socket"));
-        g_key_file_set_boolean(file, SECRET_AGENT_SOCKET, "IsSecret", TRUE);
-        g_key_file_set_boolean(file, SECRET_AGENT_SOCKET, "ShouldAsk", FALSE);
+        g_key_file_set_string(file, SSHTUN_SECRET_AGENT_SOCKET, "Value", agent_socket);
+        g_key_file_set_string(file, SSHTUN_SECRET_AGENT_SOCKET, "Label", _("SSH agent socket"));
+        g_key_file_set_boolean(file, SSHTUN_SECRET_AGENT_SOCKET, "IsSecret", TRUE);
+        g_key_file_set_boolean(file, SSHTUN_SECRET_AGENT_SOCKET, "ShouldAsk", FALSE);
     }
     text = g_key_file_to_data(file, NULL, NULL);
     fputs(text, stdout);
@@ -288,9 +286,9 @@ main(int argc, char **argv)
         fprintf(stderr, "nm-sshtun-auth-dialog: -u UUID, -n NAME and -s SERVICE are required\n");
         return EXIT_FAILURE;
     }
-    if (strcmp(service, SERVICE_TYPE) != 0) {
-        fprintf(stderr, "nm-sshtun-auth-dialog: only for the %s service, not %s\n", SERVICE_TYPE,
-                service);
+    if (strcmp(service, SSHTUN_DBUS_SERVICE) != 0) {
+        fprintf(stderr, "nm-sshtun-auth-dialog: only for the %s service, not %s\n",
+                SSHTUN_DBUS_SERVICE, service);
         return EXIT_FAILURE;
     }
     if (!nm_vpn_service_plugin_read_vpn_details(STDIN_FILENO, &data, &secrets)) {
@@ -339,7 +337,7 @@ main(int argc, char **argv)
             printf("%s\n%s\n", (const char *)needed->pdata[i], value);
     }
     if (agent_socket)
-        printf("%s\n%s\n", SECRET_AGENT_SOCKET, agent_socket);
+        printf("%s\n%s\n", SSHTUN_SECRET_AGENT_SOCKET, agent_socket);
     printf("\n\n");
     fflush(stdout);
     wipe_secrets(secrets);

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include "nm-sshtun-names.h"
+
 #include "nm-sshtun-editor-plugin.h"
 
 #include "nm-sshtun-sshconfig.h"
@@ -16,7 +18,6 @@
 #include <glib/gi18n-lib.h>
 #include <gmodule.h>
 
-#define SSHTUN_SERVICE_TYPE "org.freedesktop.NetworkManager.sshtun"
 /* Import files are a few lines; anything far larger is not one. */
 #define IMPORT_FILE_MAX (1024 * 1024)
 
@@ -125,7 +126,7 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
                  NM_SETTING_CONNECTION_TYPE, NM_SETTING_VPN_SETTING_NAME, NULL);
     nm_connection_add_setting(connection, s_con);
     s_vpn = nm_setting_vpn_new();
-    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, SSHTUN_SERVICE_TYPE, NULL);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, SSHTUN_DBUS_SERVICE, NULL);
     g_hash_table_iter_init(&iter, data);
     while (g_hash_table_iter_next(&iter, &key, &value))
         nm_setting_vpn_add_data_item(NM_SETTING_VPN(s_vpn), key, value);
@@ -187,7 +188,7 @@ get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
                                     "PermitTunnel, plus SSH forwards."));
         break;
     case PROP_SERVICE:
-        g_value_set_string(value, SSHTUN_SERVICE_TYPE);
+        g_value_set_string(value, SSHTUN_DBUS_SERVICE);
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);

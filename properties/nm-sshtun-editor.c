@@ -12,6 +12,8 @@
  */
 #include "config.h"
 
+#include "nm-sshtun-names.h"
+
 #include "nm-sshtun-editor.h"
 
 #include "nm-sshtun-gtk-compat.h"
@@ -69,7 +71,7 @@ static const Field fields[] = {
 
 /* The two secrets typed in the editor; keyboard-interactive answers are
  * asked for at connect time only. */
-static const char *const secret_names[] = { "password", "key-passphrase" };
+static const char *const secret_names[] = { SSHTUN_SECRET_PASSWORD, SSHTUN_SECRET_KEY_PASSPHRASE };
 
 struct _SshtunEditor {
     GObject parent;
@@ -211,8 +213,10 @@ check_form(SshtunEditor *self, GError **error)
     /* Only what the chosen authentication and tunnel use can be typed. */
     gtk_widget_set_sensitive(named_widget(self, "key-file-entry"), g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(named_widget(self, "key-file-button"), g_strcmp0(auth, "key") == 0);
-    gtk_widget_set_sensitive(secret_entry(self, "key-passphrase"), g_strcmp0(auth, "key") == 0);
-    gtk_widget_set_sensitive(secret_entry(self, "password"), g_strcmp0(auth, "password") == 0);
+    gtk_widget_set_sensitive(secret_entry(self, SSHTUN_SECRET_KEY_PASSPHRASE),
+                             g_strcmp0(auth, "key") == 0);
+    gtk_widget_set_sensitive(secret_entry(self, SSHTUN_SECRET_PASSWORD),
+                             g_strcmp0(auth, "password") == 0);
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
         static const char *const tunnel_keys[] = {
             "tunnel-mode", "remote-tun",     "remote-command",  "local-address", "remote-address",
@@ -354,7 +358,7 @@ fill_secrets(SshtunEditor *self, NMSettingVpn *s_vpn)
         /* libnma's storage menu: for this user only, for all users, ask
          * every time, and (for the passphrase) not required. */
         nma_utils_setup_password_storage(entry, flags, NM_SETTING(self->s_vpn_copy), name,
-                                         strcmp(name, "key-passphrase") == 0, FALSE);
+                                         strcmp(name, SSHTUN_SECRET_KEY_PASSPHRASE) == 0, FALSE);
         g_signal_connect(entry, "changed", G_CALLBACK(on_widget_changed), self);
     }
 }
@@ -399,7 +403,9 @@ save_secrets(SshtunEditor *self, NMSettingVpn *s_vpn, const char *auth)
         GtkWidget *entry = secret_entry(self, name);
         const char *text = sshtun_entry_get_text(entry);
         NMSettingSecretFlags flags = nma_utils_menu_to_secret_flags(entry);
-        gboolean used = g_strcmp0(auth, strcmp(name, "password") == 0 ? "password" : "key") == 0;
+        gboolean used
+                = g_strcmp0(auth, strcmp(name, SSHTUN_SECRET_PASSWORD) == 0 ? "password" : "key")
+                  == 0;
 
         nm_setting_vpn_remove_secret(s_vpn, name);
         if (!used)
@@ -407,7 +413,7 @@ save_secrets(SshtunEditor *self, NMSettingVpn *s_vpn, const char *auth)
         if (*text && (flags & NM_SETTING_SECRET_FLAG_NOT_REQUIRED))
             /* Typing a passphrase says the key needs one. */
             flags &= ~NM_SETTING_SECRET_FLAG_NOT_REQUIRED;
-        if (strcmp(name, "key-passphrase") == 0 && !*text
+        if (strcmp(name, SSHTUN_SECRET_KEY_PASSPHRASE) == 0 && !*text
             && !(flags & NM_SETTING_SECRET_FLAG_NOT_SAVED))
             continue;
         nm_setting_set_secret_flags(NM_SETTING(s_vpn), name, flags, NULL);
@@ -430,7 +436,7 @@ update_connection(NMVpnEditor *editor, NMConnection *connection, GError **error)
         return FALSE;
     data = form_data(self);
     s_vpn = NM_SETTING_VPN(nm_setting_vpn_new());
-    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, NM_SSHTUN_SERVICE_TYPE, NULL);
+    g_object_set(s_vpn, NM_SETTING_VPN_SERVICE_TYPE, SSHTUN_DBUS_SERVICE, NULL);
     g_hash_table_iter_init(&iter, data);
     while (g_hash_table_iter_next(&iter, &key, &value))
         nm_setting_vpn_add_data_item(s_vpn, key, value);

@@ -4,8 +4,6 @@
 
 #include <NetworkManager.h>
 
-#define NM_SSHTUN_SERVICE_TYPE "org.freedesktop.NetworkManager.sshtun"
-
 #define SSHTUN_TYPE_EDITOR (sshtun_editor_get_type())
 G_DECLARE_FINAL_TYPE(SshtunEditor, sshtun_editor, SSHTUN, EDITOR, GObject)
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include "nm-sshtun-names.h"
+
 #include "control.h"
 
 #include "report.h"
@@ -14,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const known_groups[] = { "vpn", "secrets", "files", "helper", NULL };
-static const char *const secret_keys[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
+static const char *const secret_keys[] = SSHTUN_HELPER_SECRETS;
 static const char *const file_keys[] = { "key-file", "known-hosts", NULL };
 /* ciphers and macs: libssh2 preference lists, for benchmarks and
  * debugging; a connection profile has no say in them. */
@@ -101,9 +103,9 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
     if (!h->settings)
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s", error->message);
 
-    h->password = get_string(file, "secrets", "password");
-    h->key_passphrase = get_string(file, "secrets", "key-passphrase");
-    h->agent_socket = get_string(file, "secrets", "ssh-auth-sock");
+    h->password = get_string(file, "secrets", SSHTUN_SECRET_PASSWORD);
+    h->key_passphrase = get_string(file, "secrets", SSHTUN_SECRET_KEY_PASSPHRASE);
+    h->agent_socket = get_string(file, "secrets", SSHTUN_SECRET_AGENT_SOCKET);
     h->key_content = get_string(file, "files", "key-file");
     h->known_hosts_content = get_string(file, "files", "known-hosts");
     h->target_user = get_string(file, "helper", "user");

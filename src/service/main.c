@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include "nm-sshtun-names.h"
+
 #include "nm-sshtun-settings.h"
 #include "nm-sshtun-tun.h"
 #include "helper-link.h"
@@ -24,9 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NM_SSHTUN_DBUS_SERVICE "org.freedesktop.NetworkManager.sshtun"
-/* The secret carrying the answer to a keyboard-interactive prompt. */
-#define SECRET_KBD_ANSWER "keyboard-interactive"
 /* How long the service, quitting, waits for its helper: past the link's
  * grace time, after which the link kills it. */
 #define HELPER_SHUTDOWN_WAIT_MS 7000
@@ -152,7 +151,7 @@ helper_prompt(gpointer user_data, gboolean echo, const char *text)
 {
     NMSshtunPlugin *self = user_data;
     g_autofree char *message_hint = g_strdup_printf("x-vpn-message:%s", text);
-    const char *hints[] = { SECRET_KBD_ANSWER, message_hint, NULL };
+    const char *hints[] = { SSHTUN_SECRET_KBD_ANSWER, message_hint, NULL };
 
     if (!self->interactive) {
         /* Nobody can answer: the helper then fails with auth-failed. */
@@ -215,7 +214,7 @@ static const SshtunHelperLinkCallbacks helper_callbacks = {
 /* ---- connecting ---- */
 
 /* The secrets the helper takes in [secrets]. */
-static const char *const helper_secrets[] = { "password", "key-passphrase", "ssh-auth-sock", NULL };
+static const char *const helper_secrets[] = SSHTUN_HELPER_SECRETS;
 
 /* NetworkManager keeps each secret's flags among the data items. */
 static gboolean
@@ -226,7 +225,8 @@ is_secret_flags(const char *key)
                                       : NULL;
 
     return secret
-           && (g_strv_contains(helper_secrets, secret) || strcmp(secret, SECRET_KBD_ANSWER) == 0);
+           && (g_strv_contains(helper_secrets, secret)
+               || strcmp(secret, SSHTUN_SECRET_KBD_ANSWER) == 0);
 }
 
 static GHashTable *
@@ -322,7 +322,7 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
             g_key_file_set_string(file, "secrets", helper_secrets[i], secret);
     }
     if (agent_socket)
-        g_key_file_set_string(file, "secrets", "ssh-auth-sock", agent_socket);
+        g_key_file_set_string(file, "secrets", SSHTUN_SECRET_AGENT_SOCKET, agent_socket);
     if (owner)
         g_key_file_set_string(file, "helper", "user", owner);
     if (with_tunnel)
@@ -379,7 +379,7 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
         return FALSE;
     }
     owner = owner_of(connection);
-    agent_socket = nm_setting_vpn_get_secret(s_vpn, "ssh-auth-sock");
+    agent_socket = nm_setting_vpn_get_secret(s_vpn, SSHTUN_SECRET_AGENT_SOCKET);
     if (settings->auth_type == SSHTUN_AUTH_AGENT) {
         if (agent_socket && !check_agent_socket(agent_socket, owner, error))
             return FALSE;
@@ -467,7 +467,7 @@ agent_socket_missing(NMConnection *connection, NMSettingVpn *s_vpn)
     g_autofree char *owner = owner_of(connection);
     g_autofree char *found = NULL;
 
-    if (!owner || nm_setting_vpn_get_secret(s_vpn, "ssh-auth-sock"))
+    if (!owner || nm_setting_vpn_get_secret(s_vpn, SSHTUN_SECRET_AGENT_SOCKET))
         return FALSE;
     found = find_agent_socket(owner);
     return found == NULL;
@@ -490,12 +490,12 @@ real_need_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, const ch
     if (!auth || strcmp(auth, "agent") == 0)
         need = agent_socket_missing(connection, s_vpn);
     else if (g_strcmp0(auth, "password") == 0)
-        need = secret_missing(s_vpn, "password");
+        need = secret_missing(s_vpn, SSHTUN_SECRET_PASSWORD);
     else if (g_strcmp0(auth, "key") == 0)
         /* Whether the key is encrypted shows only when it is read, as its
          * owner: the flags say so (key-passphrase-flags set means it is). */
         need = nm_setting_vpn_get_data_item(s_vpn, "key-passphrase-flags")
-               && secret_missing(s_vpn, "key-passphrase");
+               && secret_missing(s_vpn, SSHTUN_SECRET_KEY_PASSPHRASE);
     if (need)
         *setting_name = NM_SETTING_VPN_SETTING_NAME;
     return need;
@@ -512,7 +512,8 @@ real_new_secrets(NMVpnServicePlugin *plugin, NMConnection *connection, GError **
                     "no keyboard-interactive prompt is waiting");
         return FALSE;
     }
-    sshtun_helper_link_answer(self->helper, nm_setting_vpn_get_secret(s_vpn, SECRET_KBD_ANSWER));
+    sshtun_helper_link_answer(self->helper,
+                              nm_setting_vpn_get_secret(s_vpn, SSHTUN_SECRET_KBD_ANSWER));
     return TRUE;
 }
 
@@ -641,7 +642,7 @@ main(int argc, char **argv)
 
     plugin = g_initable_new(NM_TYPE_SSHTUN_PLUGIN, NULL, &error,
                             NM_VPN_SERVICE_PLUGIN_DBUS_SERVICE_NAME,
-                            bus_name ? bus_name : NM_SSHTUN_DBUS_SERVICE,
+                            bus_name ? bus_name : SSHTUN_DBUS_SERVICE,
                             NM_VPN_SERVICE_PLUGIN_DBUS_WATCH_PEER, !manual_debug && !persist, NULL);
     if (!plugin) {
         g_printerr("cannot start the VPN service: %s\n", error->message);
