@@ -26,48 +26,12 @@
 
 #define UI_RESOURCE "/org/freedesktop/network-manager-sshtun/nm-sshtun-dialog.ui"
 
-typedef enum {
-    FIELD_ENTRY,
-    FIELD_COMBO,
-    FIELD_CHECK,
-} FieldKind;
+/* The form shows every key of the table (shared/nm-sshtun-settings.h): its
+ * widget is "KEY-entry", "KEY-combo" or "KEY-check" in the .ui file, in
+ * the Advanced dialog for the keys the table marks so. */
+typedef SshtunKeyInfo Field;
 
-typedef struct {
-    const char *key;
-    FieldKind kind;
-    const char *fallback; /* what a combo or check shows when the key is absent */
-    gboolean advanced;
-} Field;
-
-static const Field fields[] = {
-    { "host", FIELD_ENTRY },
-    { "port", FIELD_ENTRY },
-    { "user", FIELD_ENTRY },
-    { "auth-type", FIELD_COMBO, "agent" },
-    { "key-file", FIELD_ENTRY },
-    { "known-hosts-file", FIELD_ENTRY },
-    { "host-key", FIELD_ENTRY },
-    { "tunnel-mode", FIELD_COMBO, "point-to-point" },
-    { "remote-tun", FIELD_ENTRY },
-    { "remote-command", FIELD_ENTRY },
-    { "local-address", FIELD_ENTRY },
-    { "remote-address", FIELD_ENTRY },
-    { "prefix", FIELD_ENTRY },
-    { "local-address6", FIELD_ENTRY },
-    { "remote-address6", FIELD_ENTRY },
-    { "prefix6", FIELD_ENTRY },
-    { "mtu", FIELD_ENTRY },
-    { "local-forwards", FIELD_ENTRY, NULL, TRUE },
-    { "remote-forwards", FIELD_ENTRY, NULL, TRUE },
-    { "dynamic-forwards", FIELD_ENTRY, NULL, TRUE },
-    { "no-tunnel", FIELD_CHECK, "no", TRUE },
-    { "keepalive", FIELD_ENTRY, NULL, TRUE },
-    { "keepalive-count", FIELD_ENTRY, NULL, TRUE },
-    { "reconnect", FIELD_CHECK, "yes", TRUE },
-    { "jump-host", FIELD_ENTRY, NULL, TRUE },
-    { "proxy", FIELD_ENTRY, NULL, TRUE },
-    { "compression", FIELD_CHECK, "no", TRUE },
-};
+#define FOR_EACH_FIELD(f) for (guint i_ = 0; ((f) = sshtun_settings_key(i_)) != NULL; i_++)
 
 /* The two secrets typed in the editor; keyboard-interactive answers are
  * asked for at connect time only. */
@@ -94,7 +58,7 @@ static GtkWidget *
 field_widget(SshtunEditor *self, const Field *field)
 {
     static const char *const suffix[] = { "entry", "combo", "check" };
-    g_autofree char *id = g_strdup_printf("%s-%s", field->key, suffix[field->kind]);
+    g_autofree char *id = g_strdup_printf("%s-%s", field->name, suffix[field->widget]);
 
     return GTK_WIDGET(gtk_builder_get_object(self->builder, id));
 }
@@ -119,17 +83,17 @@ field_value(SshtunEditor *self, const Field *field)
 {
     GtkWidget *w = field_widget(self, field);
 
-    switch (field->kind) {
-    case FIELD_ENTRY: {
+    switch (field->widget) {
+    case SSHTUN_WIDGET_ENTRY: {
         char *text = g_strstrip(g_strdup(sshtun_entry_get_text(w)));
 
         if (!*text)
             g_clear_pointer(&text, g_free);
         return text;
     }
-    case FIELD_COMBO:
+    case SSHTUN_WIDGET_COMBO:
         return g_strdup(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w)));
-    case FIELD_CHECK: {
+    case SSHTUN_WIDGET_CHECK: {
         const char *value = sshtun_check_get_active(w) ? "yes" : "no";
 
         /* Only a change from the default is written. */
@@ -144,16 +108,16 @@ set_field(SshtunEditor *self, const Field *field, const char *value)
 {
     GtkWidget *w = field_widget(self, field);
 
-    switch (field->kind) {
-    case FIELD_ENTRY:
+    switch (field->widget) {
+    case SSHTUN_WIDGET_ENTRY:
         sshtun_entry_set_text(w, value ? value : "");
         break;
-    case FIELD_COMBO:
+    case SSHTUN_WIDGET_COMBO:
         if (!value || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), value))
             /* An unknown value shows the default; the check names it. */
             gtk_combo_box_set_active_id(GTK_COMBO_BOX(w), field->fallback);
         break;
-    case FIELD_CHECK:
+    case SSHTUN_WIDGET_CHECK:
         sshtun_check_set_active(w, g_strcmp0(value ? value : field->fallback, "yes") == 0);
         break;
     }
@@ -164,28 +128,16 @@ static GHashTable *
 form_data(SshtunEditor *self)
 {
     GHashTable *data = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+    const Field *f;
 
-    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        char *value = field_value(self, &fields[i]);
+    FOR_EACH_FIELD(f)
+    {
+        char *value = field_value(self, f);
 
         if (value)
-            g_hash_table_insert(data, (gpointer)fields[i].key, value);
+            g_hash_table_insert(data, (gpointer)f->name, value);
     }
     return data;
-}
-
-/* The key an error message of the settings check names ("... key "X"..."). */
-static char *
-key_in_message(const char *message)
-{
-    const char *p = g_strrstr(message, "key \"");
-    const char *end;
-
-    if (!p)
-        return NULL;
-    p += strlen("key \"");
-    end = strchr(p, '"');
-    return end ? g_strndup(p, end - p) : NULL;
 }
 
 /* Checks the form; marks the widget the first problem is in and shows it. */
@@ -195,38 +147,31 @@ check_form(SshtunEditor *self, GError **error)
     g_autoptr(GHashTable) data = form_data(self);
     g_autoptr(SshtunSettings) settings = NULL;
     g_autoptr(GError) local = NULL;
-    g_autofree char *bad_key = NULL;
+    const char *bad_key = NULL;
+    const Field *f;
     const char *auth = g_hash_table_lookup(data, "auth-type");
     gboolean no_tunnel = g_strcmp0(g_hash_table_lookup(data, "no-tunnel"), "yes") == 0;
 
-    settings = sshtun_settings_parse(data, &local);
-    if (local)
-        bad_key = key_in_message(local->message);
-    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        GtkWidget *w = field_widget(self, &fields[i]);
+    settings = sshtun_settings_parse_naming(data, &bad_key, &local);
+    FOR_EACH_FIELD(f)
+    {
+        GtkWidget *w = field_widget(self, f);
 
-        if (g_strcmp0(fields[i].key, bad_key) == 0)
+        if (g_strcmp0(f->name, bad_key) == 0)
             sshtun_widget_add_class(w, "error");
         else
             sshtun_widget_remove_class(w, "error");
+        /* Only what the tunnel uses can be typed. */
+        if (f->flags & SSHTUN_KEY_TUNNEL)
+            gtk_widget_set_sensitive(w, !no_tunnel);
     }
-    /* Only what the chosen authentication and tunnel use can be typed. */
+    /* Only what the chosen authentication uses can be typed. */
     gtk_widget_set_sensitive(named_widget(self, "key-file-entry"), g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(named_widget(self, "key-file-button"), g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(secret_entry(self, SSHTUN_SECRET_KEY_PASSPHRASE),
                              g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(secret_entry(self, SSHTUN_SECRET_PASSWORD),
                              g_strcmp0(auth, "password") == 0);
-    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        static const char *const tunnel_keys[] = {
-            "tunnel-mode", "remote-tun",     "remote-command",  "local-address", "remote-address",
-            "prefix",      "local-address6", "remote-address6", "prefix6",       "mtu",
-            NULL
-        };
-
-        if (g_strv_contains(tunnel_keys, fields[i].key))
-            gtk_widget_set_sensitive(field_widget(self, &fields[i]), !no_tunnel);
-    }
     gtk_label_set_text(GTK_LABEL(named_widget(self, "error-label")), local ? local->message : "");
     if (local) {
         g_set_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY, "%s",
@@ -309,11 +254,13 @@ on_advanced_response(GtkDialog *dialog, int response, gpointer user_data)
     SshtunEditor *self = SSHTUN_EDITOR(user_data);
 
     if (response != GTK_RESPONSE_OK) {
+        const Field *f;
+
         self->filling = TRUE;
-        for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-            if (fields[i].advanced)
-                set_field(self, &fields[i],
-                          g_hash_table_lookup(self->advanced_saved, fields[i].key));
+        FOR_EACH_FIELD(f)
+        {
+            if (f->flags & SSHTUN_KEY_ADVANCED)
+                set_field(self, f, g_hash_table_lookup(self->advanced_saved, f->name));
         }
         self->filling = FALSE;
     }
@@ -368,12 +315,11 @@ fill_form(SshtunEditor *self, NMConnection *connection)
 {
     NMSettingVpn *s_vpn = nm_connection_get_setting_vpn(connection);
 
-    self->filling = TRUE;
-    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        const char *value = s_vpn ? nm_setting_vpn_get_data_item(s_vpn, fields[i].key) : NULL;
+    const Field *f;
 
-        set_field(self, &fields[i], value);
-    }
+    self->filling = TRUE;
+    FOR_EACH_FIELD(f)
+    set_field(self, f, s_vpn ? nm_setting_vpn_get_data_item(s_vpn, f->name) : NULL);
     fill_secrets(self, s_vpn);
     self->filling = FALSE;
 }
@@ -381,12 +327,12 @@ fill_form(SshtunEditor *self, NMConnection *connection)
 static void
 connect_signals(SshtunEditor *self)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(fields); i++) {
-        static const char *const signal_of[] = { "changed", "changed", "toggled" };
+    static const char *const signal_of[] = { "changed", "changed", "toggled" };
+    const Field *f;
 
-        g_signal_connect(field_widget(self, &fields[i]), signal_of[fields[i].kind],
-                         G_CALLBACK(on_widget_changed), self);
-    }
+    FOR_EACH_FIELD(f)
+    g_signal_connect(field_widget(self, f), signal_of[f->widget], G_CALLBACK(on_widget_changed),
+                     self);
     g_signal_connect(named_widget(self, "key-file-button"), "clicked",
                      G_CALLBACK(on_choose_key_file), self);
     g_signal_connect(named_widget(self, "advanced-button"), "clicked",

@@ -36,39 +36,54 @@ typedef enum {
 } KeyKind;
 
 typedef struct {
-    const char *name;
+    SshtunKeyInfo info;
     KeyKind kind;
 } KeyInfo;
 
+#define TUNNEL   SSHTUN_KEY_TUNNEL
+#define ADVANCED SSHTUN_KEY_ADVANCED
+#define COMMENT  SSHTUN_KEY_SSH_CONFIG_COMMENT
+#define ENTRY    SSHTUN_WIDGET_ENTRY
+#define COMBO    SSHTUN_WIDGET_COMBO
+#define CHECK    SSHTUN_WIDGET_CHECK
+
+/* In the README's order. The default is what the service assumes when the
+ * key is absent, as the editor shows it. */
 static const KeyInfo key_table[] = {
-    { "host", KIND_HOST },
-    { "port", KIND_PORT },
-    { "user", KIND_USER },
-    { "auth-type", KIND_AUTH_TYPE },
-    { "key-file", KIND_PATH },
-    { "known-hosts-file", KIND_PATH },
-    { "host-key", KIND_HOST_KEY },
-    { "tunnel-mode", KIND_TUNNEL_MODE },
-    { "remote-tun", KIND_REMOTE_TUN },
-    { "remote-command", KIND_COMMAND },
-    { "local-address", KIND_IPV4 },
-    { "remote-address", KIND_IPV4 },
-    { "prefix", KIND_PREFIX4 },
-    { "local-address6", KIND_IPV6 },
-    { "remote-address6", KIND_IPV6 },
-    { "prefix6", KIND_PREFIX6 },
-    { "mtu", KIND_MTU },
-    { "local-forwards", KIND_LOCAL_FORWARDS },
-    { "remote-forwards", KIND_REMOTE_FORWARDS },
-    { "dynamic-forwards", KIND_DYNAMIC_FORWARDS },
-    { "no-tunnel", KIND_BOOL },
-    { "keepalive", KIND_SECONDS },
-    { "keepalive-count", KIND_COUNT },
-    { "reconnect", KIND_BOOL },
-    { "jump-host", KIND_JUMP },
-    { "proxy", KIND_PROXY },
-    { "compression", KIND_BOOL },
+    { { "host", 0, ENTRY, NULL }, KIND_HOST },
+    { { "port", 0, ENTRY, "22" }, KIND_PORT },
+    { { "user", 0, ENTRY, NULL }, KIND_USER },
+    { { "auth-type", 0, COMBO, "agent" }, KIND_AUTH_TYPE },
+    { { "key-file", 0, ENTRY, NULL }, KIND_PATH },
+    { { "known-hosts-file", 0, ENTRY, NULL }, KIND_PATH },
+    { { "host-key", COMMENT, ENTRY, NULL }, KIND_HOST_KEY },
+    { { "tunnel-mode", TUNNEL, COMBO, "point-to-point" }, KIND_TUNNEL_MODE },
+    { { "remote-tun", TUNNEL, ENTRY, "any" }, KIND_REMOTE_TUN },
+    { { "remote-command", TUNNEL, ENTRY, NULL }, KIND_COMMAND },
+    { { "local-address", TUNNEL | COMMENT, ENTRY, NULL }, KIND_IPV4 },
+    { { "remote-address", TUNNEL | COMMENT, ENTRY, NULL }, KIND_IPV4 },
+    { { "prefix", TUNNEL | COMMENT, ENTRY, NULL }, KIND_PREFIX4 },
+    { { "local-address6", TUNNEL | COMMENT, ENTRY, NULL }, KIND_IPV6 },
+    { { "remote-address6", TUNNEL | COMMENT, ENTRY, NULL }, KIND_IPV6 },
+    { { "prefix6", TUNNEL | COMMENT, ENTRY, NULL }, KIND_PREFIX6 },
+    { { "mtu", TUNNEL | COMMENT, ENTRY, "1500" }, KIND_MTU },
+    { { "local-forwards", ADVANCED, ENTRY, NULL }, KIND_LOCAL_FORWARDS },
+    { { "remote-forwards", ADVANCED, ENTRY, NULL }, KIND_REMOTE_FORWARDS },
+    { { "dynamic-forwards", ADVANCED, ENTRY, NULL }, KIND_DYNAMIC_FORWARDS },
+    { { "no-tunnel", ADVANCED, CHECK, "no" }, KIND_BOOL },
+    { { "keepalive", ADVANCED, ENTRY, "10" }, KIND_SECONDS },
+    { { "keepalive-count", ADVANCED, ENTRY, "3" }, KIND_COUNT },
+    { { "reconnect", ADVANCED | COMMENT, CHECK, "yes" }, KIND_BOOL },
+    { { "jump-host", ADVANCED, ENTRY, NULL }, KIND_JUMP },
+    { { "proxy", ADVANCED | COMMENT, ENTRY, NULL }, KIND_PROXY },
+    { { "compression", ADVANCED, CHECK, "no" }, KIND_BOOL },
 };
+
+const SshtunKeyInfo *
+sshtun_settings_key(guint i)
+{
+    return i < G_N_ELEMENTS(key_table) ? &key_table[i].info : NULL;
+}
 
 const char *const *
 sshtun_settings_keys(void)
@@ -77,7 +92,7 @@ sshtun_settings_keys(void)
 
     if (names[0] == NULL) {
         for (gsize i = 0; i < G_N_ELEMENTS(key_table); i++)
-            names[i] = key_table[i].name;
+            names[i] = key_table[i].info.name;
     }
     return names;
 }
@@ -94,7 +109,7 @@ static const KeyInfo *
 find_key(const char *key)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(key_table); i++) {
-        if (strcmp(key_table[i].name, key) == 0)
+        if (strcmp(key_table[i].info.name, key) == 0)
             return &key_table[i];
     }
     return NULL;
@@ -441,53 +456,65 @@ missing(GError **error, const char *key, const char *why)
     return FALSE;
 }
 
-/* no-tunnel=yes: the keys that shape the tunnel would be silently
- * ignored, so they are refused; a connection without a tunnel needs a
- * forward to be of use. */
+/* no-tunnel=yes: the keys that shape the tunnel (SSHTUN_KEY_TUNNEL) would
+ * be silently ignored, so they are refused unless they hold what is
+ * assumed anyway; a connection without a tunnel needs a forward to be of
+ * use. The key at fault goes to *@bad_key. */
 static gboolean
-check_forwards_only(const SshtunSettings *s, GError **error)
+check_forwards_only(GHashTable *data, const SshtunSettings *s, const char **bad_key, GError **error)
 {
-    const char *tunnel_key = s->remote_command                              ? "remote-command"
-                             : s->local_address                             ? "local-address"
-                             : s->local_address6                            ? "local-address6"
-                             : s->tunnel_mode != SSHTUN_MODE_POINT_TO_POINT ? "tunnel-mode"
-                             : s->remote_tun != SSHTUN_REMOTE_TUN_ANY       ? "remote-tun"
-                                                                            : NULL;
+    for (gsize i = 0; i < G_N_ELEMENTS(key_table); i++) {
+        const SshtunKeyInfo *key = &key_table[i].info;
+        const char *value = lookup(data, key->name);
 
-    if (tunnel_key) {
+        if (!(key->flags & SSHTUN_KEY_TUNNEL) || !value || g_strcmp0(value, key->fallback) == 0)
+            continue;
+        *bad_key = key->name;
         g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
-                    "key \"%s\" describes the tunnel, which no-tunnel=yes turns off", tunnel_key);
+                    "key \"%s\" describes the tunnel, which no-tunnel=yes turns off", key->name);
         return FALSE;
     }
-    if (s->forwards->len == 0)
-        return missing(error, "local-forwards",
+    if (s->forwards->len == 0) {
+        *bad_key = "local-forwards";
+        return missing(error, *bad_key,
                        "(or remote-forwards, or dynamic-forwards) when no-tunnel is yes");
+    }
     return TRUE;
 }
 
-/* Rules that involve more than one key. */
+/* Names @key as the one at fault and reports it missing. */
 static gboolean
-check_combination(const SshtunSettings *s, GError **error)
+missing_key(const char **bad_key, GError **error, const char *key, const char *why)
+{
+    *bad_key = key;
+    return missing(error, key, why);
+}
+
+/* Rules that involve more than one key. The key at fault goes to
+ * *@bad_key (NULL: no one key is). */
+static gboolean
+check_combination(GHashTable *data, const SshtunSettings *s, const char **bad_key, GError **error)
 {
     if (s->auth_type == SSHTUN_AUTH_KEY && !s->key_file)
-        return missing(error, "key-file", "when auth-type is \"key\"");
+        return missing_key(bad_key, error, "key-file", "when auth-type is \"key\"");
     if (s->prefix && !s->local_address)
-        return missing(error, "local-address", "when prefix is set");
+        return missing_key(bad_key, error, "local-address", "when prefix is set");
     if (s->remote_address && !s->local_address)
-        return missing(error, "local-address", "when remote-address is set");
+        return missing_key(bad_key, error, "local-address", "when remote-address is set");
     if (s->prefix6 && !s->local_address6)
-        return missing(error, "local-address6", "when prefix6 is set");
+        return missing_key(bad_key, error, "local-address6", "when prefix6 is set");
     if (s->remote_address6 && !s->local_address6)
-        return missing(error, "local-address6", "when remote-address6 is set");
+        return missing_key(bad_key, error, "local-address6", "when remote-address6 is set");
     if (!sshtun_forwards_check_distinct(s->forwards, error))
         return FALSE;
     if (s->no_tunnel)
-        return check_forwards_only(s, error);
+        return check_forwards_only(data, s, bad_key, error);
     if (s->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT && !s->remote_command && !s->local_address
         && !s->local_address6)
-        return missing(error, "local-address",
-                       "(or local-address6, or remote-command) for a point-to-point tunnel");
+        return missing_key(bad_key, error, "local-address",
+                           "(or local-address6, or remote-command) for a point-to-point tunnel");
     if (s->local_address6 && s->mtu < SSHTUN_MTU_MIN_IPV6) {
+        *bad_key = "mtu";
         g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
                     "invalid value \"%u\" for key \"mtu\": IPv6 needs at least %u", s->mtu,
                     SSHTUN_MTU_MIN_IPV6);
@@ -499,15 +526,26 @@ check_combination(const SshtunSettings *s, GError **error)
 SshtunSettings *
 sshtun_settings_parse(GHashTable *data, GError **error)
 {
+    const char *bad_key;
+
+    return sshtun_settings_parse_naming(data, &bad_key, error);
+}
+
+SshtunSettings *
+sshtun_settings_parse_naming(GHashTable *data, const char **bad_key, GError **error)
+{
     g_autoptr(SshtunSettings) s = g_new0(SshtunSettings, 1);
     GHashTableIter iter;
     gpointer key, value;
     const char *text;
 
+    *bad_key = NULL;
     g_hash_table_iter_init(&iter, data);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
-        if (!sshtun_settings_check_key(key, value, error))
+        if (!sshtun_settings_check_key(key, value, error)) {
+            *bad_key = key;
             return NULL;
+        }
     }
 
     s->host = dup_value(data, "host");
@@ -516,7 +554,7 @@ sshtun_settings_parse(GHashTable *data, GError **error)
         s->host = g_strndup(bracketed + 1, strlen(bracketed) - 2);
     }
     if (!s->host) {
-        missing(error, "host", "(the SSH server)");
+        missing_key(bad_key, error, "host", "(the SSH server)");
         return NULL;
     }
     s->port = uint_value(data, "port", 22);
@@ -569,7 +607,7 @@ sshtun_settings_parse(GHashTable *data, GError **error)
     if (text)
         sshtun_settings_parse_proxy(text, &s->proxy_type, &s->proxy_host, &s->proxy_port);
 
-    if (!check_combination(s, error))
+    if (!check_combination(data, s, bad_key, error))
         return NULL;
     return g_steal_pointer(&s);
 }

@@ -77,6 +77,35 @@ typedef struct {
     gboolean compression;
 } SshtunSettings;
 
+/* What the key table says of each key, for every program that lists keys
+ * (the editor, the ssh_config importer and exporter, the checks). */
+typedef enum {
+    /* Shapes the tunnel: refused with no-tunnel=yes, greyed in the editor
+     * then. */
+    SSHTUN_KEY_TUNNEL = 1 << 0,
+    /* Shown in the editor's Advanced dialog, not the main form. */
+    SSHTUN_KEY_ADVANCED = 1 << 1,
+    /* ssh_config has no option for it: exported and imported as a
+     * "# nm-sshtun: key=value" comment of the Host block. */
+    SSHTUN_KEY_SSH_CONFIG_COMMENT = 1 << 2,
+} SshtunKeyFlags;
+
+typedef enum {
+    SSHTUN_WIDGET_ENTRY, /* a text entry */
+    SSHTUN_WIDGET_COMBO, /* a choice of the key's values */
+    SSHTUN_WIDGET_CHECK, /* yes or no */
+} SshtunKeyWidget;
+
+typedef struct {
+    const char *name;
+    SshtunKeyFlags flags;
+    SshtunKeyWidget widget;
+    const char *fallback; /* the value assumed when the key is absent; NULL: none */
+} SshtunKeyInfo;
+
+/* The @i-th key of the table, or NULL past the last. */
+const SshtunKeyInfo *sshtun_settings_key(guint i);
+
 /* Every key of the table, NULL-terminated, in the order of the README's key table. */
 const char *const *sshtun_settings_keys(void);
 
@@ -94,6 +123,12 @@ gboolean sshtun_settings_check_key(const char *key, const char *value, GError **
 /* Checks every key of @data (string to string) and the rules between keys,
  * and returns the parsed settings with defaults filled in. */
 SshtunSettings *sshtun_settings_parse(GHashTable *data, GError **error);
+
+/* As sshtun_settings_parse(); on error *@bad_key is the key at fault (a
+ * key of @data or of the table), or NULL when no one key is: for a form
+ * to mark. */
+SshtunSettings *sshtun_settings_parse_naming(GHashTable *data, const char **bad_key,
+                                             GError **error);
 
 void sshtun_settings_free(SshtunSettings *settings);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshtunSettings, sshtun_settings_free)

@@ -776,12 +776,7 @@ put_forwards(GString *out, const SshtunSettings *settings)
 char *
 sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
 {
-    /* Keys ssh_config has no option for, carried as comments. */
-    static const char *const comment_keys[] = { "host-key",       "local-address",
-                                                "remote-address", "prefix",
-                                                "local-address6", "remote-address6",
-                                                "prefix6",        "mtu",
-                                                "reconnect",      "proxy" };
+    const SshtunKeyInfo *key;
     g_autoptr(SshtunSettings) settings = sshtun_settings_parse(data, error);
     g_autoptr(GString) out = NULL;
     g_autofree char *alias = NULL;
@@ -849,9 +844,11 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
     g_string_append_printf(out, "    ServerAliveInterval %u\n", settings->keepalive);
     g_string_append_printf(out, "    ServerAliveCountMax %u\n", settings->keepalive_count);
     g_string_append_printf(out, "    Compression %s\n", settings->compression ? "yes" : "no");
-    for (guint i = 0; i < G_N_ELEMENTS(comment_keys); i++) {
-        if ((value = g_hash_table_lookup(data, comment_keys[i])))
-            put_comment(out, comment_keys[i], value);
+    /* Keys ssh_config has no option for, carried as comments. */
+    for (guint i = 0; (key = sshtun_settings_key(i)) != NULL; i++) {
+        if ((key->flags & SSHTUN_KEY_SSH_CONFIG_COMMENT)
+            && (value = g_hash_table_lookup(data, key->name)))
+            put_comment(out, key->name, value);
     }
     return g_string_free(g_steal_pointer(&out), FALSE);
 }

@@ -53,6 +53,61 @@ test_bracketed_ipv6_host(void)
     g_assert_cmpstr(s->host, ==, "fd00::1");
 }
 
+/* The parser names the key at fault as data, for a form to mark. */
+static void
+test_bad_key_named(void)
+{
+    static const struct {
+        const char *key, *value, *more_key, *more_value, *named;
+    } cases[] = {
+        { "colour", "blue", NULL, NULL, "colour" },
+        { "port", "0", NULL, NULL, "port" },
+        { "prefix", "24", NULL, NULL, "local-address" },
+        { "no-tunnel", "yes", "mtu", "1400", "mtu" },
+        { "no-tunnel", "yes", "remote-tun", "3", "remote-tun" },
+        { "no-tunnel", "yes", NULL, NULL, "local-forwards" },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GHashTable) data = data_of("host", "h", "local-address", "10.0.0.1", NULL);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(SshtunSettings) s = NULL;
+        const char *bad_key = NULL;
+
+        if (strcmp(cases[i].key, "prefix") == 0 || strcmp(cases[i].key, "no-tunnel") == 0)
+            g_hash_table_remove(data, "local-address");
+        g_hash_table_insert(data, g_strdup(cases[i].key), g_strdup(cases[i].value));
+        if (cases[i].more_key)
+            g_hash_table_insert(data, g_strdup(cases[i].more_key), g_strdup(cases[i].more_value));
+        s = sshtun_settings_parse_naming(data, &bad_key, &error);
+        g_assert_null(s);
+        g_assert_nonnull(error);
+        g_assert_cmpstr(bad_key, ==, cases[i].named);
+    }
+}
+
+/* Every key the table marks as the tunnel's is refused with no-tunnel=yes
+ * unless it holds what is assumed anyway. */
+static void
+test_tunnel_keys_at_their_default(void)
+{
+    const SshtunKeyInfo *key;
+
+    for (guint i = 0; (key = sshtun_settings_key(i)) != NULL; i++) {
+        g_autoptr(GHashTable) data
+                = data_of("host", "h", "no-tunnel", "yes", "local-forwards", "8080:web:80", NULL);
+        g_autoptr(SshtunSettings) same = NULL;
+
+        if (!(key->flags & SSHTUN_KEY_TUNNEL))
+            continue;
+        if (key->fallback) {
+            g_hash_table_insert(data, g_strdup(key->name), g_strdup(key->fallback));
+            same = sshtun_settings_parse(data, NULL);
+            g_assert_nonnull(same);
+        }
+    }
+}
+
 static void
 test_forwards_only(void)
 {
@@ -342,6 +397,8 @@ main(int argc, char **argv)
     g_test_add_func("/settings/every-key", test_every_key);
     g_test_add_func("/settings/forwards-only", test_forwards_only);
     g_test_add_func("/settings/bracketed-ipv6-host", test_bracketed_ipv6_host);
+    g_test_add_func("/settings/bad-key-named", test_bad_key_named);
+    g_test_add_func("/settings/tunnel-keys-at-their-default", test_tunnel_keys_at_their_default);
     g_test_add_func("/settings/bad-values", test_bad_values);
     g_test_add_func("/settings/rules-between-keys", test_rules_between_keys);
     g_test_add_func("/settings/point-to-point-needs-addresses",
