@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,  # noqa: E402
                      Namespaces, Sshd, TempDir, in_ns, ping, run, transfer, tun_devices)
 from harness_nm import NetworkManagerStack  # noqa: E402

@@ -7,6 +7,8 @@ import sys
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
+# The tests, and their support in tests/lib (the harness the tools use too).
+sys.path.insert(0, os.path.join(here, "..", "lib"))
 sys.path.insert(0, here)
 # Arguments: file patterns (default every test_*.py).
 suite = unittest.TestSuite()

@@ -12,10 +12,10 @@ import tempfile
 import time
 import unittest
 
-from harness import TOP_BUILDDIR, TOP_SRCDIR, stop_process
+from harness import LIB_DIR, TOP_BUILDDIR, TOP_SRCDIR, stop_process
 
 DEBIAN_PYTHON = "/usr/bin/python3"
-GUI_DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gui_editor.py")
+GUI_DRIVER = os.path.join(LIB_DIR, "gui_editor.py")
 PLUGIN_DIR = os.path.join(TOP_BUILDDIR, "properties", ".libs")
 AUTH_DIALOG = os.path.join(TOP_BUILDDIR, "auth-dialog", "nm-sshtun-auth-dialog")
 SCREENSHOTS = os.path.join(TOP_BUILDDIR, "tests", "output", "screenshots")

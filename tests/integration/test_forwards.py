@@ -10,12 +10,12 @@ import subprocess
 import sys
 import time
 
-from harness import (EXIT, TUN_SERVER_IP, in_ns, ping, run, stop_process,
+from harness import (LIB_DIR, EXIT, TUN_SERVER_IP, in_ns, ping, run, stop_process,
                      tun_devices)
 from test_helper import NOBODY, HelperTestCase
 from test_reconnect import LinkControl
 
-TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forward_tools.py")
+TOOLS = os.path.join(LIB_DIR, "forward_tools.py")
 HTTP_PORT, ECHO_PORT, SOURCE_PORT = 8000, 7000, 7001
 # Known to the server's /etc/hosts only.
 SERVER_ONLY_NAME = "intranet.sshtun.test"

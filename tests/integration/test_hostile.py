@@ -12,10 +12,10 @@ import subprocess
 import sys
 import time
 
-from harness import EXIT, SERVER_IP, in_ns, run, stop_process
+from harness import LIB_DIR, EXIT, SERVER_IP, in_ns, run, stop_process
 from test_helper import HelperTestCase
 
-SERVER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile_server.py")
+SERVER_SCRIPT = os.path.join(LIB_DIR, "hostile_server.py")
 # Debian's interpreter: python3-paramiko is installed for it.
 SYSTEM_PYTHON = "/usr/bin/python3"
 PORT = 2022

@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from harness import (VALGRIND_DIR, SERVER_IP, SERVER_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
+from harness import (LIB_DIR, VALGRIND_DIR, SERVER_IP, SERVER_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP, TUN_SERVER_IP6,
                      Sshd, in_ns, ping, run, stop_process, tun_devices)
 from harness_nm import AUTH_DIALOG, NetworkManagerStack, nmcli_on_terminal
 from test_helper import NOBODY, HelperTestCase
@@ -20,7 +20,7 @@ NMCLI_REASONS = {
     "bad-ip-config": "The VPN service returned invalid configuration",
 }
 
-LEGACY_AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_agent.py")
+LEGACY_AGENT = os.path.join(LIB_DIR, "legacy_agent.py")
 
 
 class NetworkManagerTestCase(HelperTestCase):

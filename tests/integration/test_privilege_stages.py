@@ -10,10 +10,10 @@ import sys
 import threading
 import time
 
-from harness import SERVER_IP, TUN_SERVER_IP, in_ns, ping, stop_process
+from harness import LIB_DIR, SERVER_IP, TUN_SERVER_IP, in_ns, ping, stop_process
 from test_helper import NOBODY, HelperTestCase
 
-TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "forward_tools.py")
+TOOLS = os.path.join(LIB_DIR, "forward_tools.py")
 PROXY_PORT = 2022
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from harness import TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, ping, run, tun_devices
+from harness import LIB_DIR, TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, ping, run, tun_devices
 from harness_nm import nmcli_on_terminal
 from test_nm import NetworkManagerTestCase
 from test_server_config import ServerConfigFixtures
@@ -90,7 +90,7 @@ class RsaHostKeyOnly(NetworkManagerTestCase):
                 plugin_failure="login-failed")
 
 
-SLOW_SHELL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slow_shell.sh")
+SLOW_SHELL = os.path.join(LIB_DIR, "slow_shell.sh")
 
 
 class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):

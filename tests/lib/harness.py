@@ -19,6 +19,8 @@ import tempfile
 import time
 
 TOP_SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# This folder: the harness and the programs the tests start.
+LIB_DIR = os.path.dirname(os.path.abspath(__file__))
 TOP_BUILDDIR = os.environ.get("SSHTUN_BUILDDIR", TOP_SRCDIR)
 HELPER = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-helper")
 # SSHTUN_VALGRIND=DIR: the helper and the service run under valgrind's
