@@ -17,11 +17,11 @@
  *
  * 2. Events, from the helper: one per line, "NAME" or "NAME ARGUMENT", the
  *    argument escaped as g_strescape() does (so no raw newline inside):
- *      phase PHASE          resolving, connecting, verifying-host,
- *                           authenticating, opening-tunnel (or
- *                           opening-session, forwards only), configuring,
- *                           running, stopping; "reconnecting N" before the
- *                           Nth attempt to get a lost session back
+ *      phase PHASE          where setup is: resolving, connecting,
+ *                           verifying-host, authenticating, opening-tunnel,
+ *                           opening-session (forwards only), configuring,
+ *                           running, stopping, reconnecting N (before the
+ *                           Nth attempt to get a lost session back)
  *      interface NAME       the local tun/tap device carrying the tunnel
  *      server ADDRESS       the address actually connected to (EXT_GATEWAY)
  *      config KEY VALUE     one line of the IP configuration (the format of

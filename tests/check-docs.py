@@ -33,6 +33,24 @@ class Documentation(unittest.TestCase):
             self.assertRegex(page, rf"\.B[IR]? .*\b{re.escape(key)}\b", f"{key} not in nm-sshtun(5)")
             self.assertIn(f"`{key}`", readme, f"{key} not in the README's table")
 
+    def test_every_event_the_helper_emits_is_documented(self):
+        """The protocol comment of shared/nm-sshtun-events.h names every
+        event and phase the helper's code emits (the integration harness
+        checks what it really emits, too)."""
+        header = source("shared", "nm-sshtun-events.h")
+        section = header[header.index(" * 2. Events"):header.index(" * 3. Commands")]
+        documented = set(re.findall(r"^ \*      ([a-z-]+)\b", section, re.M))
+        phases = section[section.index("where setup is:"):section.index("interface NAME")]
+        helper_dir = os.path.join(TOP_SRCDIR, "src", "helper")
+        for name in sorted(os.listdir(helper_dir)):
+            if not name.endswith(".c"):
+                continue
+            code = source("src", "helper", name)
+            for event in re.findall(r'sshtun_helper_eventf?\(h, "([a-z-]+)"', code):
+                self.assertIn(event, documented, f"{name} emits {event}")
+            for phase in re.findall(r'"phase", "([a-z-]+)', code):
+                self.assertIn(phase, phases, f"{name} emits phase {phase}")
+
     def test_pages_render_without_warnings(self):
         for page in ("nm-sshtun.5", "sshtun-server-config.8"):
             result = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z",

@@ -8,6 +8,7 @@ name, also when the test fails. Addresses come from the documentation
 ranges and exist only inside the namespaces made here."""
 
 import codecs
+import re
 import hashlib
 import itertools
 import os
@@ -52,6 +53,23 @@ EXIT = {
 }
 
 _counter = itertools.count()
+
+
+def documented_events():
+    """The event names and phases shared/nm-sshtun-events.h documents (its
+    protocol comment, section 2): the helper may emit no other."""
+    with open(os.path.join(TOP_SRCDIR, "shared", "nm-sshtun-events.h")) as f:
+        text = f.read()
+    section = text[text.index(" * 2. Events"):text.index(" * 3. Commands")]
+    names = set(re.findall(r"^ \*      ([a-z-]+)\b", section, re.M))
+    phase_text = section[section.index("where setup is:") + len("where setup is:"):
+                         section.index("interface NAME")]
+    phase_text = re.sub(r"\([^)]*\)|\*", " ", phase_text)
+    phases = {item.split()[0] for item in phase_text.split(",") if item.split()}
+    return names, phases
+
+
+DOCUMENTED_EVENTS, DOCUMENTED_PHASES = documented_events()
 
 
 def run(*args, check=True, timeout=30, **kw):
@@ -384,6 +402,10 @@ class Helper:
             line, self._buffer = self._buffer.split(b"\n", 1)
             name, _, arg = line.partition(b" ")
             name, arg = name.decode(), unescape(arg)
+            # Only what the protocol comment documents.
+            if name not in DOCUMENTED_EVENTS or (
+                    name == "phase" and arg.split(" ")[0] not in DOCUMENTED_PHASES):
+                raise AssertionError(f"undocumented event from the helper: {line!r}")
             self.events.append((name, arg))
             if name == "config":
                 self.config.append(arg)
