@@ -107,7 +107,7 @@ kbd_callback(const char *name, int name_len, const char *instruction, int instru
              int num_prompts, const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
              LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
 {
-    SshtunLink *link = *abstract;
+    SshtunSession *link = *abstract;
     SshtunHelper *h = link->h;
 
     for (int i = 0; i < num_prompts; i++) {

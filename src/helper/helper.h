@@ -40,7 +40,7 @@ typedef struct {
     /* The first bytes the server sent, until the handshake is done: its
      * KEXINIT explains a failed key exchange (kexinit.h). */
     GByteArray *received_start;
-} SshtunLink;
+} SshtunSession;
 
 struct _SshtunHelper {
     SshtunSettings *settings;

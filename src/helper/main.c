@@ -19,6 +19,7 @@
 #include "reconnect.h"
 #include "relay.h"
 #include "report.h"
+#include "setup.h"
 #include "ssh.h"
 
 #include <errno.h>

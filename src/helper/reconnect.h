@@ -14,22 +14,6 @@
 #define SSHTUN_RECONNECT_MAX_DELAY_MS   30000
 #define SSHTUN_RECONNECT_FIRST_DELAY_MS 500
 
-/* Connects, checks the server, logs in, opens the tunnel and configures it:
- * the whole setup, first time or again. FALSE with the reason recorded. */
-gboolean sshtun_establish(SshtunHelper *h);
-
-/* A server refusing logins for now (sshd's MaxStartups): the first setup
- * tries again after a jittered, doubling pause, within NetworkManager's
- * 60 s for an activation. */
-#define SSHTUN_BUSY_FIRST_DELAY_MS 250
-#define SSHTUN_BUSY_MAX_DELAY_MS   4000
-#define SSHTUN_BUSY_RETRY_LIMIT_MS 45000
-
-/* sshtun_establish(), tried again while the server says it is busy. FALSE
- * with the reason recorded, or with h->failure SSHTUN_EXIT_OK when told to
- * stop meanwhile. */
-gboolean sshtun_establish_first(SshtunHelper *h);
-
 /* Whether another attempt can succeed after a failure for @reason (a
  * refused login or a changed server key will not fix itself). */
 gboolean sshtun_reconnect_is_worth_retrying(SshtunExit reason);

@@ -207,7 +207,7 @@ refusal_before_greeting(const GByteArray *received)
 static gboolean
 fail_handshake(SshtunHelper *h, const char *name, const char *host_keys)
 {
-    SshtunLink *link = h->links->pdata[h->links->len - 1];
+    SshtunSession *link = h->links->pdata[h->links->len - 1];
     SshtunKexinit server;
     g_autofree char *libssh2_error = g_strdup(sshtun_ssh_last_error(h));
     g_autofree char *refusal = refusal_before_greeting(link->received_start);
@@ -354,7 +354,7 @@ sshtun_ssh_disconnect(SshtunHelper *h, const char *why)
 static gboolean
 open_forward(SshtunHelper *h, const char *host, guint port)
 {
-    SshtunLink *link = h->links->pdata[h->links->len - 1];
+    SshtunSession *link = h->links->pdata[h->links->len - 1];
 
     link->forward = libssh2_channel_direct_tcpip_ex(h->session, host, (int)port, "127.0.0.1", 22);
     if (link->forward)

@@ -39,7 +39,7 @@ channel_result(ssize_t n)
  * blocking mode relies on EAGAIN and then waits on the socket, and a carrier
  * that blocked in its own session would wait for data nobody sends. */
 static ssize_t
-send_below(SshtunLink *link, const void *buffer, size_t length, int flags)
+send_below(SshtunSession *link, const void *buffer, size_t length, int flags)
 {
     ssize_t n;
 
@@ -55,7 +55,7 @@ send_below(SshtunLink *link, const void *buffer, size_t length, int flags)
 static ssize_t
 send_cb(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void **abstract)
 {
-    SshtunLink *link = *abstract;
+    SshtunSession *link = *abstract;
     SshtunOutQueue *q = &link->out;
     ssize_t n;
 
@@ -82,7 +82,7 @@ send_cb(libssh2_socket_t fd, const void *buffer, size_t length, int flags, void 
 }
 
 static void
-capture_start(SshtunLink *link, const void *buffer, ssize_t n)
+capture_start(SshtunSession *link, const void *buffer, ssize_t n)
 {
     GByteArray *start = link->received_start;
 
@@ -93,7 +93,7 @@ capture_start(SshtunLink *link, const void *buffer, ssize_t n)
 static ssize_t
 recv_cb(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract)
 {
-    SshtunLink *link = *abstract;
+    SshtunSession *link = *abstract;
     ssize_t n;
 
     if (fd != link->h->sock) {
@@ -132,7 +132,7 @@ static void
 debug_cb(LIBSSH2_SESSION *session, int always_display, const char *message, int message_len,
          const char *language, int language_len, void **abstract)
 {
-    SshtunLink *link = *abstract;
+    SshtunSession *link = *abstract;
     SshtunHelper *h = link->h;
 
     g_free(h->server_debug);
@@ -142,11 +142,11 @@ debug_cb(LIBSSH2_SESSION *session, int always_display, const char *message, int 
     sshtun_helper_debug(h, "%s says: %s", link->name, h->server_debug);
 }
 
-SshtunLink *
+SshtunSession *
 sshtun_transport_add_link(SshtunHelper *h, const char *name)
 {
-    SshtunLink *below = h->links->len ? h->links->pdata[h->links->len - 1] : NULL;
-    SshtunLink *link = g_new0(SshtunLink, 1);
+    SshtunSession *below = h->links->len ? h->links->pdata[h->links->len - 1] : NULL;
+    SshtunSession *link = g_new0(SshtunSession, 1);
 
     link->h = h;
     link->name = g_strdup(name);
@@ -168,7 +168,7 @@ sshtun_transport_add_link(SshtunHelper *h, const char *name)
 void
 sshtun_transport_handshake_done(SshtunHelper *h)
 {
-    SshtunLink *link = h->links->pdata[h->links->len - 1];
+    SshtunSession *link = h->links->pdata[h->links->len - 1];
 
     g_clear_pointer(&link->received_start, g_byte_array_unref);
 }
@@ -192,7 +192,7 @@ sshtun_transport_backlog(const SshtunHelper *h)
     int unsent = 0;
 
     for (guint i = 0; h->links && i < h->links->len; i++) {
-        SshtunLink *link = h->links->pdata[i];
+        SshtunSession *link = h->links->pdata[i];
         total += link->out.len - link->out.head;
     }
     if (h->sock >= 0 && ioctl(h->sock, SIOCOUTQNSD, &unsent) == 0 && unsent > 0)
@@ -203,7 +203,7 @@ sshtun_transport_backlog(const SshtunHelper *h)
 gboolean
 sshtun_transport_socket_pending(const SshtunHelper *h)
 {
-    SshtunLink *bottom = h->links && h->links->len ? h->links->pdata[0] : NULL;
+    SshtunSession *bottom = h->links && h->links->len ? h->links->pdata[0] : NULL;
     return bottom && bottom->out.len > bottom->out.head;
 }
 
@@ -211,7 +211,7 @@ gboolean
 sshtun_transport_carrier_pending(const SshtunHelper *h)
 {
     for (guint i = 0; h->links && i < h->links->len; i++) {
-        SshtunLink *link = h->links->pdata[i];
+        SshtunSession *link = h->links->pdata[i];
         unsigned long available = 0;
 
         if (link->carrier) {
@@ -224,7 +224,7 @@ sshtun_transport_carrier_pending(const SshtunHelper *h)
 }
 
 static gboolean
-flush_link(SshtunLink *link)
+flush_link(SshtunSession *link)
 {
     SshtunOutQueue *q = &link->out;
 
@@ -265,7 +265,7 @@ sshtun_transport_close(SshtunHelper *h, const char *why)
     if (h->sock >= 0)
         fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
     for (guint i = n; i > 0; i--) {
-        LIBSSH2_SESSION *session = ((SshtunLink *)h->links->pdata[i - 1])->session;
+        LIBSSH2_SESSION *session = ((SshtunSession *)h->links->pdata[i - 1])->session;
         libssh2_session_set_blocking(session, 0);
         libssh2_session_disconnect(session, why);
     }
@@ -279,7 +279,7 @@ sshtun_transport_close(SshtunHelper *h, const char *why)
     if (h->sock >= 0)
         shutdown(h->sock, SHUT_RDWR);
     for (guint i = n; i > 0; i--) {
-        SshtunLink *link = h->links->pdata[i - 1];
+        SshtunSession *link = h->links->pdata[i - 1];
 
         if (link->forward)
             libssh2_channel_free(link->forward);

@@ -2,7 +2,7 @@
 /*
  * libssh2's I/O, routed through the helper.
  *
- * Each SSH session (a jump host's, the server's) is an SshtunLink that runs
+ * Each SSH session (a jump host's, the server's) is an SshtunSession that runs
  * over the TCP socket or over a direct-tcpip channel of the session below.
  *
  * Sending: once the tunnel runs, libssh2's send callback only appends the
@@ -33,7 +33,7 @@
 
 /* A new session on top of the links so far (on h->sock for the first), with
  * the callbacks installed; h->session becomes it. */
-SshtunLink *sshtun_transport_add_link(SshtunHelper *h, const char *name);
+SshtunSession *sshtun_transport_add_link(SshtunHelper *h, const char *name);
 
 /* Switches from direct blocking I/O (setup) to the queues (relay). */
 /* The handshake of the newest link is done: it stops keeping the server's
