@@ -119,6 +119,8 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         seconds = time.monotonic() - start
         print(f"\n{count} connections at once: {count - len(failed)} up in {seconds:.1f} s",
               file=sys.stderr)
+        for name, out in failed.items():
+            print(f"{name}: {out.splitlines()[0] if out else ''}", file=sys.stderr)
         return names, failed
 
     def down_together(self, names):
@@ -132,17 +134,19 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         self.assertEqual(tun_devices(self.ns.client), [])
 
     def test_thirty_at_once_all_come_up(self):
-        names, failed = self.up_together(30)
+        # SSHTUN_MANY_AT_ONCE=100 for the stretch (by hand: it takes minutes).
+        count = int(os.environ.get("SSHTUN_MANY_AT_ONCE", "30"))
+        names, failed = self.up_together(count)
         self.assertEqual(failed, {}, self.nm.log_text()[-5000:])
         states = {name: self.nm.state(name) for name in names}
         self.assertEqual(set(states.values()), {"activated"},
                          f"{states}\n{self.nm.log_text()[-5000:]}")
         lost = [line for line in self.nm.log_text().splitlines()
                 if "session lost" in line or "error" in line]
-        self.assertEqual(len(tun_devices(self.ns.client)), 30,
+        self.assertEqual(len(tun_devices(self.ns.client)), count,
                          f"{tun_devices(self.ns.client)}\n" + "\n".join(lost[-20:]))
         addresses = {self.fields(name, "ip4")["IP4.ADDRESS[1]"] for name in names}
-        self.assertEqual(len(addresses), 30)
+        self.assertEqual(len(addresses), count)
         self.down_together(names)
 
     def test_maxstartups_refusals_are_retried(self):
