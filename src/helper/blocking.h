@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Setup's blocking libssh2 calls: how long to wait, whether to call again,
- * and what went wrong. */
+ * and what went wrong (docs/design.md, "Setup against real servers"). */
 #ifndef NM_SSHTUN_HELPER_BLOCKING_H
 #define NM_SSHTUN_HELPER_BLOCKING_H
 

@@ -11,7 +11,8 @@
  *
  * libssh2 delivers channel data as a byte stream and joins consecutive
  * messages, so the receiving side finds the end of each frame again from the
- * length fields of the IP (or Ethernet payload) header.
+ * length fields of the IP (or Ethernet payload) header (docs/design.md,
+ * "Wire format, and why frames are re-delimited").
  */
 #ifndef NM_SSHTUN_HELPER_FRAME_H
 #define NM_SSHTUN_HELPER_FRAME_H

@@ -72,12 +72,13 @@ quit_soon(void)
 
 /* ---- helper events ---- */
 
-/* Reports @failure to NetworkManager exactly once. libnm's failure()
- * disconnects, and a disconnect while the plugin is still STARTING sends
- * a second failure, CONNECT_FAILED, which NetworkManager records over the
- * first: nmcli then said "Unknown reason" for a refused login. From
- * STOPPING, libnm's disconnect does nothing more; STOPPED follows once the
- * helper is gone (helper_exited). */
+/* Reports @failure to NetworkManager exactly once (docs/design.md,
+ * "Lifecycle of one activation"). libnm's failure() disconnects, and a
+ * disconnect while the plugin is still STARTING sends a second failure,
+ * CONNECT_FAILED, which NetworkManager records over the first: nmcli then
+ * said "Unknown reason" for a refused login. From STOPPING, libnm's
+ * disconnect does nothing more; STOPPED follows once the helper is gone
+ * (helper_exited). */
 static void
 report_failure(NMSshtunPlugin *self, NMVpnPluginFailure failure)
 {
