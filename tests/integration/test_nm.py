@@ -4,6 +4,7 @@ nm-sshtun-helper -> OpenSSH sshd, each one real."""
 
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -291,9 +292,13 @@ class AskOnTheTerminal(NetworkManagerTestCase):
         run(*as_nobody, "env", f"SSH_AUTH_SOCK={sock}", "ssh-add", self.key)
         self.nm.add_vpn("tunnel", self.nm_settings(auth_type="agent", key_file=None),
                         extra=("connection.permissions", "user:nobody"))
+        # Copies nobody can reach: the checkout may sit in a directory only
+        # root can enter (a mktemp -d clone, a 0700 home).
+        agent_script = shutil.copy(LEGACY_AGENT, self.tmp.path)
+        auth_dialog = shutil.copy(AUTH_DIALOG, self.tmp.path)
         secret_agent = subprocess.Popen(
             ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n") + as_nobody
-            + ("/usr/bin/python3", LEGACY_AGENT, AUTH_DIALOG),
+            + ("/usr/bin/python3", agent_script, auth_dialog),
             env=dict(self.nm.env, SSH_AUTH_SOCK=sock, HOME="/nonexistent"),
             stdout=subprocess.PIPE, text=True)
         self.addCleanup(secret_agent.stdout.close)
