@@ -5,6 +5,7 @@
 
 #include "blocking.h"
 #include "control.h"
+#include "kexinit.h"
 #include "knownhosts.h"
 #include "report.h"
 
@@ -16,13 +17,6 @@
 #define PROMPT_TIMEOUT_MS 120000
 /* The longest login banner passed on. */
 #define BANNER_MAX 2048
-
-static gboolean
-method_offered(const char *methods, const char *method)
-{
-    g_auto(GStrv) list = g_strsplit(methods ? methods : "", ",", -1);
-    return g_strv_contains((const char *const *)list, method);
-}
 
 /* The public key type inside an OpenSSH-format private key, which keeps
  * the public part unencrypted; or "ssh-rsa" for a PEM RSA key. */
@@ -93,7 +87,7 @@ partially_accepted(SshtunHelper *h, const char *first)
     do
         left = libssh2_userauth_list(h->session, h->login, strlen(h->login));
     while (!left && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
-    if (!left || method_offered(left, first))
+    if (!left || sshtun_name_list_has(left, first))
         return FALSE;
     g_free(h->methods_left);
     h->methods_left = g_strdup(left);
@@ -171,7 +165,7 @@ auth_agent(SshtunHelper *h, const char *methods)
     gboolean rsa_tried = FALSE;
     int rc;
 
-    if (!method_offered(methods, "publickey"))
+    if (!sshtun_name_list_has(methods, "publickey"))
         return fail_not_offered(h, "publickey", methods);
     if (!agent_socket_is_ours(h))
         return FALSE;
@@ -225,7 +219,7 @@ auth_key(SshtunHelper *h, const char *methods)
     g_autofree char *type = private_key_type(h->key_content);
     int rc;
 
-    if (!method_offered(methods, "publickey"))
+    if (!sshtun_name_list_has(methods, "publickey"))
         return fail_not_offered(h, "publickey", methods);
     rc = libssh2_userauth_publickey_frommemory(h->session, h->login, strlen(h->login), NULL, 0,
                                                h->key_content, strlen(h->key_content),
@@ -251,7 +245,7 @@ auth_key(SshtunHelper *h, const char *methods)
 static gboolean
 auth_keyboard_interactive(SshtunHelper *h, const char *methods)
 {
-    if (!method_offered(methods, "keyboard-interactive"))
+    if (!sshtun_name_list_has(methods, "keyboard-interactive"))
         return fail_not_offered(h, "keyboard-interactive", methods);
     if (libssh2_userauth_keyboard_interactive_ex(h->session, h->login, strlen(h->login),
                                                  kbd_callback)
@@ -270,10 +264,10 @@ auth_password(SshtunHelper *h, const char *methods)
     if (!h->password)
         return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
                                     "auth-type is password but no password was given");
-    if (!method_offered(methods, "password")) {
+    if (!sshtun_name_list_has(methods, "password")) {
         /* Servers that check passwords through PAM often offer only
          * keyboard-interactive; ssh answers its password prompt too. */
-        if (method_offered(methods, "keyboard-interactive"))
+        if (sshtun_name_list_has(methods, "keyboard-interactive"))
             return auth_keyboard_interactive(h, methods);
         return fail_not_offered(h, "password", methods);
     }
@@ -317,9 +311,9 @@ second_factor(SshtunHelper *h)
 {
     g_autofree char *left = g_steal_pointer(&h->methods_left);
 
-    if (method_offered(left, "password"))
+    if (sshtun_name_list_has(left, "password"))
         return second_password(h);
-    if (method_offered(left, "keyboard-interactive"))
+    if (sshtun_name_list_has(left, "keyboard-interactive"))
         return auth_keyboard_interactive(h, left);
     return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
                                 "the server accepted the first factor for user \"%s\" and asks "

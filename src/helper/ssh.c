@@ -176,8 +176,6 @@ fail_pin_not_found(SshtunHelper *h)
             h->settings->host, h->host_keys_seen->str, h->settings->host_key);
 }
 
-/* Why the key exchange failed, from the server's KEXINIT that the link
- * captured: which class of algorithm the two sides share none of. */
 /* The first line a server sent, if it closed the connection before its
  * identification (sshd's MaxStartups and PerSourcePenalties refusals say
  * "Exceeded MaxStartups" or "Not allowed at this time"); NULL if it did

@@ -17,10 +17,10 @@ typedef struct _SshtunHelperLink SshtunHelperLink;
 
 typedef struct {
     /* The tunnel is up; @config belongs to the callee from here on.
-     * @forwards: the banner for the person: the server's login banner, and
-     * a line per forward that listens (no final newline); or "". */
+     * @banner: for the person: the server's login banner, and a line per
+     * forward that listens (no final newline); or "". */
     void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server,
-                  const char *forwards);
+                  const char *banner);
     /* Keyboard-interactive: answer with sshtun_helper_link_answer(). */
     void (*prompt)(gpointer user_data, gboolean echo, const char *text);
     /* The helper is gone: @reason SSHTUN_EXIT_OK after a stop; otherwise

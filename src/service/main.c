@@ -108,12 +108,12 @@ sink(GVariant *value)
 }
 
 static void
-helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *forwards)
+helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *banner)
 {
     NMSshtunPlugin *self = user_data;
     g_autoptr(SshtunIpConfig) owned = config;
     g_autofree char *lines = sshtun_ip_config_to_text(config);
-    g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", forwards, NULL);
+    g_autofree char *text = g_strconcat(lines, "SERVER ", server, "\n", banner, NULL);
     const char *what = self->tundev ? self->tundev : "forwards-only session";
     /* Owned here: libnm reads the configurations without taking them, so
      * their floating references would otherwise never be released. */
@@ -129,8 +129,7 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
         g_message("%s back up through %s with a new configuration", what, server);
     g_free(self->last_config);
     self->last_config = g_steal_pointer(&text);
-    general = sink(
-            sshtun_nm_config_general(config, self->tundev, server, self->reconnect, forwards));
+    general = sink(sshtun_nm_config_general(config, self->tundev, server, self->reconnect, banner));
     ip4 = sink(sshtun_nm_config_ip4(config));
     ip6 = sink(sshtun_nm_config_ip6(config));
 
@@ -538,27 +537,30 @@ nm_sshtun_plugin_init(NMSshtunPlugin *self)
 }
 
 static gboolean
-wake_cb(gpointer user_data)
+waited_out_cb(gpointer user_data)
 {
+    *(gboolean *)user_data = TRUE;
     return G_SOURCE_REMOVE;
 }
 
 /* Stops the helper and runs the main context until it is gone: the exited
  * callback frees the link and clears self->helper, so only that pointer
  * may be looked at in between. The link kills a helper that has not
- * stopped after its grace time; the wake-up source bounds the wait even
- * if that kill went unanswered. */
+ * stopped after its grace time; the time-out bounds the wait even if that
+ * kill went unanswered. */
 static void
 stop_helper_and_wait(NMSshtunPlugin *self)
 {
-    gint64 deadline = g_get_monotonic_time() + HELPER_SHUTDOWN_WAIT_MS * 1000;
-    guint wake = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, wake_cb, NULL);
+    gboolean waited_out = FALSE;
+    guint timeout = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, waited_out_cb, &waited_out);
 
     self->stopping = TRUE;
     sshtun_helper_link_stop(self->helper);
-    while (self->helper && g_get_monotonic_time() < deadline)
+    while (self->helper && !waited_out)
         g_main_context_iteration(NULL, TRUE);
-    g_source_remove(wake);
+    /* Once it fired, the source is gone already. */
+    if (!waited_out)
+        g_source_remove(timeout);
     if (self->helper) {
         g_warning("nm-sshtun-helper (pid %d) did not go away; leaving it",
                   (int)sshtun_helper_link_get_pid(self->helper));

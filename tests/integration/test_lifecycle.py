@@ -84,14 +84,19 @@ class Lifecycle(NetworkManagerTestCase):
         self.nm.nmcli("connection", "down", "tunnel")
         self.wait_no_service()
 
-    def test_service_killed_takes_the_helper_and_device(self):
-        self.up("tunnel")
-        service = [pid for pid, name in self.processes().items() if name == "nm-sshtun-service"]
-        self.assertEqual(len(service), 1)
-        os.kill(service[0], signal.SIGKILL)
-        # The helper sees its control socket close and stops.
+    def kill_the_one(self, program):
+        """SIGKILL to the connection's one @program process; then neither
+        process nor the tun device may stay."""
+        pids = [pid for pid, name in self.processes().items() if name == program]
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGKILL)
         self.wait_no_service()
         self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_service_killed_takes_the_helper_and_device(self):
+        self.up("tunnel")
+        # The helper sees its control socket close and stops.
+        self.kill_the_one("nm-sshtun-service")
         deadline = time.monotonic() + 10
         while self.nm.state("tunnel") and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -99,11 +104,7 @@ class Lifecycle(NetworkManagerTestCase):
 
     def test_helper_killed_fails_the_connection_and_the_service_goes(self):
         self.up("tunnel")
-        helper = [pid for pid, name in self.processes().items() if name == "nm-sshtun-helper"]
-        self.assertEqual(len(helper), 1)
-        os.kill(helper[0], signal.SIGKILL)
-        self.wait_no_service()
-        self.assertEqual(tun_devices(self.ns.client), [])
+        self.kill_the_one("nm-sshtun-helper")
         self.assertIn("nm-sshtun-helper was killed by signal 9", self.nm.log_text())
 
     def test_disconnect_does_not_wait_on_a_stuck_server(self):

@@ -107,10 +107,8 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         for name in names:
             self.nm.add_vpn(name, self.pool_settings())
         start = time.monotonic()
-        procs = {name: subprocess.Popen(
-            ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli", "--wait", "300",
-             "connection", "up", name), env=self.nm.env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True) for name in names}
+        procs = {name: self.nm.nmcli_started("--wait", "300", "connection", "up", name)
+                 for name in names}
         failed = {}
         for name, proc in procs.items():
             out, _ = proc.communicate(timeout=330)
@@ -124,9 +122,7 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         return names, failed
 
     def down_together(self, names):
-        procs = [subprocess.Popen(("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli",
-                                   "connection", "down", name), env=self.nm.env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs = [self.nm.nmcli_started("connection", "down", name, output=False)
                  for name in names]
         for proc in procs:
             proc.wait(timeout=60)
@@ -185,9 +181,7 @@ class SlowRemoteCommand(NetworkManagerTestCase):
 
     def test_server_that_stops_answering(self):
         self.add(40)
-        up = subprocess.Popen(("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "nmcli",
-                               "connection", "up", "tunnel"), env=self.nm.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        up = self.nm.nmcli_started("connection", "up", "tunnel")
         # Once the command runs, freeze the session's sshd processes.
         frozen = []
         deadline = time.monotonic() + 20

@@ -183,11 +183,22 @@ class NetworkManagerStack:
             time.sleep(0.1)
         raise RuntimeError(f"device {name} not managed:\n" + self.log_text())
 
+    def nmcli_command(self, *args):
+        """The command line of nmcli inside NetworkManager's own network and
+        mount namespace."""
+        return ("nsenter", "-t", str(self.proc.pid), "-m", "-n", "nmcli") + args
+
     def nmcli(self, *args, check=True, timeout=90, input=None):
-        """nmcli inside NetworkManager's own network and mount namespace."""
-        cmd = ("nsenter", "-t", str(self.proc.pid), "-m", "-n", "nmcli") + args
-        return subprocess.run(cmd, check=check, timeout=timeout, capture_output=True, text=True,
-                              env=self.env, input=input)
+        """nmcli, run to its end."""
+        return subprocess.run(self.nmcli_command(*args), check=check, timeout=timeout,
+                              capture_output=True, text=True, env=self.env, input=input)
+
+    def nmcli_started(self, *args, output=True):
+        """nmcli, started and left running (several at once); its output,
+        stderr included, on the returned Popen's stdout (@output False: none)."""
+        out = subprocess.PIPE if output else subprocess.DEVNULL
+        return subprocess.Popen(self.nmcli_command(*args), env=self.env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
 
     def add_base_connection(self, ifname="veth-sst", address=f"{CLIENT_IP}/24",
                             gateway="192.0.2.254", address6=f"{CLIENT_IP6}/64"):
