@@ -8,6 +8,10 @@
 #define ETH_HEADER      14u
 #define VLAN_TAG        4u
 #define ETH_MAX_LLC_LEN 1500u
+/* DSAP, SSAP and control: the least an 802.3 frame's LLC payload holds. */
+#define ETH_MIN_LLC_LEN 3u
+
+#define IPV6_NEXT_HEADER_HOP_BY_HOP 0u
 
 static guint32
 get_be32(const guint8 *p)
@@ -45,6 +49,20 @@ sshtun_frame_put_af(guint8 *header, const guint8 *packet, gsize len)
     return TRUE;
 }
 
+/* RFC 1071: the ones' complement sum of a header with its checksum is
+ * all ones. */
+static gboolean
+ipv4_header_sum_ok(const guint8 *header, gsize len)
+{
+    guint32 sum = 0;
+
+    for (gsize i = 0; i + 1 < len; i += 2)
+        sum += get_be16(header + i);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
 /* Length of the IP packet at @ip (@avail bytes seen so far), or 0 with
  * NEED_MORE/INVALID in @status. */
 static gsize
@@ -67,6 +85,15 @@ ip_packet_len(const guint8 *ip, gsize avail, int version, SshtunFrameStatus *sta
             *why = "IPv4 header with an impossible length";
             return 0;
         }
+        /* Every kernel sets it, and a router mends it: a wrong sum marks
+         * bytes that were never a header (delimiter.c relies on that). */
+        if (avail < (gsize)(ip[0] & 0x0f) * 4)
+            return 0;
+        if (!ipv4_header_sum_ok(ip, (gsize)(ip[0] & 0x0f) * 4)) {
+            *status = SSHTUN_FRAME_INVALID;
+            *why = "IPv4 header checksum wrong";
+            return 0;
+        }
         *status = SSHTUN_FRAME_COMPLETE;
         return total;
     }
@@ -77,8 +104,21 @@ ip_packet_len(const guint8 *ip, gsize avail, int version, SshtunFrameStatus *sta
         *why = "IPv6 frame does not hold an IPv6 packet";
         return 0;
     }
-    /* A zero payload length would mark a jumbogram, which needs more than
-     * the 64 KiB no tunnel here carries; read it as a bare header. */
+    /* Payload length 0 with a Hop-by-Hop header is how a jumbogram (RFC
+     * 2675) begins, and Linux forwards such a header as it is, with or
+     * without a Jumbo option and whatever follows: the packet's end is not
+     * in it. With any other next header the kernel has cut the packet to
+     * the bare 40 bytes. */
+    if (get_be16(ip + 4) == 0) {
+        if (avail < 7)
+            return 0;
+        if (ip[6] == IPV6_NEXT_HEADER_HOP_BY_HOP) {
+            *status = SSHTUN_FRAME_END_UNKNOWN;
+            *why = "IPv6 packet with payload length 0 and a Hop-by-Hop header (a jumbogram, "
+                   "or a forged length)";
+            return 0;
+        }
+    }
     *status = SSHTUN_FRAME_COMPLETE;
     return IPV6_HEADER + get_be16(ip + 4);
 }
@@ -115,6 +155,12 @@ next_ethernet(const guint8 *buf, gsize avail, gsize *len, const char **why)
 
     if (avail < ETH_HEADER)
         return SSHTUN_FRAME_NEED_MORE;
+    /* No station has the all-zero address; the zeros a network card pads
+     * with do, which tells padding from a frame (see delimiter.c). */
+    if (!(buf[0] | buf[1] | buf[2] | buf[3] | buf[4] | buf[5])) {
+        *why = "Ethernet frame to 00:00:00:00:00:00";
+        return SSHTUN_FRAME_INVALID;
+    }
     type = get_be16(buf + 12);
     /* 802.1Q and 802.1ad tags, possibly stacked (QinQ). */
     while (type == 0x8100 || type == 0x88a8) {
@@ -130,6 +176,10 @@ next_ethernet(const guint8 *buf, gsize avail, gsize *len, const char **why)
 
     if (type <= ETH_MAX_LLC_LEN) {
         /* IEEE 802.3 frame: the field is the payload length. */
+        if (type < ETH_MIN_LLC_LEN) {
+            *why = "IEEE 802.3 frame shorter than its LLC header";
+            return SSHTUN_FRAME_INVALID;
+        }
         payload = type;
     } else if (type == 0x0800 || type == 0x86dd) {
         payload = ip_packet_len(buf + header, avail - header, type == 0x0800 ? 4 : 6, &status, why);

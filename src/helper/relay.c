@@ -5,6 +5,7 @@
 
 #include "blocking.h"
 #include "control.h"
+#include "delimiter.h"
 #include "forward.h"
 #include "frame.h"
 #include "report.h"
@@ -30,8 +31,6 @@
 /* The socket, the tun device, the control input, the signals; the
  * forwards' descriptors follow. */
 #define BASE_FDS 4
-/* Holds a full frame plus what libssh2 hands over after it. */
-#define RX_BUFFER_SIZE (128 * 1024)
 /* A tun read never returns more than the device MTU; the largest is 64 KiB. */
 #define TX_BUFFER_SIZE (SSHTUN_FRAME_AF_LEN + 65536)
 
@@ -45,8 +44,7 @@ typedef struct {
     gboolean point_to_point;
     guint8 *tx;
     gsize tx_len; /* a frame read from the tun device, not yet written */
-    guint8 *rx;
-    gsize rx_len;
+    SshtunDelimiter *rx;
     gboolean more_tun;     /* the last round stopped before the tun device was empty */
     gboolean backlogged;   /* the tun device waits until the socket drains */
     gboolean more_channel; /* likewise for the channel */
@@ -55,6 +53,8 @@ typedef struct {
     gboolean forwards_first; /* alternates: the tunnel and the forwards share the backlog */
     Counter up, down;
     guint64 dropped;
+    guint64 dropped_stream_bytes;
+    guint stream_drops;
 } Relay;
 
 /* The session is gone: records why and returns FALSE. */
@@ -143,36 +143,41 @@ pump_tun_to_channel(Relay *r)
     return TRUE;
 }
 
-static gboolean
+/* What the delimiter gave up on is said in the log, the first few times:
+ * the bytes came from whoever the server routes to this client. */
+static void
+report_dropped_stream(Relay *r)
+{
+    const char *why = NULL;
+    guint64 bytes = sshtun_delimiter_take_dropped(r->rx, &why);
+
+    if (bytes == 0)
+        return;
+    if (r->stream_drops++ < 5)
+        sshtun_helper_log(r->h,
+                          "dropped %" G_GUINT64_FORMAT " bytes from the server, up to the end "
+                          "of their SSH message: %s",
+                          bytes, why);
+    r->dropped_stream_bytes += bytes;
+}
+
+static void
 deliver_frames(Relay *r)
 {
     SshtunHelper *h = r->h;
-    SshtunTunnelMode mode = h->settings->tunnel_mode;
     gsize offset = r->point_to_point ? SSHTUN_FRAME_AF_LEN : 0;
-    gsize done = 0;
+    const guint8 *frame;
+    gsize len;
 
-    for (;;) {
-        const char *why = NULL;
-        gsize len = 0;
-        SshtunFrameStatus status = sshtun_frame_next(mode, r->rx + done, r->rx_len - done,
-                                                     SSHTUN_CHANNEL_MAX_PACKET, &len, &why);
-        if (status == SSHTUN_FRAME_NEED_MORE)
-            break;
-        if (status == SSHTUN_FRAME_INVALID)
-            return lost(r, "the server sent a frame that cannot be decoded: %s", why);
-        if (write(h->tun_fd, r->rx + done + offset, len - offset) < 0) {
+    while (sshtun_delimiter_next(r->rx, &frame, &len)) {
+        if (write(h->tun_fd, frame + offset, len - offset) < 0) {
             drop(r, g_strerror(errno));
         } else {
             r->down.packets++;
             r->down.bytes += len - offset;
         }
-        done += len;
     }
-    if (done > 0) {
-        memmove(r->rx, r->rx + done, r->rx_len - done);
-        r->rx_len -= done;
-    }
-    return TRUE;
+    report_dropped_stream(r);
 }
 
 /* SSH -> tun */
@@ -183,15 +188,20 @@ pump_channel_to_tun(Relay *r)
 
     r->more_channel = FALSE;
     for (int i = 0; i < CHANNEL_BATCH; i++) {
-        ssize_t n = libssh2_channel_read(h->tun_channel, (char *)r->rx + r->rx_len,
-                                         RX_BUFFER_SIZE - r->rx_len);
+        gsize room;
+        guint8 *space = sshtun_delimiter_space(r->rx, &room);
+        unsigned long queued = 0;
+        ssize_t n = libssh2_channel_read(h->tun_channel, (char *)space, room);
+
         if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
             return TRUE;
         if (n < 0)
             return lost(r, "receiving from the server failed: %s", sshtun_ssh_last_error(h));
-        r->rx_len += (gsize)n;
-        if (!deliver_frames(r))
-            return FALSE;
+        /* Asked before libssh2 reads the socket again: it holds only whole
+         * messages, so where its queue ends, one ends (delimiter.h). */
+        libssh2_channel_window_read_ex(h->tun_channel, &queued, NULL);
+        sshtun_delimiter_took(r->rx, (gsize)n, queued);
+        deliver_frames(r);
     }
     r->more_channel = TRUE;
     return TRUE;
@@ -349,7 +359,8 @@ sshtun_relay_run(SshtunHelper *h)
     };
     /* Both buffers live for the whole run: nothing is allocated per packet. */
     g_autofree guint8 *tx = g_malloc(TX_BUFFER_SIZE);
-    g_autofree guint8 *rx = g_malloc(RX_BUFFER_SIZE);
+    g_autoptr(SshtunDelimiter) rx
+            = sshtun_delimiter_new(h->settings->tunnel_mode, SSHTUN_CHANNEL_MAX_PACKET);
     g_autoptr(GArray) fds = g_array_sized_new(FALSE, TRUE, sizeof(struct pollfd), 64);
     gboolean stop = FALSE;
 
@@ -401,8 +412,10 @@ sshtun_relay_run(SshtunHelper *h)
     sshtun_helper_log(h,
                       "relayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
                       " bytes) up, %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT
-                      " bytes) down, dropped %" G_GUINT64_FORMAT,
-                      r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped);
+                      " bytes) down, dropped %" G_GUINT64_FORMAT " packets and %" G_GUINT64_FORMAT
+                      " bytes that were no whole frame",
+                      r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped,
+                      r.dropped_stream_bytes);
     if (stop) {
         stop_session(h);
         return SSHTUN_EXIT_OK;

@@ -27,8 +27,13 @@ sshtun_tunnel_open(SshtunHelper *h)
                 h->session, "tun@openssh.com", strlen("tun@openssh.com"), SSHTUN_CHANNEL_WINDOW,
                 SSHTUN_CHANNEL_MAX_PACKET, (const char *)request, sizeof request);
     while (!h->tun_channel && sshtun_ssh_call_again(h, libssh2_session_last_errno(h->session)));
-    if (h->tun_channel)
+    if (h->tun_channel) {
+        /* sshd sends the tunnel no stderr; whatever else would come as such
+         * is not kept, so that what libssh2 holds for the channel is only
+         * frames (the relay's delimiter counts on it). */
+        libssh2_channel_handle_extended_data2(h->tun_channel, LIBSSH2_CHANNEL_EXTENDED_DATA_IGNORE);
         return TRUE;
+    }
     unit_text = s->remote_tun == SSHTUN_REMOTE_TUN_ANY ? g_strdup("any")
                                                        : g_strdup_printf("%u", s->remote_tun);
     return sshtun_helper_failed(

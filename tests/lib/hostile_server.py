@@ -6,11 +6,17 @@ any public key, opens tun@openssh.com, and then misbehaves as told.
 
 prints "listening", serves one client, and exits. Scenarios:
   truncated       half an IPv4 header, then EOF and close
+The next four wait for a line on stdin (the client's device is up), send
+what they name, then after a pause three valid IPv4 packets, one message
+each, and print "sent":
   oversized       a frame claiming 60000 bytes (over the MTU and the
                   channel packet), sent in full
   bad-family      frames with address family 99
   zero-length     a frame of only the 4-byte family, then an IPv4 header
                   claiming length 0
+  forged-ipv6     an IPv6 header with payload length 0 and a Hop-by-Hop
+                  header, and behind it in the same message a whole valid
+                  frame (which must never be delivered)
   garbage-config  remote-command answered with 8 MiB of garbage
   endless-command remote-command that never answers nor ends
   channel-flood   2000 channel opens towards the client, then an idle tunnel
@@ -27,9 +33,28 @@ import time
 import paramiko
 
 
-def ipv4_header(total_length):
-    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, total_length, 0, 0, 64, 17, 0,
-                       bytes([198, 51, 100, 2]), bytes([198, 51, 100, 1]))
+def ipv4_header(total_length, protocol=17):
+    header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total_length, 0, 0, 64, protocol, 0,
+                         bytes([198, 51, 100, 2]), bytes([198, 51, 100, 1]))
+    words = sum(struct.unpack(">10H", header))
+    while words >> 16:
+        words = (words & 0xffff) + (words >> 16)
+    return header[:10] + struct.pack(">H", ~words & 0xffff) + header[12:]
+
+
+def valid_frame(number):
+    """A UDP datagram to 198.51.100.1 port 9 (discard), checksum 0."""
+    payload = b"valid-%d" % number
+    return (struct.pack(">I", 2) + ipv4_header(28 + len(payload)) +
+            struct.pack(">HHHH", 9, 9, 8 + len(payload), 0) + payload)
+
+
+def forged_ipv6():
+    """Payload length 0, Hop-by-Hop (next: none, PadN), then a frame."""
+    header = (struct.pack(">IHBB", 6 << 28, 0, 0, 64) + bytes([0x20, 0x01, 0x0d, 0xb8, 0, 2] +
+              [0] * 9 + [2]) + bytes([0x20, 0x01, 0x0d, 0xb8, 0, 2] + [0] * 9 + [1]))
+    hop_by_hop = bytes([59, 0, 1, 4, 0, 0, 0, 0])
+    return struct.pack(">I", 24) + header + hop_by_hop + valid_frame(666)
 
 
 class Server(paramiko.ServerInterface):
@@ -79,14 +104,24 @@ def misbehave(transport, server, scenario):
         tun.shutdown_write()
         time.sleep(1)
         tun.close()
-    elif scenario == "oversized":
-        tun.sendall(struct.pack(">I", 2) + ipv4_header(60000) + bytes(60000 - 20))
-    elif scenario == "bad-family":
-        for _ in range(100):
-            tun.sendall(struct.pack(">I", 99) + ipv4_header(28) + bytes(8))
-    elif scenario == "zero-length":
-        tun.sendall(struct.pack(">I", 2))
-        tun.sendall(ipv4_header(0))
+    elif scenario in ("oversized", "bad-family", "zero-length", "forged-ipv6"):
+        sys.stdin.readline()
+        if scenario == "oversized":
+            tun.sendall(struct.pack(">I", 2) + ipv4_header(60000) + bytes(60000 - 20))
+        elif scenario == "bad-family":
+            for _ in range(100):
+                tun.sendall(struct.pack(">I", 99) + ipv4_header(28) + bytes(8))
+        elif scenario == "zero-length":
+            tun.sendall(struct.pack(">I", 2))
+            tun.sendall(ipv4_header(0))
+        else:
+            for _ in range(20):
+                tun.sendall(forged_ipv6())
+        time.sleep(1)
+        for number in range(3):
+            tun.sendall(valid_frame(number))
+            time.sleep(0.1)
+        print("sent", flush=True)
     elif scenario == "channel-flood":
         # Raw SSH_MSG_CHANNEL_OPEN messages, not waiting for answers
         # (paramiko's open_channel would wait for each).

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "frame.h"
+#include "test-packets.h"
 
 #include <string.h>
 
@@ -15,6 +16,7 @@ make_ipv4(guint8 *buf, guint16 len)
     buf[0] = 0x45;
     buf[2] = (guint8)(len >> 8);
     buf[3] = (guint8)len;
+    test_set_ipv4_checksum(buf);
     return len;
 }
 
@@ -85,15 +87,21 @@ test_stream_of_frames(void)
 }
 
 static void
-expect_invalid(SshtunTunnelMode mode, const guint8 *buf, gsize len, gsize max, const char *part)
+expect_status(SshtunTunnelMode mode, const guint8 *buf, gsize len, gsize max,
+              SshtunFrameStatus expected, const char *part)
 {
     const char *why = NULL;
     gsize frame_len = 0;
 
-    g_assert_cmpint(sshtun_frame_next(mode, buf, len, max, &frame_len, &why), ==,
-                    SSHTUN_FRAME_INVALID);
+    g_assert_cmpint(sshtun_frame_next(mode, buf, len, max, &frame_len, &why), ==, expected);
     g_assert_nonnull(why);
     g_assert_nonnull(strstr(why, part));
+}
+
+static void
+expect_invalid(SshtunTunnelMode mode, const guint8 *buf, gsize len, gsize max, const char *part)
+{
+    expect_status(mode, buf, len, max, SSHTUN_FRAME_INVALID, part);
 }
 
 static void
@@ -112,11 +120,37 @@ test_malformed_point_to_point(void)
     buf[7] = 10; /* total length below the header */
     expect_invalid(SSHTUN_MODE_POINT_TO_POINT, buf, 104, MAX_PACKET, "impossible length");
     make_p2p_frame(buf, 4, 100);
-    buf[4] = 0x4f; /* header length 60 > total length? no: 60 < 100, fine; make it 0x43 */
-    buf[4] = 0x43;
+    buf[4] = 0x43; /* a header of 12 bytes */
     expect_invalid(SSHTUN_MODE_POINT_TO_POINT, buf, 104, MAX_PACKET, "impossible length");
+    make_p2p_frame(buf, 4, 100);
+    buf[4 + 8] ^= 1; /* the TTL changed, the checksum not */
+    expect_invalid(SSHTUN_MODE_POINT_TO_POINT, buf, 104, MAX_PACKET, "checksum");
     make_p2p_frame(buf, 4, 200);
     expect_invalid(SSHTUN_MODE_POINT_TO_POINT, buf, 204, 100, "maximum packet");
+}
+
+/* Payload length 0: a bare header unless a Hop-by-Hop header follows, when
+ * the end is nowhere in the header (a jumbogram, or a forgery). */
+static void
+test_ipv6_payload_length_zero(void)
+{
+    guint8 buf[256];
+    const char *why = NULL;
+    gsize len = 0;
+
+    make_p2p_frame(buf, 6, 0);
+    buf[4 + 6] = 59; /* No Next Header */
+    g_assert_cmpint(
+            sshtun_frame_next(SSHTUN_MODE_POINT_TO_POINT, buf, sizeof buf, MAX_PACKET, &len, &why),
+            ==, SSHTUN_FRAME_COMPLETE);
+    g_assert_cmpuint(len, ==, 44);
+    buf[4 + 6] = 0; /* Hop-by-Hop */
+    expect_status(SSHTUN_MODE_POINT_TO_POINT, buf, sizeof buf, MAX_PACKET, SSHTUN_FRAME_END_UNKNOWN,
+                  "payload length 0");
+    /* Not decided before the next header is there. */
+    g_assert_cmpint(
+            sshtun_frame_next(SSHTUN_MODE_POINT_TO_POINT, buf, 4 + 6, MAX_PACKET, &len, &why), ==,
+            SSHTUN_FRAME_NEED_MORE);
 }
 
 static void
@@ -128,6 +162,7 @@ test_ethernet(void)
 
     /* IPv4 in Ethernet II */
     memset(buf, 0, sizeof buf);
+    memset(buf, 0xff, 6); /* broadcast */
     buf[12] = 0x08;
     buf[13] = 0x00;
     make_ipv4(buf + 14, 84);
@@ -160,6 +195,8 @@ test_ethernet(void)
     g_assert_cmpint(sshtun_frame_next(SSHTUN_MODE_ETHERNET, buf, 2048, MAX_PACKET, &len, &why), ==,
                     SSHTUN_FRAME_COMPLETE);
     g_assert_cmpuint(len, ==, 14 + 38);
+    buf[13] = 0x02; /* shorter than DSAP, SSAP and control */
+    expect_invalid(SSHTUN_MODE_ETHERNET, buf, 2048, MAX_PACKET, "LLC");
 
     /* Not enough for the header yet */
     g_assert_cmpint(sshtun_frame_next(SSHTUN_MODE_ETHERNET, buf, 13, MAX_PACKET, &len, &why), ==,
@@ -169,6 +206,11 @@ test_ethernet(void)
     buf[12] = 0x88;
     buf[13] = 0xcc;
     expect_invalid(SSHTUN_MODE_ETHERNET, buf, 2048, MAX_PACKET, "cannot be determined");
+
+    /* Zeros where a destination would be: padding, not a frame */
+    memset(buf, 0, 6);
+    expect_invalid(SSHTUN_MODE_ETHERNET, buf, 2048, MAX_PACKET, "00:00:00:00:00:00");
+    memset(buf, 0xff, 6);
 
     /* Three VLAN tags */
     for (int i = 0; i < 3; i++) {
@@ -185,6 +227,7 @@ main(int argc, char **argv)
     g_test_add_func("/frame/put-af", test_put_af);
     g_test_add_func("/frame/stream-of-frames", test_stream_of_frames);
     g_test_add_func("/frame/malformed-point-to-point", test_malformed_point_to_point);
+    g_test_add_func("/frame/ipv6-payload-length-zero", test_ipv6_payload_length_zero);
     g_test_add_func("/frame/ethernet", test_ethernet);
     return g_test_run();
 }
