@@ -279,6 +279,13 @@ auth_password(SshtunHelper *h, const char *methods)
     return TRUE;
 }
 
+/* The host being logged in to is a jump host, not the connection's server. */
+static gboolean
+at_jump_host(const SshtunHelper *h)
+{
+    return h->target_host != h->settings->host;
+}
+
 /* The password a server asks for after a first factor: the connection's
  * password secret if it has one, else the person's answer. */
 static gboolean
@@ -311,6 +318,12 @@ second_factor(SshtunHelper *h)
 {
     g_autofree char *left = g_steal_pointer(&h->methods_left);
 
+    if (at_jump_host(h))
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "the jump host accepted the key for user \"%s\" and asks for "
+                                    "%s too; the connection's secrets go only to %s",
+                                    h->login, left, h->settings->host);
+
     if (sshtun_name_list_has(left, "password"))
         return second_password(h);
     if (sshtun_name_list_has(left, "keyboard-interactive"))
@@ -321,9 +334,33 @@ second_factor(SshtunHelper *h)
                                 h->login, left);
 }
 
+/* A password or keyboard-interactive answer is meant for the connection's
+ * server: a jump host (which may be another party's, or compromised) logs
+ * in with the agent or the key instead, as it would for ssh -J with keys. */
+static gboolean
+jump_host_login(SshtunHelper *h, const char *methods)
+{
+    if (h->settings->auth_type == SSHTUN_AUTH_KEY
+        || (h->settings->auth_type != SSHTUN_AUTH_AGENT && h->key_content && !h->agent_socket))
+        return auth_key(h, methods);
+    if (h->settings->auth_type == SSHTUN_AUTH_AGENT || h->agent_socket || g_getenv("SSH_AUTH_SOCK"))
+        return auth_agent(h, methods);
+    return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                "no way to log in to the jump host as \"%s\": the connection's "
+                                "%s goes only to %s; jump hosts log in with an SSH agent "
+                                "(the ssh-auth-sock secret) or a key-file",
+                                h->login,
+                                h->settings->auth_type == SSHTUN_AUTH_PASSWORD
+                                        ? "password"
+                                        : "keyboard-interactive answers",
+                                h->settings->host);
+}
+
 static gboolean
 first_factor(SshtunHelper *h, const char *methods)
 {
+    if (at_jump_host(h))
+        return jump_host_login(h, methods);
     switch (h->settings->auth_type) {
     case SSHTUN_AUTH_AGENT:
         return auth_agent(h, methods);
@@ -347,8 +384,8 @@ report_banner(SshtunHelper *h)
     char *banner = NULL;
     g_autofree char *text = NULL;
 
-    if (h->target_host != h->settings->host || h->banner_reported
-        || libssh2_userauth_banner(h->session, &banner) != 0 || !banner)
+    if (at_jump_host(h) || h->banner_reported || libssh2_userauth_banner(h->session, &banner) != 0
+        || !banner)
         return;
     h->banner_reported = TRUE;
     /* Printable text and line breaks only, bounded: it is the server's. */

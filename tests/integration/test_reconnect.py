@@ -18,10 +18,12 @@ class LinkControl:
     """Outages made inside the test's own namespaces."""
 
     def kill_sshd(self):
-        """Ends every sshd of the server namespace, as a crash would."""
+        """Ends every sshd of the server namespace, as a crash would: the
+        listener and the sessions (OpenSSH 10 runs each session as
+        /usr/lib/openssh/sshd-session, 9.x as another /usr/sbin/sshd)."""
         for pid in run("ip", "netns", "pids", self.ns.server).stdout.split():
             try:
-                if os.readlink(f"/proc/{pid}/exe") == "/usr/sbin/sshd":
+                if os.path.basename(os.readlink(f"/proc/{pid}/exe")) in ("sshd", "sshd-session"):
                     os.kill(int(pid), signal.SIGKILL)
             except (FileNotFoundError, ProcessLookupError):
                 pass
