@@ -122,7 +122,7 @@ class ConnectionEditor(NetworkManagerTestCase):
         log = os.path.join(self.tmp.path, "nm-connection-editor.log")
         with open(log, "w") as logfile:
             editor = subprocess.Popen(
-                ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n",
+                ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "-r", "-w",
                  "nm-connection-editor", f"--edit={uuid}"),
                 env=x.env(**{"DBUS_SYSTEM_BUS_ADDRESS": self.nm.env["DBUS_SYSTEM_BUS_ADDRESS"]}),
                 stdout=logfile, stderr=subprocess.STDOUT)

@@ -151,7 +151,8 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         self.sshd.restart("MaxStartups 1:100:1")
         names, failed = self.up_together(8)
         self.assertEqual(failed, {}, self.nm.log_text()[-5000:])
-        self.assertIn("past MaxStartups", self.sshd.log_text())
+        # OpenSSH 9: "... past MaxStartups"; 10: "drop connection #N ... Maxstartups".
+        self.assertRegex(self.sshd.log_text(), r"past MaxStartups|drop connection .* Maxstartups")
         self.down_together(names)
 
 
@@ -209,7 +210,8 @@ class SlowRemoteCommand(NetworkManagerTestCase):
                     argv0 = f.read().split(b"\0")[0]
             except OSError:
                 continue
-            if argv0.startswith(b"sshd: root@notty"):
+            # OpenSSH 10 names the session's process sshd-session.
+            if argv0.startswith((b"sshd: root@notty", b"sshd-session: root@notty")):
                 pids.append(int(pid))
         return pids
 

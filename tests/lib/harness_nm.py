@@ -185,8 +185,10 @@ class NetworkManagerStack:
 
     def nmcli_command(self, *args):
         """The command line of nmcli inside NetworkManager's own network and
-        mount namespace."""
-        return ("nsenter", "-t", str(self.proc.pid), "-m", "-n", "nmcli") + args
+        mount namespace, and its root (-r: entering a mount namespace moves
+        to the namespace's root, which for a test in a chroot, such as the
+        Debian 13 pass, is not the chroot)."""
+        return ("nsenter", "-t", str(self.proc.pid), "-m", "-n", "-r", "-w", "nmcli") + args
 
     def nmcli(self, *args, check=True, timeout=90, input=None):
         """nmcli, run to its end."""
@@ -280,7 +282,7 @@ def nmcli_on_terminal(stack, args, answers, timeout=60, env=None, run_as=()):
     (status, output)."""
     import pty
     master, slave = pty.openpty()
-    cmd = (("nsenter", "-t", str(stack.proc.pid), "-m", "-n") + tuple(run_as) + ("nmcli",)
+    cmd = (("nsenter", "-t", str(stack.proc.pid), "-m", "-n", "-r", "-w") + tuple(run_as) + ("nmcli",)
            + tuple(args))
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
                             env=dict(stack.env, **(env or {})), close_fds=True)
