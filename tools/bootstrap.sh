@@ -49,7 +49,13 @@ sshtun_require_root() {
 }
 
 # Copies what git tracks or would track in $1 (no build products) to $2.
+# A tree that is no git checkout (the Debian 13 pass's copy, in a root
+# without git) lists its files in .sshtun-files, NUL-separated.
 sshtun_copy_tree() {
+    if [ -f "$1/.sshtun-files" ] && ! git -C "$1" rev-parse >/dev/null 2>&1; then
+        mkdir -p "$2" && (cd "$1" && tar --null -cf - -T .sshtun-files) | tar -xf - -C "$2"
+        return
+    fi
     mkdir -p "$2" &&
         (cd "$1" && git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T -) |
         tar -xf - -C "$2"

@@ -65,7 +65,7 @@ class SplitTunnel(ServerConfigFixtures, NetworkManagerTestCase):
         run(*in_ns(self.ns.server, "ip", "addr", "add", "10.98.0.1/32", "dev", "lo"))
         self.nm.add_vpn("split", self.pool_settings())
         self.up("split")
-        fields = self.fields("split", "ip4,ip6")
+        fields = self.fields("split", "ip4,ip6", showing=("10.98.0.0/16", "fd98::/64"))
         values = " ".join(fields.values())
         self.assertIn("10.98.0.0/16", values)
         self.assertIn("fd98::/64", values)
