@@ -23,6 +23,7 @@ struct SshtunDelimiter {
     guint64 position;    /* stream offset of buf[head] */
     guint64 message_end; /* a stream offset known to end a message */
     guint64 skip_to;     /* stream bytes before this offset are dropped */
+    const char *skip_reason;
     guint64 dropped;
     const char *drop_reason;
     guint8 reachable[PADDING_LOOKAHEAD + 1];
@@ -64,16 +65,6 @@ sshtun_delimiter_space(SshtunDelimiter *d, gsize *room)
 }
 
 static void
-count_dropped(SshtunDelimiter *d, guint64 bytes, const char *why)
-{
-    if (bytes == 0)
-        return;
-    if (d->dropped == 0)
-        d->drop_reason = why;
-    d->dropped += bytes;
-}
-
-static void
 discard(SshtunDelimiter *d, gsize bytes)
 {
     d->head += bytes;
@@ -92,7 +83,12 @@ skip_dropped(SshtunDelimiter *d)
     if (d->skip_to <= d->position)
         return;
     bytes = (gsize)MIN(d->skip_to - d->position, (guint64)waiting);
-    count_dropped(d, bytes, d->drop_reason);
+    if (bytes == 0)
+        return;
+    /* Also for bytes that arrive after the last report was taken. */
+    if (d->dropped == 0)
+        d->drop_reason = d->skip_reason;
+    d->dropped += bytes;
     discard(d, bytes);
 }
 
@@ -110,28 +106,37 @@ sshtun_delimiter_took(SshtunDelimiter *d, gsize n, gsize queued)
 static void
 drop_to_message_end(SshtunDelimiter *d, const char *why)
 {
-    if (d->dropped == 0)
-        d->drop_reason = why;
+    d->skip_reason = why;
     d->skip_to = d->message_end;
     skip_dropped(d);
 }
 
-/* Where a short Ethernet frame whose content ends at @content_end (from
- * @start) may end with its padding: marks each in reachable[]. */
-static void
-mark_frame_ends(SshtunDelimiter *d, gsize start, gsize content_end, gsize window,
-                gsize to_message_end)
+/* Where a short Ethernet frame from @start whose content ends at
+ * @content_end may end, its padding included: with its content, at the
+ * 60-byte minimum, or at a message end within padding reach, with padding
+ * of any length. A bridge that tags a frame already padded makes it 64
+ * bytes; that is known only so (a 64-byte reading in the middle of joined
+ * tagged frames always holds too: 4 bytes on, the next frame's inner type
+ * field stands where a type field would). Writes the distinct ends within
+ * @window to @ends and returns how many. */
+static guint
+padded_frame_ends(gsize start, gsize content_end, gsize window, gsize to_message_end, gsize ends[3])
 {
-    const gsize ends[] = { content_end, start + SSHTUN_ETH_MIN_FRAME };
+    const gsize candidates[]
+            = { content_end, start + SSHTUN_ETH_MIN_FRAME,
+                to_message_end <= start + SSHTUN_ETH_MIN_TAGGED_FRAME ? to_message_end
+                                                                      : content_end };
+    guint n = 0;
 
-    for (guint i = 0; i < G_N_ELEMENTS(ends); i++) {
-        if (ends[i] >= content_end && ends[i] <= window)
-            d->reachable[ends[i]] = 1;
+    for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
+        gboolean seen = FALSE;
+
+        for (guint j = 0; j < n; j++)
+            seen |= ends[j] == candidates[i];
+        if (!seen && candidates[i] >= content_end && candidates[i] <= window)
+            ends[n++] = candidates[i];
     }
-    /* Padded up to a message end: padding of any length. */
-    if (to_message_end >= content_end && to_message_end <= start + SSHTUN_ETH_MIN_TAGGED_FRAME
-        && to_message_end <= window)
-        d->reachable[to_message_end] = 1;
+    return n;
 }
 
 /* Whether the bytes from @from on read as whole (possibly padded) frames
@@ -160,10 +165,15 @@ holds_together(SshtunDelimiter *d, const guint8 *base, gsize from, gsize window,
             return TRUE;
         if (status != SSHTUN_FRAME_COMPLETE)
             continue;
-        if (len < SSHTUN_ETH_MIN_TAGGED_FRAME)
-            mark_frame_ends(d, p, p + len, window, to_message_end);
-        else if (p + len <= window)
+        if (len < SSHTUN_ETH_MIN_TAGGED_FRAME) {
+            gsize ends[3];
+            guint n_ends = padded_frame_ends(p, p + len, window, to_message_end, ends);
+
+            for (guint i = 0; i < n_ends; i++)
+                d->reachable[ends[i]] = 1;
+        } else if (p + len <= window) {
             d->reachable[p + len] = 1;
+        }
     }
     return FALSE;
 }
@@ -185,27 +195,13 @@ padded_end(SshtunDelimiter *d, gsize content_len, gsize *frame_len)
     gsize to_message_end = (gsize)(d->message_end - d->position);
     gsize window = MIN(to_message_end, PADDING_LOOKAHEAD);
     gsize ends[3];
-    guint n_ends = 0;
+    guint n_ends;
     guint holding = 0;
 
     if (waiting < window)
         return PADDING_WAIT;
-    ends[n_ends++] = content_len;
-    ends[n_ends++] = SSHTUN_ETH_MIN_FRAME;
-    /* The message ends within padding reach: padding of any length. A
-     * bridge that tags a frame already padded makes it 64 bytes; that is
-     * known only so (a 64-byte reading in the middle of joined tagged
-     * frames always holds too: 4 bytes on, the next frame's inner type
-     * field stands where a type field would). */
-    if (to_message_end <= SSHTUN_ETH_MIN_TAGGED_FRAME)
-        ends[n_ends++] = to_message_end;
+    n_ends = padded_frame_ends(0, content_len, window, to_message_end, ends);
     for (guint i = 0; i < n_ends; i++) {
-        gboolean seen = FALSE;
-
-        for (guint j = 0; j < i; j++)
-            seen |= ends[j] == ends[i];
-        if (seen || ends[i] < content_len || ends[i] > window)
-            continue;
         if (holds_together(d, base, ends[i], window, to_message_end)) {
             holding++;
             *frame_len = ends[i];

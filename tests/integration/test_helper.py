@@ -73,6 +73,24 @@ class HelperTestCase(unittest.TestCase):
         else:
             ip("addr", "add", TUN_SERVER_IP + "/24", "dev", name)
 
+    def start_agent_with_key(self):
+        """An ssh-agent of the helper's user (nobody) holding the test key;
+        returns its socket."""
+        agent_dir = os.path.join(self.tmp.path, "agent")
+        os.mkdir(agent_dir)
+        os.chown(agent_dir, NOBODY, NOBODY)
+        sock = os.path.join(agent_dir, "sock")
+        as_nobody = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+        agent = subprocess.Popen(as_nobody + ("ssh-agent", "-D", "-a", sock),
+                                 stdout=subprocess.DEVNULL)
+        self.addCleanup(lambda: (agent.terminate(), agent.wait(5)))
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            subprocess.run(("sleep", "0.05"))
+        run(*as_nobody, "env", f"SSH_AUTH_SOCK={sock}", "ssh-add", self.key)
+        return sock
+
     def settings(self, **overrides):
         vpn = {
             "host": SERVER_IP,
@@ -281,19 +299,7 @@ class Authentication(HelperTestCase):
                             "refused the password", secrets={"password": "not it"})
 
     def test_agent(self):
-        agent_dir = os.path.join(self.tmp.path, "agent")
-        os.mkdir(agent_dir)
-        os.chown(agent_dir, NOBODY, NOBODY)
-        sock = os.path.join(agent_dir, "sock")
-        as_nobody = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
-        agent = subprocess.Popen(as_nobody + ("ssh-agent", "-D", "-a", sock),
-                                 stdout=subprocess.DEVNULL)
-        self.addCleanup(lambda: (agent.terminate(), agent.wait(5)))
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            subprocess.run(("sleep", "0.05"))
-        run(*as_nobody, "env", f"SSH_AUTH_SOCK={sock}", "ssh-add", self.key)
+        sock = self.start_agent_with_key()
         self.connect(self.settings(auth_type="agent", key_file=None),
                      secrets={"ssh-auth-sock": sock})
 

@@ -2,11 +2,8 @@
 """jump-host: the server is reachable only through a jump host with its own
 sshd, in a namespace of its own (ssh -J)."""
 
-import os
-import subprocess
-
-from harness import TUN_SERVER_IP, JumpNamespace, Sshd, ping, run
-from test_helper import NOBODY, HelperTestCase
+from harness import TUN_SERVER_IP, JumpNamespace, Sshd, ping
+from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
 
 J = JumpNamespace
@@ -65,23 +62,6 @@ class HelperThroughJumpHost(JumpFixtures, HelperTestCase):
     def test_jump_host_cannot_reach_server(self):
         self.expect_failure(self.jump_settings(port="2222"), "connect-failed",
                             f"jump host {J.JUMP_NEAR} cannot forward to {J.SERVER_SIDE} port 2222")
-
-    def start_agent_with_key(self):
-        """An ssh-agent of the helper's user holding the test key."""
-        agent_dir = os.path.join(self.tmp.path, "agent")
-        os.mkdir(agent_dir)
-        os.chown(agent_dir, NOBODY, NOBODY)
-        sock = os.path.join(agent_dir, "sock")
-        as_nobody = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
-        agent = subprocess.Popen(as_nobody + ("ssh-agent", "-D", "-a", sock),
-                                 stdout=subprocess.DEVNULL)
-        self.addCleanup(lambda: (agent.terminate(), agent.wait(5)))
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            subprocess.run(("sleep", "0.05"))
-        run(*as_nobody, "env", f"SSH_AUTH_SOCK={sock}", "ssh-add", self.key)
-        return sock
 
     def test_password_goes_only_to_the_server(self):
         """The jump host accepts the same root password, and is never sent

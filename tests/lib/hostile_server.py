@@ -32,14 +32,13 @@ import time
 
 import paramiko
 
+from frame_tools import checksum
+
 
 def ipv4_header(total_length, protocol=17):
     header = struct.pack(">BBHHHBBH4s4s", 0x45, 0, total_length, 0, 0, 64, protocol, 0,
                          bytes([198, 51, 100, 2]), bytes([198, 51, 100, 1]))
-    words = sum(struct.unpack(">10H", header))
-    while words >> 16:
-        words = (words & 0xffff) + (words >> 16)
-    return header[:10] + struct.pack(">H", ~words & 0xffff) + header[12:]
+    return header[:10] + struct.pack(">H", checksum(header)) + header[12:]
 
 
 def valid_frame(number):
