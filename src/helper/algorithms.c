@@ -122,15 +122,53 @@ prefer(SshtunHelper *h, LIBSSH2_SESSION *session, int type_cs, int type_sc, cons
                                 libssh2_version(0));
 }
 
+/* Whether this libssh2 asks for strict key exchange (1.11.1 and later). */
+static gboolean
+library_has_strict_kex(LIBSSH2_SESSION *session)
+{
+    g_autofree char *implemented = supported(session, LIBSSH2_METHOD_KEX);
+
+    return sshtun_name_list_has(implemented, SSHTUN_KEX_STRICT_CLIENT);
+}
+
+/* The default list of @method_type, less what Terrapin could attack when
+ * this libssh2 cannot make the key exchange strict (1.11.0 has
+ * chacha20-poly1305 and the -etm MACs but not the fix); or the person's
+ * own list, with a warning when it holds such names. */
+static char *
+cipher_or_mac_list(SshtunHelper *h, LIBSSH2_SESSION *session, int method_type, const char *own,
+                   const char *key)
+{
+    g_autofree char *offered = NULL;
+
+    if (library_has_strict_kex(session)) {
+        if (own)
+            return g_strdup(own);
+        return sshtun_algorithms_offered(session, method_type);
+    }
+    if (own) {
+        g_autofree char *safe = sshtun_name_list_without_terrapin_prone(own);
+
+        if (g_strcmp0(safe, own) != 0)
+            sshtun_helper_log(h,
+                              "[helper] %s \"%s\" names algorithms open to the Terrapin attack "
+                              "(CVE-2023-48795), and libssh2 %s cannot make the key exchange "
+                              "strict: upgrade libssh2 to 1.11.1 or drop chacha20-poly1305 and "
+                              "the -etm MACs",
+                              key, own, libssh2_version(0));
+        return g_strdup(own);
+    }
+    offered = sshtun_algorithms_offered(session, method_type);
+    return sshtun_name_list_without_terrapin_prone(offered);
+}
+
 gboolean
 sshtun_algorithms_prefer(SshtunHelper *h, LIBSSH2_SESSION *session)
 {
     g_autofree char *kex = sshtun_algorithms_offered(session, LIBSSH2_METHOD_KEX);
     g_autofree char *ciphers
-            = h->ciphers ? g_strdup(h->ciphers)
-                         : sshtun_algorithms_offered(session, LIBSSH2_METHOD_CRYPT_CS);
-    g_autofree char *macs = h->macs ? g_strdup(h->macs)
-                                    : sshtun_algorithms_offered(session, LIBSSH2_METHOD_MAC_CS);
+            = cipher_or_mac_list(h, session, LIBSSH2_METHOD_CRYPT_CS, h->ciphers, "ciphers");
+    g_autofree char *macs = cipher_or_mac_list(h, session, LIBSSH2_METHOD_MAC_CS, h->macs, "macs");
     g_autofree char *implemented = supported(session, LIBSSH2_METHOD_KEX);
 
     /* libssh2 1.11.0 sends "ext-info-c" (which asks the server for the
@@ -138,7 +176,7 @@ sshtun_algorithms_prefer(SshtunHelper *h, LIBSSH2_SESSION *session)
      * SHA-2) only in its default list; 1.11.1, which also knows strict key
      * exchange, adds both to any list by itself. */
     if (kex && sshtun_name_list_has(implemented, "ext-info-c")
-        && !sshtun_name_list_has(implemented, "kex-strict-c-v00@openssh.com")) {
+        && !sshtun_name_list_has(implemented, SSHTUN_KEX_STRICT_CLIENT)) {
         g_autofree char *plain = g_steal_pointer(&kex);
         kex = g_strconcat(plain, ",ext-info-c", NULL);
     }
@@ -147,6 +185,43 @@ sshtun_algorithms_prefer(SshtunHelper *h, LIBSSH2_SESSION *session)
                      ciphers ? ciphers : "", "[helper] ciphers")
            && prefer(h, session, LIBSSH2_METHOD_MAC_CS, LIBSSH2_METHOD_MAC_SC, macs ? macs : "",
                      "[helper] macs");
+}
+
+/* Whether the key exchange was strict, and if not, why. */
+static char *
+strict_kex_state(LIBSSH2_SESSION *session, const SshtunKexinit *server)
+{
+    if (!library_has_strict_kex(session))
+        return g_strdup_printf("off (libssh2 %s has none; 1.11.1 has)", libssh2_version(0));
+    if (!server)
+        return g_strdup("unknown (the server's KEXINIT was not read)");
+    if (!sshtun_name_list_has(server->lists[SSHTUN_KEX_ALGORITHMS], SSHTUN_KEX_STRICT_SERVER))
+        return g_strdup("off (the server has none: OpenSSH 9.6 and later have it)");
+    return g_strdup("on");
+}
+
+void
+sshtun_algorithms_report(SshtunHelper *h, LIBSSH2_SESSION *session, const char *server_name,
+                         const SshtunKexinit *server)
+{
+    const char *cipher = libssh2_session_methods(session, LIBSSH2_METHOD_CRYPT_CS);
+    const char *mac = sshtun_algorithms_is_aead(cipher)
+                              ? "none (the cipher authenticates)"
+                              : libssh2_session_methods(session, LIBSSH2_METHOD_MAC_CS);
+    g_autofree char *strict = strict_kex_state(session, server);
+
+    sshtun_helper_debug(h, "%s: kex %s, host key %s, cipher %s, mac %s, strict key exchange %s",
+                        server_name, libssh2_session_methods(session, LIBSSH2_METHOD_KEX),
+                        libssh2_session_methods(session, LIBSSH2_METHOD_HOSTKEY), cipher, mac,
+                        strict);
+    if (strcmp(strict, "on") != 0
+        && (sshtun_name_terrapin_prone(cipher ? cipher : "")
+            || (!sshtun_algorithms_is_aead(cipher) && sshtun_name_terrapin_prone(mac ? mac : ""))))
+        sshtun_helper_log(h,
+                          "%s: %s with %s and no strict key exchange is open to the Terrapin "
+                          "attack (CVE-2023-48795): a man in the middle can drop messages "
+                          "unnoticed",
+                          server_name, cipher, mac);
 }
 
 typedef struct {
@@ -209,14 +284,12 @@ offered_for(SshtunHelper *h, LIBSSH2_SESSION *session, const KexClass *c, const 
         return g_strdup(host_keys);
     case LIBSSH2_METHOD_CRYPT_CS:
     case LIBSSH2_METHOD_CRYPT_SC:
-        if (h->ciphers)
-            return g_strdup(h->ciphers);
-        break;
+        return h->ciphers ? g_strdup(h->ciphers)
+                          : cipher_or_mac_list(h, session, c->method_type, NULL, "ciphers");
     case LIBSSH2_METHOD_MAC_CS:
     case LIBSSH2_METHOD_MAC_SC:
-        if (h->macs)
-            return g_strdup(h->macs);
-        break;
+        return h->macs ? g_strdup(h->macs)
+                       : cipher_or_mac_list(h, session, c->method_type, NULL, "macs");
     }
     return sshtun_algorithms_offered(session, c->method_type);
 }

@@ -2,7 +2,8 @@
 /*
  * What the helper offers in the key exchange: the algorithms OpenSSH's
  * client still enables by default, as far as the linked libssh2 implements
- * them (libssh2's own defaults include arcfour, 3des-cbc, hmac-md5 and
+ * them and as far as they are safe with the key exchange it can do
+ * (libssh2's own defaults include arcfour, 3des-cbc, hmac-md5 and
  * diffie-hellman-group1-sha1, which a server that still allows them could
  * be talked down to). And, when the server shares none of a class, which
  * class it was, what the server offered, and what would help.
@@ -25,6 +26,13 @@ const char *sshtun_algorithms_host_key_type(const char *method);
  * defaults above, or the [helper] ciphers and macs lists when given.
  * FALSE with the failure recorded when libssh2 knows none of a list. */
 gboolean sshtun_algorithms_prefer(SshtunHelper *h, LIBSSH2_SESSION *session);
+
+/* After the key exchange with @server_name: logs (debug) what was agreed
+ * and whether the exchange was strict, from the server's KEXINIT (@server,
+ * NULL if it was not read); warns when it was not strict and the cipher or
+ * MAC is open to Terrapin. */
+void sshtun_algorithms_report(SshtunHelper *h, LIBSSH2_SESSION *session, const char *server_name,
+                              const SshtunKexinit *server);
 
 /* Whether @cipher carries its own integrity check (no separate MAC). */
 gboolean sshtun_algorithms_is_aead(const char *cipher);

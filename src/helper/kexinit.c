@@ -115,3 +115,23 @@ sshtun_name_list_common(const char *wanted, const char *list)
     }
     return g_string_free(common, common->len == 0);
 }
+
+gboolean
+sshtun_name_terrapin_prone(const char *name)
+{
+    return g_str_has_prefix(name, "chacha20-poly1305")
+           || g_str_has_suffix(name, "-etm@openssh.com");
+}
+
+char *
+sshtun_name_list_without_terrapin_prone(const char *list)
+{
+    g_auto(GStrv) names = g_strsplit(list ? list : "", ",", -1);
+    GString *kept = g_string_new(NULL);
+
+    for (guint i = 0; names[i]; i++) {
+        if (names[i][0] && !sshtun_name_terrapin_prone(names[i]))
+            g_string_append_printf(kept, "%s%s", kept->len ? "," : "", names[i]);
+    }
+    return g_string_free(kept, kept->len == 0);
+}

@@ -42,4 +42,20 @@ gboolean sshtun_name_list_has(const char *list, const char *name);
  * none. */
 char *sshtun_name_list_common(const char *wanted, const char *list);
 
+/* The names both sides add to their key exchange list to ask for strict key
+ * exchange (OpenSSH 9.6's fix for the Terrapin attack, CVE-2023-48795). */
+#define SSHTUN_KEX_STRICT_CLIENT "kex-strict-c-v00@openssh.com"
+#define SSHTUN_KEX_STRICT_SERVER "kex-strict-s-v00@openssh.com"
+
+/* Whether cipher or MAC @name lets a man in the middle drop the first
+ * messages after NEWKEYS unnoticed when the key exchange is not strict
+ * (Terrapin): chacha20-poly1305, whose sequence number is only implicit,
+ * and the encrypt-then-MAC modes. AES-GCM and AES-CTR with a plain MAC are
+ * not open to it. */
+gboolean sshtun_name_terrapin_prone(const char *name);
+
+/* @list less the names sshtun_name_terrapin_prone() picks; NULL if none
+ * is left. */
+char *sshtun_name_list_without_terrapin_prone(const char *list);
+
 #endif

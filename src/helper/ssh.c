@@ -230,11 +230,26 @@ fail_handshake(SshtunHelper *h, const char *name, const char *host_keys)
                                 name, libssh2_error);
 }
 
+/* What was agreed with @name, from the server's KEXINIT the link captured
+ * (dropped once the handshake is done). */
+static void
+report_algorithms(SshtunHelper *h, const char *name)
+{
+    SshtunSession *link = h->links->pdata[h->links->len - 1];
+    SshtunKexinit server;
+    gboolean parsed = link->received_start
+                      && sshtun_kexinit_parse(link->received_start->data, link->received_start->len,
+                                              &server);
+
+    sshtun_algorithms_report(h, h->session, name, parsed ? &server : NULL);
+    if (parsed)
+        sshtun_kexinit_clear(&server);
+}
+
 static gboolean
 handshake(SshtunHelper *h, const char *name)
 {
     g_autofree char *preference = NULL;
-    const char *cipher;
     int rc;
 
     sshtun_transport_add_link(h, name);
@@ -261,15 +276,9 @@ handshake(SshtunHelper *h, const char *name)
             return fail_pin_not_found(h);
         return fail_handshake(h, name, preference);
     }
+    report_algorithms(h, name);
     sshtun_transport_handshake_done(h);
     h->last_receive_us = g_get_monotonic_time();
-    cipher = libssh2_session_methods(h->session, LIBSSH2_METHOD_CRYPT_CS);
-    sshtun_helper_debug(h, "%s: kex %s, host key %s, cipher %s, mac %s", name,
-                        libssh2_session_methods(h->session, LIBSSH2_METHOD_KEX),
-                        libssh2_session_methods(h->session, LIBSSH2_METHOD_HOSTKEY), cipher,
-                        sshtun_algorithms_is_aead(cipher)
-                                ? "none (the cipher authenticates)"
-                                : libssh2_session_methods(h->session, LIBSSH2_METHOD_MAC_CS));
     return TRUE;
 }
 

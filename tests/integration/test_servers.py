@@ -3,6 +3,7 @@
 restricted algorithm lists, an RSA-only host key, and what the person
 reads when the two sides do not agree."""
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 
 from harness import LIB_DIR, TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, ping, run, tun_devices
 from harness_nm import nmcli_on_terminal
+from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
 from test_server_config import ServerConfigFixtures
 
@@ -88,6 +90,71 @@ class RsaHostKeyOnly(NetworkManagerTestCase):
                            "rsa-sha2-512,rsa-sha2-256", "libssh2 1.10",
                            "libssh2 1.11 or later also offers rsa-sha2-512,rsa-sha2-256"],
                 plugin_failure="login-failed")
+
+
+def libssh2_full_version():
+    """The libssh2 the helper runs with, as (major, minor, patch)."""
+    lib = ctypes.CDLL("libssh2.so.1")
+    lib.libssh2_version.restype = ctypes.c_char_p
+    return tuple(int(part) for part in lib.libssh2_version(0).decode().split(".")[:3])
+
+
+class StrictKeyExchange(HelperTestCase):
+    """Strict key exchange, OpenSSH 9.6's fix for the Terrapin attack
+    (CVE-2023-48795; Debian 12's OpenSSH 9.2 has it too). Without it on
+    both sides a man in the middle can drop the first messages after
+    NEWKEYS unnoticed when chacha20-poly1305 or an -etm MAC is used. sshd
+    at DEBUG3 says whether it used strict ordering."""
+
+    sshd_options = {"log_level": "DEBUG3"}
+
+    def agreed(self, helper):
+        lines = [line for line in helper.log_text().splitlines()
+                 if "strict key exchange" in line and ": kex " in line]
+        self.assertEqual(len(lines), 1, helper.log_text())
+        return lines[0]
+
+    def sshd_was_strict(self):
+        with open(self.sshd.log) as f:
+            return "will use strict KEX ordering" in f.read()
+
+    def test_strict_with_libssh2_1_11_1_else_nothing_terrapin_can_attack(self):
+        self.server_tun()
+        helper = self.connect(self.settings())
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        agreed = self.agreed(helper)
+        if libssh2_full_version() >= (1, 11, 1):
+            self.assertIn("strict key exchange on", agreed)
+            self.assertTrue(self.sshd_was_strict())
+        else:
+            self.assertIn(f"strict key exchange off (libssh2 "
+                          f"{'.'.join(map(str, libssh2_full_version()))} has none", agreed)
+            self.assertFalse(self.sshd_was_strict())
+            # What was agreed is not open to the attack.
+            self.assertNotIn("chacha20-poly1305", agreed)
+            self.assertNotIn("-etm@openssh.com", agreed)
+        self.assertNotIn("Terrapin", helper.log_text())
+
+    def test_chacha20_is_strict_or_warned_about(self):
+        """chacha20-poly1305 asked for by name: with strict key exchange it
+        is safe and nothing is said; without (libssh2 1.11.0) the log says
+        why it is not. libssh2 1.10 has no chacha20: the helper says so."""
+        self.server_tun()
+        version = libssh2_full_version()
+        vpn = self.settings()
+        if version < (1, 11, 0):
+            self.expect_failure(vpn, "bad-settings", "chacha20-poly1305@openssh.com",
+                                helper={"ciphers": "chacha20-poly1305@openssh.com"})
+            return
+        helper = self.connect(vpn, helper={"ciphers": "chacha20-poly1305@openssh.com"})
+        agreed = self.agreed(helper)
+        self.assertIn("cipher chacha20-poly1305@openssh.com, mac none (the cipher authenticates)",
+                      agreed)
+        if version >= (1, 11, 1):
+            self.assertIn("strict key exchange on", agreed)
+            self.assertNotIn("Terrapin", helper.log_text())
+        else:
+            self.assertIn("open to the Terrapin attack", helper.log_text())
 
 
 SLOW_SHELL = os.path.join(LIB_DIR, "slow_shell.sh")

@@ -214,7 +214,7 @@ class Sshd:
 
     def __init__(self, ns, workdir, permit_tunnel="yes", use_pam=False, port=22, extra="",
                  listen=(SERVER_IP, SERVER_IP6), name="sshd", hosts=None, users=(),
-                 host_key_types=("ed25519", "ecdsa"), root_shell=None):
+                 host_key_types=("ed25519", "ecdsa"), root_shell=None, log_level="DEBUG1"):
         self.ns = ns
         # Accounts only this sshd knows, as (name, uid, home): /etc/passwd
         # and /etc/group copies in its private mount namespace.
@@ -254,7 +254,8 @@ class Sshd:
         self.log = os.path.join(workdir, f"{name}.log")
         self.config = os.path.join(workdir, f"{name}_config")
         self.name = name
-        self.settings = dict(listen=listen, permit_tunnel=permit_tunnel, use_pam=use_pam)
+        self.settings = dict(listen=listen, permit_tunnel=permit_tunnel, use_pam=use_pam,
+                             log_level=log_level)
         self.write_config(extra)
         self.shadow = os.path.join(workdir, f"{name}_shadow")
         hashed = run("openssl", "passwd", "-6", "-salt", "sshtuntest", self.ROOT_PASSWORD).stdout.strip()
@@ -289,7 +290,7 @@ UsePAM {"yes" if self.settings["use_pam"] else "no"}
 PasswordAuthentication yes
 KbdInteractiveAuthentication {"yes" if self.settings["use_pam"] else "no"}
 StrictModes no
-LogLevel DEBUG1
+LogLevel {self.settings["log_level"]}
 {extra}
 """)
 

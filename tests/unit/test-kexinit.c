@@ -116,6 +116,21 @@ test_name_lists(void)
     g_assert_false(sshtun_name_list_has("aes128-ctr,aes256-ctr", "aes256"));
 }
 
+static void
+test_terrapin_prone(void)
+{
+    g_autofree char *ciphers = sshtun_name_list_without_terrapin_prone(
+            "aes128-ctr,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com");
+    g_autofree char *macs = sshtun_name_list_without_terrapin_prone(
+            "hmac-sha2-256-etm@openssh.com,hmac-sha2-256,hmac-sha1-etm@openssh.com");
+
+    g_assert_cmpstr(ciphers, ==, "aes128-ctr,aes128-gcm@openssh.com");
+    g_assert_cmpstr(macs, ==, "hmac-sha2-256");
+    g_assert_null(sshtun_name_list_without_terrapin_prone("chacha20-poly1305@openssh.com"));
+    g_assert_true(sshtun_name_terrapin_prone("hmac-sha2-512-etm@openssh.com"));
+    g_assert_false(sshtun_name_terrapin_prone("aes256-gcm@openssh.com"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -124,5 +139,6 @@ main(int argc, char **argv)
     g_test_add_func("/kexinit/truncated", test_truncated);
     g_test_add_func("/kexinit/refused", test_refused);
     g_test_add_func("/kexinit/name-lists", test_name_lists);
+    g_test_add_func("/kexinit/terrapin-prone", test_terrapin_prone);
     return g_test_run();
 }
