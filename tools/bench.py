@@ -408,7 +408,14 @@ def main():
     try:
         for name, measure in plan:
             print(f"== {name}", file=sys.stderr, flush=True)
-            result = measure()
+            try:
+                result = measure()
+            except (subprocess.SubprocessError, RuntimeError, AssertionError, OSError) as e:
+                # One row that cannot be measured does not lose the others.
+                print(f"{name}: not measured: {e}", file=sys.stderr)
+                if bench.nm:
+                    print(bench.nm.log_text()[-3000:], file=sys.stderr)
+                continue
             result["name"] = name
             rows.append(result)
     finally:

@@ -16,6 +16,7 @@
 #include "nm-sshtun-tun.h"
 #include "helper-link.h"
 #include "nm-config.h"
+#include "owner.h"
 
 #include <NetworkManager.h>
 #include <errno.h>
@@ -244,69 +245,11 @@ vpn_data_of(NMSettingVpn *s_vpn)
     return data;
 }
 
-/* The connection's owner: the first user of connection.permissions. */
+/* What the helper reads on its control socket; NULL with @error when a
+ * system connection's file cannot be read. */
 static char *
-owner_of(NMConnection *connection)
-{
-    NMSettingConnection *s_con = nm_connection_get_setting_connection(connection);
-    guint n = s_con ? nm_setting_connection_get_num_permissions(s_con) : 0;
-
-    for (guint i = 0; i < n; i++) {
-        const char *type = NULL, *item = NULL;
-        if (nm_setting_connection_get_permission(s_con, i, &type, &item, NULL)
-            && g_strcmp0(type, "user") == 0 && item)
-            return g_strdup(item);
-    }
-    return NULL;
-}
-
-static gboolean
-check_agent_socket(const char *path, const char *owner, GError **error)
-{
-    struct passwd *pw = owner ? getpwnam(owner) : NULL;
-    struct stat st;
-
-    /* The helper connects to it as the owner anyway; refusing here gives
-     * the clearer message. */
-    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
-                    "ssh-auth-sock \"%s\" is not a socket", path);
-        return FALSE;
-    }
-    if (pw && st.st_uid != pw->pw_uid) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
-                    "ssh-auth-sock \"%s\" does not belong to the connection's user \"%s\"", path,
-                    owner);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-/* Without a socket from the user's session (the desktop's auth dialog
- * passes SSH_AUTH_SOCK; nmcli cannot), the places where the common agents
- * of a session listen, if they belong to the owner. */
-static char *
-find_agent_socket(const char *owner)
-{
-    static const char *const places[]
-            = { "openssh_agent", "ssh-agent.socket", "keyring/ssh", "gnupg/S.gpg-agent.ssh", NULL };
-    struct passwd *pw = owner ? getpwnam(owner) : NULL;
-
-    if (!pw)
-        return NULL;
-    for (guint i = 0; places[i]; i++) {
-        g_autofree char *path = g_strdup_printf("/run/user/%u/%s", (guint)pw->pw_uid, places[i]);
-        if (check_agent_socket(path, owner, NULL)) {
-            g_message("using %s's ssh-agent at %s", owner, path);
-            return g_steal_pointer(&path);
-        }
-    }
-    return NULL;
-}
-
-static char *
-settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const char *agent_socket,
-              gboolean with_tunnel)
+settings_text(NMSettingVpn *s_vpn, GHashTable *data, const SshtunSettings *settings,
+              const char *owner, const char *agent_socket, gboolean with_tunnel, GError **error)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     g_autofree char *text = NULL;
@@ -325,6 +268,8 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const char *owner, const ch
         g_key_file_set_string(file, "secrets", SSHTUN_SECRET_AGENT_SOCKET, agent_socket);
     if (owner)
         g_key_file_set_string(file, "helper", "user", owner);
+    else if (!sshtun_owner_read_system_files(settings, file, error))
+        return NULL;
     if (with_tunnel)
         g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
     if (debug)
@@ -378,17 +323,25 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
                     "invalid connection: %s", local->message);
         return FALSE;
     }
-    owner = owner_of(connection);
+    owner = sshtun_owner_of(connection);
     agent_socket = nm_setting_vpn_get_secret(s_vpn, SSHTUN_SECRET_AGENT_SOCKET);
     if (settings->auth_type == SSHTUN_AUTH_AGENT) {
-        if (agent_socket && !check_agent_socket(agent_socket, owner, error))
-            return FALSE;
+        /* A socket from the user's session is checked by the helper, as
+         * the user it runs as: root looking at it here would tell whether
+         * a socket exists where that user cannot look. */
         if (agent_socket)
             g_message("using the ssh-agent at %s, from the user's session", agent_socket);
-        if (!agent_socket)
-            found_socket = find_agent_socket(owner);
+        else
+            found_socket = sshtun_owner_find_agent_socket(owner);
     }
 
+    /* Before any device exists: a system connection's files are read
+     * here, and may fail. */
+    text = settings_text(s_vpn, data, settings, owner, found_socket, !settings->no_tunnel, error);
+    if (!text) {
+        g_warning("%s", (*error)->message);
+        return FALSE;
+    }
     /* no-tunnel=yes: no device at all. NetworkManager then keeps the VPN
      * on the underlying device (the config carries no TUNDEV), with no
      * addresses of its own; see the README. */
@@ -396,12 +349,12 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
         tun_fd = sshtun_tun_open(NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname,
                                  &local);
         if (tun_fd < 0) {
+            explicit_bzero(text, strlen(text));
             g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_LAUNCH_FAILED, "%s",
                         local->message);
             return FALSE;
         }
     }
-    text = settings_text(s_vpn, data, owner, found_socket, tun_fd >= 0);
     path = helper_path();
     self->helper
             = sshtun_helper_link_start(path, text, tun_fd, debug, &helper_callbacks, self, &local);
@@ -464,12 +417,12 @@ secret_missing(NMSettingVpn *s_vpn, const char *name)
 static gboolean
 agent_socket_missing(NMConnection *connection, NMSettingVpn *s_vpn)
 {
-    g_autofree char *owner = owner_of(connection);
+    g_autofree char *owner = sshtun_owner_of(connection);
     g_autofree char *found = NULL;
 
     if (!owner || nm_setting_vpn_get_secret(s_vpn, SSHTUN_SECRET_AGENT_SOCKET))
         return FALSE;
-    found = find_agent_socket(owner);
+    found = sshtun_owner_find_agent_socket(owner);
     return found == NULL;
 }
 

@@ -97,6 +97,21 @@ class AsRoot(ServerConfigFixtures, HelperTestCase):
         third = self.connect(self.pool_settings())
         self.assertEqual(self.config_of(third)["ADDR"][0], a)
 
+    def test_fifty_at_once_get_fifty_distinct_addresses(self):
+        """Fifty sessions of one user started together: leases are taken
+        atomically (written aside, renamed into place, under a lock), so
+        none is handed out twice, in either family."""
+        helpers = [self.start_helper(self.pool_settings(), debug=False) for _ in range(50)]
+        for helper in helpers:
+            # Bounded: sshd's MaxStartups turns some away at first, and the
+            # helper tries again.
+            helper.wait_ready(timeout=240)
+        addresses = [self.config_of(helper)["ADDR"][0] for helper in helpers]
+        addresses6 = [self.config_of(helper)["ADDR6"][0] for helper in helpers]
+        self.assertEqual(len(set(addresses)), 50, sorted(addresses))
+        self.assertEqual(len(set(addresses6)), 50, sorted(addresses6))
+        self.assertEqual(len(self.leases_in_use()), 50)
+
     def test_a_lease_of_a_dead_session_is_taken_back(self):
         os.makedirs(os.path.join(self.leases, "slot-7"))
         self._write("leases/slot-7/session", "999999 tun9\n")
