@@ -364,26 +364,6 @@ host_matches(char **patterns, const char *alias)
     return matched;
 }
 
-/* The first Host pattern that names one host (no wildcard, not negated). */
-static char *
-first_alias(char **lines)
-{
-    for (guint i = 0; lines[i]; i++) {
-        g_auto(GStrv) words = NULL;
-        const char *line = lines[i] + strspn(lines[i], " \t");
-
-        if (g_ascii_strncasecmp(line, "Host", 4) != 0 || line[4] == '\0'
-            || !strchr(" \t=", line[4]))
-            continue;
-        words = g_strsplit_set(line + 5, " \t=", -1);
-        for (guint w = 0; words[w]; w++) {
-            if (*words[w] && words[w][0] != '!' && !strpbrk(words[w], "*?"))
-                return g_strdup(words[w]);
-        }
-    }
-    return NULL;
-}
-
 /* Splits "Keyword value..." or "Keyword=value" as readconf.c does. */
 static gboolean
 split_line(const char *line, char **keyword, const char **rest, char ***args, GError **error)
@@ -418,6 +398,27 @@ split_line(const char *line, char **keyword, const char **rest, char ***args, GE
     return TRUE;
 }
 
+/* The first Host pattern that names one host (no wildcard, not negated). */
+static char *
+first_alias(char **lines)
+{
+    for (guint i = 0; lines[i]; i++) {
+        g_autofree char *line = g_strstrip(g_strdup(lines[i]));
+        g_autofree char *keyword = NULL;
+        g_auto(GStrv) words = NULL;
+        const char *rest;
+
+        if (line[0] == '#' || !split_line(line, &keyword, &rest, &words, NULL)
+            || g_ascii_strcasecmp(keyword, "Host") != 0)
+            continue;
+        for (guint w = 0; words[w]; w++) {
+            if (*words[w] && words[w][0] != '!' && !strpbrk(words[w], "*?"))
+                return g_strdup(words[w]);
+        }
+    }
+    return NULL;
+}
+
 static gboolean
 import_config(Import *imp, const char *text, GError **error)
 {
@@ -442,6 +443,12 @@ import_config(Import *imp, const char *text, GError **error)
         }
         if (line[0] == '\0' || line[0] == '#')
             continue;
+        if (strstr(line, "\xc2\xa0")) {
+            /* ssh reads it as part of a word, and then refuses the line. */
+            SSH_TOKEN_ERROR(error, "a non-breaking space (U+00A0), which ssh does not read as a "
+                                   "blank: replace it with a plain space");
+            goto bad_line;
+        }
         if (!split_line(line, &keyword, &rest, &args, error))
             goto bad_line;
         if (g_ascii_strcasecmp(keyword, "Host") == 0) {

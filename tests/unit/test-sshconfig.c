@@ -116,6 +116,31 @@ test_config_remote_command_verbatim(void)
     assert_key(data, "remote-command", "printf '%s' \"it's\" \\");
 }
 
+/* ssh strips a line's trailing blanks, carriage return included, and
+ * takes a word starting with '#' as the start of a comment. */
+static void
+test_config_crlf_and_comments(void)
+{
+    g_autoptr(GHashTable) crlf = import_ok("Host vpn\r\n  HostName gw.example\r\n  Port 2222\r\n"
+                                           "  Tunnel yes\r\n",
+                                           "vpn");
+    g_autoptr(GHashTable) comment = import_ok("Host *.example.org  # work\n"
+                                              "  User worker\n"
+                                              "Host vpn.example.org # the office\n"
+                                              "  Tunnel yes # a tun device\n",
+                                              "vpn.example.org");
+
+    assert_key(crlf, "host", "gw.example");
+    assert_key(crlf, "port", "2222");
+    assert_key(crlf, "tunnel-mode", "point-to-point");
+    assert_key(comment, "host", "vpn.example.org");
+    assert_key(comment, "user", "worker");
+    /* ssh refuses a non-breaking space where a blank belongs; so does the
+     * import, saying where. */
+    import_fails("Host vpn\n\xc2\xa0 HostName gw.example\n", "line 2: ");
+    import_fails("Host vpn\n\xc2\xa0 HostName gw.example\n", "non-breaking space");
+}
+
 static void
 test_config_errors(void)
 {
@@ -280,6 +305,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
+    g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
