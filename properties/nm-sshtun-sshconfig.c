@@ -6,6 +6,7 @@
 #include "nm-sshtun-forward.h"
 #include "nm-sshtun-settings.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* What one import has gathered so far. ssh keeps the first value it reads
@@ -78,7 +79,7 @@ expand_path(const char *value, GError **error)
 
     if (p[0] == '~') {
         if (p[1] != '\0' && p[1] != '/') {
-            SSH_TOKEN_ERROR(error, "\"%s\": ~user paths are not supported; give the full path",
+            SSH_TOKEN_ERROR(error, _("\"%s\": ~user paths are not supported; give the full path"),
                             value);
             return NULL;
         }
@@ -101,7 +102,7 @@ expand_path(const char *value, GError **error)
             g_string_append_c(out, '%');
             break;
         default:
-            SSH_TOKEN_ERROR(error, "\"%s\": the token %%%c is not supported here", value,
+            SSH_TOKEN_ERROR(error, _("\"%s\": the token %%%c is not supported here"), value,
                             p[1] ? p[1] : ' ');
             return NULL;
         }
@@ -120,8 +121,8 @@ unescape_percent(const char *value, GError **error)
     for (const char *p = value; *p; p++) {
         if (*p == '%' && p[1] != '%') {
             SSH_TOKEN_ERROR(error,
-                            "\"%s\": the token %%%c is not supported here (write %%%% "
-                            "for a percent sign)",
+                            _("\"%s\": the token %%%c is not supported here (write %%%% "
+                              "for a percent sign)"),
                             value, p[1] ? p[1] : ' ');
             return NULL;
         }
@@ -157,7 +158,7 @@ expand_hostname(const char *value, const char *alias, GError **error)
             g_string_append_c(out, '%');
             p++;
         } else {
-            SSH_TOKEN_ERROR(error, "HostName \"%s\": only the tokens %%h and %%%% are supported",
+            SSH_TOKEN_ERROR(error, _("HostName \"%s\": only the tokens %%h and %%%% are supported"),
                             value);
             return NULL;
         }
@@ -170,9 +171,12 @@ want_args(const char *keyword, guint n_args, guint min, guint max, GError **erro
 {
     if (n_args >= min && n_args <= max)
         return TRUE;
-    SSH_TOKEN_ERROR(error, "%s takes %s", keyword,
-                    min == max ? (min == 1 ? "one argument" : "two arguments")
-                               : "one or two arguments");
+    if (min == max && min == 1)
+        SSH_TOKEN_ERROR(error, _("%s takes one argument"), keyword);
+    else if (min == max)
+        SSH_TOKEN_ERROR(error, _("%s takes two arguments"), keyword);
+    else
+        SSH_TOKEN_ERROR(error, _("%s takes one or two arguments"), keyword);
     return FALSE;
 }
 
@@ -190,7 +194,7 @@ apply_tunnel(Import *imp, const char *value, GError **error)
     else if (g_ascii_strcasecmp(value, "no") == 0)
         imp->tunnel_off = TRUE;
     else {
-        SSH_TOKEN_ERROR(error, "Tunnel \"%s\": expected yes, point-to-point, ethernet or no",
+        SSH_TOKEN_ERROR(error, _("Tunnel \"%s\": expected yes, point-to-point, ethernet or no"),
                         value);
         return FALSE;
     }
@@ -207,7 +211,7 @@ apply_tunnel_device(Import *imp, const char *value, GError **error)
     const char *remote = colon ? colon + 1 : "any";
 
     if (*remote == '\0' || (colon && colon == value)) {
-        SSH_TOKEN_ERROR(error, "tunnel device \"%s\": expected local[:remote]", value);
+        SSH_TOKEN_ERROR(error, _("tunnel device \"%s\": expected local[:remote]"), value);
         return FALSE;
     }
     return set_first(imp, "remote-tun", remote, error);
@@ -217,7 +221,7 @@ static gboolean
 apply_yes_no(Import *imp, const char *key, const char *keyword, const char *value, GError **error)
 {
     if (g_ascii_strcasecmp(value, "yes") != 0 && g_ascii_strcasecmp(value, "no") != 0) {
-        SSH_TOKEN_ERROR(error, "%s \"%s\": expected yes or no", keyword, value);
+        SSH_TOKEN_ERROR(error, _("%s \"%s\": expected yes or no"), keyword, value);
         return FALSE;
     }
     return set_first(imp, key, g_ascii_strcasecmp(value, "yes") == 0 ? "yes" : "no", error);
@@ -272,8 +276,8 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
 
         if (IS("RemoteForward") && n == 1) {
             SSH_TOKEN_ERROR(error,
-                            "RemoteForward \"%s\": a SOCKS proxy on the server "
-                            "(one argument) is not supported",
+                            _("RemoteForward \"%s\": a SOCKS proxy on the server "
+                              "(one argument) is not supported"),
                             args[0]);
             return FALSE;
         }
@@ -303,12 +307,12 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
         return command && set_first(imp, "remote-command", command, error);
     }
     if (IS("ProxyCommand") && !(n == 1 && g_ascii_strcasecmp(args[0], "none") == 0)) {
-        SSH_TOKEN_ERROR(error, "ProxyCommand is not supported: use ProxyJump, or the proxy "
-                               "setting for a SOCKS or HTTP proxy");
+        SSH_TOKEN_ERROR(error, _("ProxyCommand is not supported: use ProxyJump, or the proxy "
+                                 "setting for a SOCKS or HTTP proxy"));
         return FALSE;
     }
     if (IS("Include") || IS("Match")) {
-        SSH_TOKEN_ERROR(error, "%s is not supported: import a file with the Host block itself",
+        SSH_TOKEN_ERROR(error, _("%s is not supported: import a file with the Host block itself"),
                         keyword);
         return FALSE;
     }
@@ -326,7 +330,7 @@ apply_comment(Import *imp, const char *text, GError **error)
     const char *eq = strchr(text, '=');
 
     if (!eq) {
-        SSH_TOKEN_ERROR(error, "\"%s\": expected KEY=VALUE", text);
+        SSH_TOKEN_ERROR(error, _("\"%s\": expected KEY=VALUE"), text);
         return FALSE;
     }
     key = g_strstrip(g_strndup(text, eq - text));
@@ -336,7 +340,7 @@ apply_comment(Import *imp, const char *text, GError **error)
     }
     if (!g_strv_contains(sshtun_settings_keys(), key)) {
         g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_UNKNOWN_KEY,
-                    "unknown key \"%s\"", key);
+                    _("unknown key \"%s\": see nm-sshtun(5) for the keys"), key);
         return FALSE;
     }
     return set_first(imp, key, eq + 1, error);
@@ -391,7 +395,7 @@ split_line(const char *line, char **keyword, const char **rest, char ***args, GE
         return TRUE;
     }
     if (!g_shell_parse_argv(p, NULL, args, &shell_error)) {
-        SSH_TOKEN_ERROR(error, "%s: %s", *keyword, shell_error->message);
+        SSH_TOKEN_ERROR(error, _("%s: %s"), *keyword, shell_error->message);
         g_clear_pointer(keyword, g_free);
         return FALSE;
     }
@@ -427,7 +431,7 @@ import_config(Import *imp, const char *text, GError **error)
 
     imp->alias = first_alias(lines);
     if (!imp->alias) {
-        SSH_TOKEN_ERROR(error, "no Host block naming one host (a Host line without wildcards)");
+        SSH_TOKEN_ERROR(error, _("no Host block naming one host (a Host line without wildcards)"));
         return FALSE;
     }
     for (guint i = 0; lines[i]; i++) {
@@ -445,15 +449,15 @@ import_config(Import *imp, const char *text, GError **error)
             continue;
         if (strstr(line, "\xc2\xa0")) {
             /* ssh reads it as part of a word, and then refuses the line. */
-            SSH_TOKEN_ERROR(error, "a non-breaking space (U+00A0), which ssh does not read as a "
-                                   "blank: replace it with a plain space");
+            SSH_TOKEN_ERROR(error, _("a non-breaking space (U+00A0), which ssh does not read as a "
+                                     "blank: replace it with a plain space"));
             goto bad_line;
         }
         if (!split_line(line, &keyword, &rest, &args, error))
             goto bad_line;
         if (g_ascii_strcasecmp(keyword, "Host") == 0) {
             if (!args[0]) {
-                SSH_TOKEN_ERROR(error, "Host without a pattern");
+                SSH_TOKEN_ERROR(error, _("Host without a pattern"));
                 goto bad_line;
             }
             active = host_matches(args, imp->alias);
@@ -463,7 +467,7 @@ import_config(Import *imp, const char *text, GError **error)
             goto bad_line;
         continue;
     bad_line:
-        g_prefix_error(error, "line %u: ", i + 1);
+        g_prefix_error(error, _("line %u: "), i + 1);
         return FALSE;
     }
     return TRUE;
@@ -506,7 +510,7 @@ apply_flag(Import *imp, char letter, const char *arg, GError **error)
         if (!split_line(arg, &keyword, &rest, &args, error))
             return FALSE;
         if (g_ascii_strcasecmp(keyword, "Host") == 0) {
-            SSH_TOKEN_ERROR(error, "-o Host makes no sense on a command line");
+            SSH_TOKEN_ERROR(error, _("-o Host makes no sense on a command line"));
             return FALSE;
         }
         return apply_option(imp, keyword, args, rest, error);
@@ -516,7 +520,7 @@ apply_flag(Import *imp, char letter, const char *arg, GError **error)
     case 'Q':
     case 'G':
     case 'V':
-        SSH_TOKEN_ERROR(error, "ssh -%c is not supported in a connection", letter);
+        SSH_TOKEN_ERROR(error, _("ssh -%c is not supported in a connection"), letter);
         return FALSE;
     default:
         /* Verbosity, backgrounding, ciphers, X11 and the like. */
@@ -565,7 +569,7 @@ apply_destination(Import *imp, const char *dest, GError **error)
         host++;
     }
     if (*host == '\0') {
-        SSH_TOKEN_ERROR(error, "destination \"%s\" names no host", dest);
+        SSH_TOKEN_ERROR(error, _("destination \"%s\" names no host"), dest);
         return FALSE;
     }
     imp->alias = g_strdup(host);
@@ -591,18 +595,18 @@ import_command(Import *imp, char **argv, GError **error)
                 const char *arg = NULL;
 
                 if (!spec || *f == ':') {
-                    SSH_TOKEN_ERROR(error, "unknown option -%c", *f);
+                    SSH_TOKEN_ERROR(error, _("unknown option -%c"), *f);
                     return FALSE;
                 }
                 if (spec[1] == ':') {
                     arg = f[1] ? f + 1 : argv[++i];
                     if (!arg) {
-                        SSH_TOKEN_ERROR(error, "option -%c needs an argument", *f);
+                        SSH_TOKEN_ERROR(error, _("option -%c needs an argument"), *f);
                         return FALSE;
                     }
                 }
                 if (!apply_flag(imp, *f, arg, error)) {
-                    g_prefix_error(error, "-%c: ", *f);
+                    g_prefix_error(error, _("-%c: "), *f);
                     return FALSE;
                 }
                 if (arg)
@@ -615,7 +619,7 @@ import_command(Import *imp, char **argv, GError **error)
             return FALSE;
     }
     if (!imp->alias) {
-        SSH_TOKEN_ERROR(error, "the command names no destination host");
+        SSH_TOKEN_ERROR(error, _("the command names no destination host"));
         return FALSE;
     }
     for (; argv[i]; i++)
@@ -649,8 +653,8 @@ import_finish(Import *imp, GError **error)
 
     command = g_hash_table_lookup(imp->data, "remote-command");
     if (command && strpbrk(command, "\r\n")) {
-        SSH_TOKEN_ERROR(error, "the remote command holds a line break, which ssh_config cannot "
-                               "hold; put it in a script on the server");
+        SSH_TOKEN_ERROR(error, _("the remote command holds a line break, which ssh_config cannot "
+                                 "hold; put it in a script on the server"));
         return FALSE;
     }
     host = imp->hostname ? expand_hostname(imp->hostname, imp->alias, error) : g_strdup(imp->alias);
@@ -665,8 +669,8 @@ import_finish(Import *imp, GError **error)
     }
     if (imp->tunnel_off) {
         if (!any_forward) {
-            SSH_TOKEN_ERROR(error, "no tunnel (ssh -w or Tunnel) and no forwards: nothing to "
-                                   "carry");
+            SSH_TOKEN_ERROR(error, _("no tunnel (ssh -w or Tunnel) and no forwards: nothing to "
+                                     "carry"));
             return FALSE;
         }
         g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
@@ -695,7 +699,7 @@ sshtun_sshconfig_import(const char *text, char **name, GError **error)
 
     g_return_val_if_fail(text && name, NULL);
     if (!g_utf8_validate(text, -1, NULL)) {
-        SSH_TOKEN_ERROR(error, "the file is not UTF-8 text");
+        SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text"));
         return NULL;
     }
     import_init(&imp);
@@ -792,8 +796,8 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
     if (!settings)
         return NULL;
     if (settings->remote_command && strpbrk(settings->remote_command, "\r\n")) {
-        SSH_TOKEN_ERROR(error, "key \"remote-command\" holds a line break, which ssh_config "
-                               "cannot hold");
+        SSH_TOKEN_ERROR(error, _("key \"remote-command\" holds a line break, which ssh_config "
+                                 "cannot hold"));
         return NULL;
     }
     alias = g_strdup(name && *name ? name : "sshtun");
