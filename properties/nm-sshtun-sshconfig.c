@@ -9,26 +9,74 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+/* One line of a configuration, stripped as ssh strips it, and where it is
+ * for messages ("line 3"). */
+typedef struct {
+    char *text;
+    char *where;
+} Line;
+
+/* What an import reads: the lines of the text given, and the files its
+ * Include lines name, read once. */
+typedef struct {
+    GPtrArray *lines;  /* Line * */
+    GHashTable *files; /* path -> GPtrArray of Line * */
+    SshtunSshconfigFlags flags;
+} Source;
+
+/* What a pass over the configuration is for. */
+typedef enum {
+    MODE_IMPORT, /* the connection's options, for its Host alias */
+    MODE_SCAN,   /* every Host line and "import-host" comment, nothing applied */
+    MODE_PROBE,  /* only whether the alias gets a Tunnel */
+    MODE_JUMP,   /* only what a jump host's login takes: where, as whom, which key */
+} Mode;
+
+typedef struct {
+    char *name;
+    const char *where; /* its Host line */
+} Candidate;
+
 /* What one import has gathered so far. ssh keeps the first value it reads
  * for an option (and collects every forward); so does this. */
 typedef struct {
+    Mode mode;
+    Source *src;      /* NULL for a command line */
+    const Line *line; /* the line being applied; NULL on a command line */
     GHashTable *data;
-    GString *forwards[3]; /* by SshtunForwardKind */
-    char *alias;          /* the Host name, or the command's destination */
-    char *hostname;       /* HostName, tokens not yet expanded */
+    GString *forwards[3];    /* by SshtunForwardKind */
+    char *alias;             /* the Host name, or the command's destination */
+    const char *alias_where; /* the first Host line naming it */
+    char *hostname;          /* HostName, tokens not yet expanded */
     gboolean tunnel_seen;
     gboolean tunnel_off; /* "Tunnel no" */
-    gboolean jump_seen;  /* ProxyJump, "none" included */
+    gboolean jump_seen;  /* ProxyJump or ProxyCommand, "none" included */
     gboolean command_seen;
+    GPtrArray *candidates; /* MODE_SCAN: Candidate *, one per Host line */
+    char *import_host;     /* MODE_SCAN: "# nm-sshtun: import-host=NAME" */
+    GPtrArray *notes;      /* char *: what was imported other than written */
 } Import;
 
 #define SSH_TOKEN_ERROR(error, ...)                                                                \
     g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE, __VA_ARGS__)
 
 static void
-import_init(Import *imp)
+candidate_free(gpointer data)
+{
+    Candidate *c = data;
+
+    g_free(c->name);
+    g_free(c);
+}
+
+static void
+import_init(Import *imp, Mode mode, Source *src)
 {
     memset(imp, 0, sizeof(*imp));
+    imp->mode = mode;
+    imp->src = src;
+    imp->candidates = g_ptr_array_new_with_free_func(candidate_free);
+    imp->notes = g_ptr_array_new_with_free_func(g_free);
     imp->data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     for (guint i = 0; i < G_N_ELEMENTS(imp->forwards); i++)
         imp->forwards[i] = g_string_new(NULL);
@@ -42,6 +90,9 @@ import_clear(Import *imp)
         g_string_free(imp->forwards[i], TRUE);
     g_free(imp->alias);
     g_free(imp->hostname);
+    g_ptr_array_unref(imp->candidates);
+    g_free(imp->import_host);
+    g_ptr_array_unref(imp->notes);
 }
 
 /* Keeps the first value given for @key, checked as at connect time. */
@@ -237,6 +288,12 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
     g_autofree char *command = NULL;
 
 #define IS(name) (g_ascii_strcasecmp(keyword, name) == 0)
+    if (imp->mode == MODE_PROBE && !IS("Tunnel") && !IS("HostName"))
+        return TRUE;
+    if (imp->mode == MODE_JUMP
+        && !(IS("HostName") || IS("Port") || IS("User") || IS("IdentityFile") || IS("IdentityAgent")
+             || IS("ProxyJump") || IS("ProxyCommand")))
+        return TRUE;
     if (IS("HostName")) {
         if (!want_args(keyword, n, 1, 1, error))
             return FALSE;
@@ -324,16 +381,26 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
 
 /* "# nm-sshtun: KEY=VALUE", written by the exporter. */
 static gboolean
-apply_comment(Import *imp, const char *text, GError **error)
+apply_comment(Import *imp, const char *text, gboolean active, GError **error)
 {
     g_autofree char *key = NULL;
     const char *eq = strchr(text, '=');
 
+    if (imp->mode == MODE_SCAN) {
+        key = eq ? g_strstrip(g_strndup(text, eq - text)) : NULL;
+        if (g_strcmp0(key, SSHTUN_SSHCONFIG_IMPORT_HOST) == 0 && !imp->import_host)
+            imp->import_host = g_strstrip(g_strdup(eq + 1));
+        return TRUE;
+    }
+    if (!active || imp->mode != MODE_IMPORT)
+        return TRUE;
     if (!eq) {
         SSH_TOKEN_ERROR(error, _("\"%s\": expected KEY=VALUE"), text);
         return FALSE;
     }
     key = g_strstrip(g_strndup(text, eq - text));
+    if (strcmp(key, SSHTUN_SSHCONFIG_IMPORT_HOST) == 0)
+        return TRUE; /* read by the scan */
     for (guint kind = 0; kind < G_N_ELEMENTS(imp->forwards); kind++) {
         if (strcmp(key, sshtun_forward_key(kind)) == 0)
             return add_forward(imp, kind, eq + 1, error);
@@ -402,75 +469,214 @@ split_line(const char *line, char **keyword, const char **rest, char ***args, GE
     return TRUE;
 }
 
-/* The first Host pattern that names one host (no wildcard, not negated). */
-static char *
-first_alias(char **lines)
+static void
+line_free(gpointer data)
 {
-    for (guint i = 0; lines[i]; i++) {
-        g_autofree char *line = g_strstrip(g_strdup(lines[i]));
-        g_autofree char *keyword = NULL;
-        g_auto(GStrv) words = NULL;
-        const char *rest;
+    Line *l = data;
 
-        if (line[0] == '#' || !split_line(line, &keyword, &rest, &words, NULL)
-            || g_ascii_strcasecmp(keyword, "Host") != 0)
-            continue;
-        for (guint w = 0; words[w]; w++) {
-            if (*words[w] && words[w][0] != '!' && !strpbrk(words[w], "*?"))
-                return g_strdup(words[w]);
-        }
+    g_free(l->text);
+    g_free(l->where);
+    g_free(l);
+}
+
+/* @text's lines as ssh reads them: blanks (a carriage return included)
+ * stripped at both ends. @file names them in messages; NULL for the text
+ * imported. */
+static GPtrArray *
+source_lines(const char *text, const char *file)
+{
+    g_auto(GStrv) raw = g_strsplit(text, "\n", -1);
+    GPtrArray *lines = g_ptr_array_new_with_free_func(line_free);
+
+    for (guint i = 0; raw[i]; i++) {
+        Line *l = g_new0(Line, 1);
+
+        l->text = g_strstrip(g_strdup(raw[i]));
+        l->where = file ? g_strdup_printf(_("%s line %u"), file, i + 1)
+                        : g_strdup_printf(_("line %u"), i + 1);
+        g_ptr_array_add(lines, l);
     }
-    return NULL;
+    return lines;
+}
+
+/* A Host line's first pattern that names one host (no wildcard, not
+ * negated), the host to import it for. */
+static void
+add_candidate(Import *imp, char **patterns, const Line *l)
+{
+    for (guint w = 0; patterns[w]; w++) {
+        const char *p = patterns[w];
+
+        if (!*p || p[0] == '!' || strpbrk(p, "*?"))
+            continue;
+        for (guint i = 0; i < imp->candidates->len; i++) {
+            if (strcmp(((Candidate *)imp->candidates->pdata[i])->name, p) == 0)
+                return;
+        }
+        Candidate *c = g_new0(Candidate, 1);
+        c->name = g_strdup(p);
+        c->where = l->where;
+        g_ptr_array_add(imp->candidates, c);
+        return;
+    }
+}
+
+static gboolean walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *active,
+                           GError **error);
+
+/* One line; *@active says whether the options met apply to the alias. */
+static gboolean
+apply_line(Import *imp, const Line *l, gboolean *active, GError **error)
+{
+    g_autofree char *keyword = NULL;
+    g_auto(GStrv) args = NULL;
+    const char *rest;
+    const char *text = l->text;
+
+    imp->line = l;
+    if (g_str_has_prefix(text, SSHTUN_SSHCONFIG_COMMENT))
+        return apply_comment(imp, text + strlen(SSHTUN_SSHCONFIG_COMMENT), *active, error);
+    if (text[0] == '\0' || text[0] == '#')
+        return TRUE;
+    if (strstr(text, "\xc2\xa0")) {
+        /* ssh reads it as part of a word, and then refuses the line. */
+        SSH_TOKEN_ERROR(error, _("a non-breaking space (U+00A0), which ssh does not read as a "
+                                 "blank: replace it with a plain space"));
+        return FALSE;
+    }
+    if (!split_line(text, &keyword, &rest, &args, error))
+        return FALSE;
+    if (g_ascii_strcasecmp(keyword, "Host") == 0) {
+        if (!args[0]) {
+            SSH_TOKEN_ERROR(error, _("Host without a pattern: name the host after it"));
+            return FALSE;
+        }
+        if (imp->mode == MODE_SCAN)
+            add_candidate(imp, args, l);
+        else
+            *active = host_matches(args, imp->alias);
+        return TRUE;
+    }
+    if (!*active || imp->mode == MODE_SCAN)
+        return TRUE;
+    return apply_option(imp, keyword, args, rest, error);
 }
 
 static gboolean
-import_config(Import *imp, const char *text, GError **error)
+walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *active, GError **error)
 {
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    gboolean active = TRUE; /* options before the first Host apply to all */
+    for (guint i = 0; i < lines->len; i++) {
+        const Line *l = lines->pdata[i];
 
-    imp->alias = first_alias(lines);
-    if (!imp->alias) {
-        SSH_TOKEN_ERROR(error, _("no Host block naming one host (a Host line without wildcards)"));
-        return FALSE;
-    }
-    for (guint i = 0; lines[i]; i++) {
-        g_autofree char *keyword = NULL;
-        g_auto(GStrv) args = NULL;
-        g_autofree char *line = g_strstrip(g_strdup(lines[i]));
-        const char *rest;
-
-        if (g_str_has_prefix(line, SSHTUN_SSHCONFIG_COMMENT)) {
-            if (active && !apply_comment(imp, line + strlen(SSHTUN_SSHCONFIG_COMMENT), error))
-                goto bad_line;
-            continue;
+        if (!apply_line(imp, l, active, error)) {
+            g_prefix_error(error, "%s: ", l->where);
+            return FALSE;
         }
-        if (line[0] == '\0' || line[0] == '#')
-            continue;
-        if (strstr(line, "\xc2\xa0")) {
-            /* ssh reads it as part of a word, and then refuses the line. */
-            SSH_TOKEN_ERROR(error, _("a non-breaking space (U+00A0), which ssh does not read as a "
-                                     "blank: replace it with a plain space"));
-            goto bad_line;
-        }
-        if (!split_line(line, &keyword, &rest, &args, error))
-            goto bad_line;
-        if (g_ascii_strcasecmp(keyword, "Host") == 0) {
-            if (!args[0]) {
-                SSH_TOKEN_ERROR(error, _("Host without a pattern"));
-                goto bad_line;
-            }
-            active = host_matches(args, imp->alias);
-            continue;
-        }
-        if (active && !apply_option(imp, keyword, args, rest, error))
-            goto bad_line;
-        continue;
-    bad_line:
-        g_prefix_error(error, _("line %u: "), i + 1);
-        return FALSE;
     }
     return TRUE;
+}
+
+/* Whether ssh would open a tunnel for @alias. */
+static gboolean
+has_tunnel(Source *src, const char *alias)
+{
+    Import probe;
+    gboolean active = TRUE;
+    gboolean yes;
+
+    import_init(&probe, MODE_PROBE, src);
+    probe.alias = g_strdup(alias);
+    yes = walk_lines(&probe, src->lines, 0, &active, NULL) && probe.tunnel_seen
+          && !probe.tunnel_off;
+    import_clear(&probe);
+    return yes;
+}
+
+static char *
+candidate_names(GPtrArray *candidates)
+{
+    g_autoptr(GString) names = g_string_new(NULL);
+
+    for (guint i = 0; i < candidates->len; i++)
+        g_string_append_printf(names, "%s%s", i ? ", " : "",
+                               ((Candidate *)candidates->pdata[i])->name);
+    return g_string_free(g_steal_pointer(&names), FALSE);
+}
+
+/* The host to import: the one "# nm-sshtun: import-host=NAME" names, the
+ * only one the file names, or the only one with a Tunnel. */
+static gboolean
+choose_alias(Import *imp, Import *scan, GError **error)
+{
+    g_autoptr(GPtrArray) tunnels = g_ptr_array_new();
+    const Candidate *chosen = NULL;
+    g_autofree char *names = NULL;
+
+    if (scan->import_host) {
+        if (!*scan->import_host) {
+            SSH_TOKEN_ERROR(error,
+                            _("\"# nm-sshtun: %s=\" names no host: write the Host name "
+                              "after the '='"),
+                            SSHTUN_SSHCONFIG_IMPORT_HOST);
+            return FALSE;
+        }
+        imp->alias = g_strdup(scan->import_host);
+        for (guint i = 0; i < scan->candidates->len; i++) {
+            const Candidate *c = scan->candidates->pdata[i];
+
+            if (strcmp(c->name, imp->alias) == 0)
+                imp->alias_where = c->where;
+        }
+        return TRUE;
+    }
+    if (scan->candidates->len == 0) {
+        SSH_TOKEN_ERROR(error, _("no Host block naming one host (a Host line without wildcards): "
+                                 "add one, as \"Host NAME\""));
+        return FALSE;
+    }
+    if (scan->candidates->len == 1) {
+        chosen = scan->candidates->pdata[0];
+    } else {
+        for (guint i = 0; i < scan->candidates->len; i++) {
+            Candidate *c = scan->candidates->pdata[i];
+
+            if (has_tunnel(imp->src, c->name))
+                g_ptr_array_add(tunnels, c);
+        }
+        if (tunnels->len == 1)
+            chosen = tunnels->pdata[0];
+    }
+    if (!chosen) {
+        names = candidate_names(tunnels->len ? tunnels : scan->candidates);
+        if (tunnels->len)
+            SSH_TOKEN_ERROR(error,
+                            _("the file has several hosts with a Tunnel (%s): add a line "
+                              "\"# nm-sshtun: %s=NAME\" naming the one to import"),
+                            names, SSHTUN_SSHCONFIG_IMPORT_HOST);
+        else
+            SSH_TOKEN_ERROR(error,
+                            _("the file has several hosts (%s) and none with a Tunnel: add a "
+                              "line \"# nm-sshtun: %s=NAME\" naming the one to import"),
+                            names, SSHTUN_SSHCONFIG_IMPORT_HOST);
+        return FALSE;
+    }
+    imp->alias = g_strdup(chosen->name);
+    imp->alias_where = chosen->where;
+    return TRUE;
+}
+
+static gboolean
+import_config(Import *imp, GError **error)
+{
+    Import scan;
+    gboolean active = TRUE; /* options before the first Host apply to all */
+    gboolean ok;
+
+    import_init(&scan, MODE_SCAN, imp->src);
+    ok = walk_lines(&scan, imp->src->lines, 0, &active, error) && choose_alias(imp, &scan, error);
+    import_clear(&scan);
+    active = TRUE;
+    return ok && walk_lines(imp, imp->src->lines, 0, &active, error);
 }
 
 /* ssh's option letters; those followed by ':' take an argument. */
@@ -690,30 +896,51 @@ import_finish(Import *imp, GError **error)
 }
 
 GHashTable *
-sshtun_sshconfig_import(const char *text, char **name, GError **error)
+sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char **name,
+                             GStrv *notes, GError **error)
 {
     Import imp;
+    Source src = { 0 };
     g_auto(GStrv) argv = NULL;
     GHashTable *data = NULL;
     gboolean ok;
 
     g_return_val_if_fail(text && name, NULL);
     if (!g_utf8_validate(text, -1, NULL)) {
-        SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text"));
+        SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text: convert it, as with iconv"));
         return NULL;
     }
-    import_init(&imp);
-    if (g_shell_parse_argv(text, NULL, &argv, NULL) && is_ssh_command(argv))
+    if (g_shell_parse_argv(text, NULL, &argv, NULL) && is_ssh_command(argv)) {
+        import_init(&imp, MODE_IMPORT, NULL);
         ok = import_command(&imp, argv, error);
-    else
-        ok = import_config(&imp, text, error);
+    } else {
+        src.lines = source_lines(text, NULL);
+        src.files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)g_ptr_array_unref);
+        src.flags = flags;
+        import_init(&imp, MODE_IMPORT, &src);
+        ok = import_config(&imp, error);
+    }
     ok = ok && import_finish(&imp, error);
     if (ok) {
         *name = g_strdup(imp.alias);
         data = g_steal_pointer(&imp.data);
+        if (notes) {
+            g_ptr_array_add(imp.notes, NULL);
+            *notes = (GStrv)g_ptr_array_free(g_steal_pointer(&imp.notes), FALSE);
+            imp.notes = g_ptr_array_new();
+        }
     }
     import_clear(&imp);
+    g_clear_pointer(&src.lines, g_ptr_array_unref);
+    g_clear_pointer(&src.files, g_hash_table_unref);
     return data;
+}
+
+GHashTable *
+sshtun_sshconfig_import(const char *text, char **name, GError **error)
+{
+    return sshtun_sshconfig_import_full(text, SSHTUN_SSHCONFIG_NONE, name, NULL, error);
 }
 
 /* ---- export ---- */

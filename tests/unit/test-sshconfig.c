@@ -141,6 +141,29 @@ test_config_crlf_and_comments(void)
     import_fails("Host vpn\n\xc2\xa0 HostName gw.example\n", "non-breaking space");
 }
 
+/* A file with several hosts: the one with a Tunnel, else the one a
+ * "# nm-sshtun: import-host=NAME" line names, else a refusal naming them. */
+static void
+test_config_choose_host(void)
+{
+    g_autoptr(GHashTable) tunnel = import_ok("Host github.com\n  User git\n"
+                                             "Host vpn\n  HostName gw.example\n  Tunnel yes\n"
+                                             "Host other\n  Port 2200\n",
+                                             "vpn");
+    g_autoptr(GHashTable) named = import_ok("Host a\n  Tunnel yes\n"
+                                            "Host b\n  Tunnel ethernet\n"
+                                            "# nm-sshtun: import-host=b\n",
+                                            "b");
+
+    assert_key(tunnel, "host", "gw.example");
+    g_assert_false(g_hash_table_contains(tunnel, "user"));
+    assert_key(named, "tunnel-mode", "ethernet");
+    import_fails("Host a\n  Port 1\nHost b c\n  Port 2\n",
+                 "several hosts (a, b) and none with a Tunnel");
+    import_fails("Host a\n  Port 1\nHost b\n  Port 2\n", "# nm-sshtun: import-host=NAME");
+    import_fails("Host a\nHost b\nHost *\n  Tunnel yes\n", "several hosts with a Tunnel (a, b)");
+}
+
 static void
 test_config_errors(void)
 {
@@ -306,6 +329,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
+    g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
