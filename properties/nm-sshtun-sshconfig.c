@@ -8,6 +8,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* One line of a configuration, stripped as ssh strips it, and where it is
  * for messages ("line 3"). */
@@ -52,6 +53,10 @@ typedef struct {
     gboolean tunnel_off; /* "Tunnel no" */
     gboolean jump_seen;  /* ProxyJump or ProxyCommand, "none" included */
     gboolean command_seen;
+    char *identity; /* the first IdentityFile, tokens not yet expanded */
+    const char *identity_where;
+    char *jump_spec; /* ProxyJump, or "[user@]host[:port]" of ProxyCommand ssh -W */
+    const char *jump_where;
     GPtrArray *candidates; /* MODE_SCAN: Candidate *, one per Host line */
     char *import_host;     /* MODE_SCAN: "# nm-sshtun: import-host=NAME" */
     GPtrArray *notes;      /* char *: what was imported other than written */
@@ -90,6 +95,8 @@ import_clear(Import *imp)
         g_string_free(imp->forwards[i], TRUE);
     g_free(imp->alias);
     g_free(imp->hostname);
+    g_free(imp->identity);
+    g_free(imp->jump_spec);
     g_ptr_array_unref(imp->candidates);
     g_free(imp->import_host);
     g_ptr_array_unref(imp->notes);
@@ -120,13 +127,23 @@ add_forward(Import *imp, SshtunForwardKind kind, const char *spec, GError **erro
     return TRUE;
 }
 
-/* ssh's "~/" and the tokens that make sense before a host is known (%d home,
- * %u local user, %% a percent sign). */
+/* What ssh's tokens in a path stand for: the host logged in to. */
+typedef struct {
+    const char *alias;    /* %n */
+    const char *hostname; /* %h */
+    const char *user;     /* %r */
+    guint port;           /* %p */
+} TokenContext;
+
+/* ssh's "~/", "${VAR}" and tokens in a path (IdentityFile,
+ * UserKnownHostsFile); without @ctx only those that need no host: %d
+ * home, %u local user, %i uid, %l and %L local host name, %% a percent sign. */
 static char *
-expand_path(const char *value, GError **error)
+expand_path(const char *value, const TokenContext *ctx, GError **error)
 {
     g_autoptr(GString) out = g_string_new(NULL);
     const char *p = value;
+    char local_host[256] = "";
 
     if (p[0] == '~') {
         if (p[1] != '\0' && p[1] != '/') {
@@ -137,7 +154,24 @@ expand_path(const char *value, GError **error)
         g_string_append(out, g_get_home_dir());
         p++;
     }
+    gethostname(local_host, sizeof(local_host) - 1);
     for (; *p; p++) {
+        if (p[0] == '$' && p[1] == '{') {
+            const char *close = strchr(p, '}');
+            g_autofree char *var = close ? g_strndup(p + 2, close - p - 2) : NULL;
+            const char *env = var ? g_getenv(var) : NULL;
+
+            if (!env) {
+                SSH_TOKEN_ERROR(error,
+                                _("\"%s\": the environment variable %s is not set here "
+                                  "(ssh would refuse it too): give the path itself"),
+                                value, var ? var : p);
+                return NULL;
+            }
+            g_string_append(out, env);
+            p = close;
+            continue;
+        }
         if (*p != '%') {
             g_string_append_c(out, *p);
             continue;
@@ -149,12 +183,39 @@ expand_path(const char *value, GError **error)
         case 'u':
             g_string_append(out, g_get_user_name());
             break;
+        case 'i':
+            g_string_append_printf(out, "%u", (guint)getuid());
+            break;
+        case 'L':
+            g_string_append_len(out, local_host, strcspn(local_host, "."));
+            break;
+        case 'l':
+            g_string_append(out, local_host);
+            break;
         case '%':
             g_string_append_c(out, '%');
             break;
+        case 'h':
+        case 'n':
+        case 'r':
+        case 'p':
+            if (ctx) {
+                if (p[1] == 'h')
+                    g_string_append(out, ctx->hostname);
+                else if (p[1] == 'n')
+                    g_string_append(out, ctx->alias);
+                else if (p[1] == 'r')
+                    g_string_append(out, ctx->user ? ctx->user : g_get_user_name());
+                else
+                    g_string_append_printf(out, "%u", ctx->port);
+                break;
+            }
+            /* fall through */
         default:
-            SSH_TOKEN_ERROR(error, _("\"%s\": the token %%%c is not supported here"), value,
-                            p[1] ? p[1] : ' ');
+            SSH_TOKEN_ERROR(error,
+                            _("\"%s\": the token %%%c is not supported here: write what it "
+                              "stands for"),
+                            value, p[1] ? p[1] : ' ');
             return NULL;
         }
         p++;
@@ -278,6 +339,59 @@ apply_yes_no(Import *imp, const char *key, const char *keyword, const char *valu
     return set_first(imp, key, g_ascii_strcasecmp(value, "yes") == 0 ? "yes" : "no", error);
 }
 
+static gboolean is_ssh_command(char **argv);
+
+/* "ssh -W %h:%p HOST", the way to jump before ProxyJump existed: the
+ * ProxyJump it means ("[user@]HOST[:port]"), or NULL with an error. */
+static char *
+proxy_command_jump(const char *command, GError **error)
+{
+    g_auto(GStrv) argv = NULL;
+    const char *user = NULL, *port = NULL, *target = NULL, *dest = NULL;
+    guint i = 0;
+
+    if (g_shell_parse_argv(command, NULL, &argv, NULL) && argv[0] && strcmp(argv[0], "exec") == 0)
+        i++;
+    if (!argv || !is_ssh_command(argv + i))
+        goto unsupported;
+    for (i++; argv[i]; i++) {
+        const char *a = argv[i];
+
+        if (a[0] != '-') {
+            if (dest)
+                goto unsupported;
+            dest = a;
+            continue;
+        }
+        for (const char *f = a + 1; *f; f++) {
+            const char **slot = *f == 'W' ? &target : *f == 'l' ? &user : *f == 'p' ? &port : NULL;
+
+            if (slot) {
+                *slot = f[1] ? f + 1 : argv[++i];
+                if (!*slot)
+                    goto unsupported;
+                break;
+            }
+            if (!strchr("qTNxa46Cv", *f))
+                goto unsupported;
+        }
+    }
+    if (!dest || !target || (strcmp(target, "%h:%p") != 0 && strcmp(target, "[%h]:%p") != 0)
+        || strchr(dest, '%') || (user && strchr(user, '%')) || (port && strchr(port, '%')))
+        goto unsupported;
+    if (strchr(dest, '@'))
+        user = NULL; /* the destination's user comes first */
+    return g_strdup_printf("%s%s%s%s%s%s%s", user ? user : "", user ? "@" : "",
+                           strchr(dest, ':') ? "[" : "", dest, strchr(dest, ':') ? "]" : "",
+                           port ? ":" : "", port ? port : "");
+unsupported:
+    SSH_TOKEN_ERROR(error,
+                    _("ProxyCommand is not supported except as \"ssh -W %%h:%%p HOST\" (read as "
+                      "ProxyJump HOST): use ProxyJump, or the proxy setting for a SOCKS or HTTP "
+                      "proxy"));
+    return NULL;
+}
+
 /* One ssh_config option (or -o): @args split as ssh splits them, @rest the
  * unsplit text after the keyword (RemoteCommand takes it verbatim). */
 static gboolean
@@ -308,25 +422,51 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
                                                       : "keepalive-count";
         return want_args(keyword, n, 1, 1, error) && set_first(imp, key, args[0], error);
     }
-    if (IS("IdentityFile") || IS("UserKnownHostsFile")) {
-        /* ssh tries every IdentityFile and known_hosts file; a connection
-         * has one of each, so the first is taken. */
-        if (n < 1 || (IS("IdentityFile") && n > 1))
+    if (IS("IdentityFile")) {
+        /* ssh tries every IdentityFile; a connection has one key, the
+         * first. Its tokens are expanded once the host is known. */
+        if (!want_args(keyword, n, 1, 1, error))
+            return FALSE;
+        if (!imp->identity && g_ascii_strcasecmp(args[0], "none") != 0) {
+            imp->identity = g_strdup(args[0]);
+            imp->identity_where = imp->line ? imp->line->where : "-i";
+        }
+        return TRUE;
+    }
+    if (IS("UserKnownHostsFile")) {
+        if (n < 1)
             return want_args(keyword, n, 1, 1, error);
         if (g_ascii_strcasecmp(args[0], "none") == 0)
             return TRUE;
-        path = expand_path(args[0], error);
-        return path
-               && set_first(imp, IS("IdentityFile") ? "key-file" : "known-hosts-file", path, error);
+        path = expand_path(args[0], NULL, error);
+        return path && set_first(imp, "known-hosts-file", path, error);
     }
     if (IS("ProxyJump")) {
+        /* ProxyJump and ProxyCommand: whichever comes first wins. */
         if (!want_args(keyword, n, 1, 1, error))
             return FALSE;
         if (imp->jump_seen)
             return TRUE;
         imp->jump_seen = TRUE;
-        return g_ascii_strcasecmp(args[0], "none") == 0
-               || set_first(imp, "jump-host", args[0], error);
+        if (g_ascii_strcasecmp(args[0], "none") != 0) {
+            imp->jump_spec = g_strdup(args[0]);
+            imp->jump_where = imp->line ? imp->line->where : "-J";
+        }
+        return TRUE;
+    }
+    if (IS("ProxyCommand")) {
+        if (imp->jump_seen)
+            return TRUE;
+        if (n == 1 && g_ascii_strcasecmp(args[0], "none") == 0) {
+            imp->jump_seen = TRUE;
+            return TRUE;
+        }
+        imp->jump_spec = proxy_command_jump(rest, error);
+        if (!imp->jump_spec)
+            return FALSE;
+        imp->jump_seen = TRUE;
+        imp->jump_where = imp->line ? imp->line->where : "-o";
+        return TRUE;
     }
     if (IS("LocalForward") || IS("RemoteForward")) {
         g_autofree char *spec = NULL;
@@ -362,11 +502,6 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
             return TRUE;
         command = unescape_percent(rest, error);
         return command && set_first(imp, "remote-command", command, error);
-    }
-    if (IS("ProxyCommand") && !(n == 1 && g_ascii_strcasecmp(args[0], "none") == 0)) {
-        SSH_TOKEN_ERROR(error, _("ProxyCommand is not supported: use ProxyJump, or the proxy "
-                                 "setting for a SOCKS or HTTP proxy"));
-        return FALSE;
     }
     if (IS("Include") || IS("Match")) {
         SSH_TOKEN_ERROR(error, _("%s is not supported: import a file with the Host block itself"),
@@ -847,6 +982,182 @@ is_ssh_command(char **argv)
     return argv && argv[0] && (strcmp(argv[0], "ssh") == 0 || g_str_has_suffix(argv[0], "/ssh"));
 }
 
+/* "[user@]host[:port]" or "ssh://[user@]host[:port]", one hop of ProxyJump. */
+static gboolean
+split_hop(const char *text, char **user, char **host, char **port)
+{
+    g_autofree char *copy = g_strdup(g_str_has_prefix(text, "ssh://") ? text + 6 : text);
+    char *at, *rest, *colon = NULL;
+    gsize len = strlen(copy);
+
+    if (g_str_has_prefix(text, "ssh://") && len && copy[len - 1] == '/')
+        copy[len - 1] = '\0';
+    at = strrchr(copy, '@');
+    rest = at ? at + 1 : copy;
+    if (at) {
+        *at = '\0';
+        if (!*copy)
+            return FALSE;
+    }
+    if (rest[0] == '[') {
+        char *close = strchr(rest, ']');
+
+        if (!close || (close[1] && close[1] != ':'))
+            return FALSE;
+        *close = '\0';
+        colon = close[1] == ':' ? close + 1 : NULL;
+        rest++;
+    } else if ((colon = strchr(rest, ':')) && strchr(colon + 1, ':')) {
+        return FALSE;
+    }
+    if (colon)
+        *colon++ = '\0';
+    if (!*rest || (colon && !*colon))
+        return FALSE;
+    *user = at ? g_strdup(copy) : NULL;
+    *host = g_strdup(rest);
+    *port = g_strdup(colon);
+    return TRUE;
+}
+
+/* A jump host logs in with the connection's key (auth-type=key) or its
+ * agent: @path (a jump host's IdentityFile, expanded) must say the same. */
+static gboolean
+hop_identity_agrees(Import *imp, const char *path)
+{
+    const char *auth = g_hash_table_lookup(imp->data, "auth-type");
+    const char *key = g_hash_table_lookup(imp->data, "key-file");
+
+    if (g_strcmp0(auth, "key") == 0)
+        return g_strcmp0(key, path) == 0;
+    return g_str_has_suffix(path, ".pub");
+}
+
+/* ProxyJump @spec (at @where) read as ssh reads it: each hop a host of
+ * this configuration, with its HostName, Port, User and IdentityFile; the
+ * first hop's own ProxyJump comes before it. Appends "[user@]host[:port]"
+ * to @hops. */
+static gboolean
+resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPtrArray *hops,
+              GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+
+    for (guint i = 0; parts[i]; i++) {
+        g_autofree char *user = NULL, *alias = NULL, *port_text = NULL, *hostname = NULL;
+        g_autofree char *identity = NULL;
+        const char *hop_user, *hop_port;
+        gboolean active = TRUE, ok;
+        guint port = 22;
+        Import hop;
+
+        if (depth > 8 || hops->len >= 8) {
+            SSH_TOKEN_ERROR(error,
+                            _("%s: ProxyJump: more than 8 jump hosts; do the jump hosts name each "
+                              "other in their ProxyJump?"),
+                            where);
+            return FALSE;
+        }
+        if (!split_hop(g_strstrip(parts[i]), &user, &alias, &port_text)) {
+            SSH_TOKEN_ERROR(error,
+                            _("%s: ProxyJump \"%s\": expected [user@]host[:port], several "
+                              "separated by commas"),
+                            where, parts[i]);
+            return FALSE;
+        }
+        import_init(&hop, MODE_JUMP, imp->src);
+        hop.alias = g_strdup(alias);
+        ok = walk_lines(&hop, imp->src->lines, 0, &active, error)
+             && (i > 0 || !hop.jump_spec
+                 || resolve_jumps(imp, hop.jump_spec, hop.jump_where, depth + 1, hops, error));
+        if (ok) {
+            hostname = hop.hostname ? expand_hostname(hop.hostname, alias, error)
+                                    : g_ascii_strdown(alias, -1);
+            ok = hostname != NULL;
+        }
+        hop_port = port_text ? port_text : g_hash_table_lookup(hop.data, "port");
+        if (ok && hop_port && !sshtun_settings_check_key("port", hop_port, error))
+            ok = FALSE;
+        port = hop_port ? (guint)g_ascii_strtoull(hop_port, NULL, 10) : 22;
+        hop_user = user ? user : g_hash_table_lookup(hop.data, "user");
+        /* ssh logs in to a jump host as the local user unless told
+         * otherwise; the connection, as its own user. */
+        if (!hop_user && g_hash_table_contains(imp->data, "user"))
+            hop_user = g_get_user_name();
+        if (ok && hop.identity) {
+            TokenContext ctx = { alias, hostname, hop_user, port };
+
+            identity = expand_path(hop.identity, &ctx, error);
+            ok = identity != NULL;
+            if (ok && !hop_identity_agrees(imp, identity)) {
+                SSH_TOKEN_ERROR(error,
+                                _("%s: the jump host %s logs in with IdentityFile %s (%s), but "
+                                  "a connection's jump hosts log in with its own key or agent: "
+                                  "give the jump host the same IdentityFile as the host, or "
+                                  "none"),
+                                where, alias, hop.identity, hop.identity_where);
+                ok = FALSE;
+            }
+        }
+        if (ok) {
+            GString *text = g_string_new(NULL);
+
+            if (hop_user)
+                g_string_append_printf(text, "%s@", hop_user);
+            g_string_append_printf(text, strchr(hostname, ':') ? "[%s]" : "%s", hostname);
+            if (port != 22)
+                g_string_append_printf(text, ":%u", port);
+            g_ptr_array_add(hops, g_string_free(text, FALSE));
+        }
+        import_clear(&hop);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The first IdentityFile (tokens expanded, now that the host is known)
+ * and the jump hosts. */
+static gboolean
+finish_login(Import *imp, const char *host, GError **error)
+{
+    const char *port = g_hash_table_lookup(imp->data, "port");
+    TokenContext ctx = { imp->alias, host, g_hash_table_lookup(imp->data, "user"),
+                         port ? (guint)g_ascii_strtoull(port, NULL, 10) : 22 };
+    g_autofree char *key = NULL;
+    g_autoptr(GPtrArray) hops = NULL;
+    g_autofree char *joined = NULL;
+
+    if (imp->identity) {
+        key = expand_path(imp->identity, &ctx, error);
+        if (!key || !set_first(imp, "key-file", key, error)) {
+            g_prefix_error(error, "%s: ", imp->identity_where);
+            return FALSE;
+        }
+    }
+    if (g_hash_table_contains(imp->data, "key-file")
+        && !g_hash_table_contains(imp->data, "auth-type"))
+        g_hash_table_insert(imp->data, g_strdup("auth-type"), g_strdup("key"));
+    if (!imp->jump_spec)
+        return TRUE;
+    if (!imp->src) {
+        /* A command line has no configuration to look the hosts up in. */
+        if (set_first(imp, "jump-host", imp->jump_spec, error))
+            return TRUE;
+        g_prefix_error(error, "%s: ", imp->jump_where);
+        return FALSE;
+    }
+    hops = g_ptr_array_new_with_free_func(g_free);
+    if (!resolve_jumps(imp, imp->jump_spec, imp->jump_where, 0, hops, error))
+        return FALSE;
+    g_ptr_array_add(hops, NULL);
+    joined = g_strjoinv(",", (char **)hops->pdata);
+    if (set_first(imp, "jump-host", joined, error))
+        return TRUE;
+    g_prefix_error(error, "%s: ", imp->jump_where);
+    return FALSE;
+}
+
 /* Turns the gathered options into vpn.data and checks the whole. */
 static gboolean
 import_finish(Import *imp, GError **error)
@@ -864,7 +1175,7 @@ import_finish(Import *imp, GError **error)
         return FALSE;
     }
     host = imp->hostname ? expand_hostname(imp->hostname, imp->alias, error) : g_strdup(imp->alias);
-    if (!host || !set_first(imp, "host", host, error))
+    if (!host || !set_first(imp, "host", host, error) || !finish_login(imp, host, error))
         return FALSE;
     for (guint kind = 0; kind < G_N_ELEMENTS(imp->forwards); kind++) {
         if (imp->forwards[kind]->len == 0)
@@ -881,9 +1192,6 @@ import_finish(Import *imp, GError **error)
         }
         g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
     }
-    if (g_hash_table_contains(imp->data, "key-file")
-        && !g_hash_table_contains(imp->data, "auth-type"))
-        g_hash_table_insert(imp->data, g_strdup("auth-type"), g_strdup("key"));
     /* A value that is wrong fails the import; one that ssh_config cannot
      * give (the tunnel's addresses, say) is left for the user to fill in
      * the editor, which then says what is missing. */

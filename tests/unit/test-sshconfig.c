@@ -164,6 +164,52 @@ test_config_choose_host(void)
     import_fails("Host a\nHost b\nHost *\n  Tunnel yes\n", "several hosts with a Tunnel (a, b)");
 }
 
+/* ssh jumps through a host of the same file with that host's HostName,
+ * Port, User and key, and through its own ProxyJump first. */
+#define JUMP_HOSTS                                                                                 \
+    "Host bastion\n  HostName bastion.example.org\n  Port 2200\n  User jumper\n"                   \
+    "Host outer\n  HostName 2001:db8::7\n"                                                         \
+    "Host inner\n  ProxyJump outer\n"
+
+static void
+test_config_jump_alias(void)
+{
+    g_autoptr(GHashTable) alias = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                       "  ProxyJump bastion\n",
+                                            "vpn");
+    g_autoptr(GHashTable) command = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                         "  ProxyCommand exec ssh -q -W %h:%p "
+                                                         "bastion\n"
+                                                         "  ProxyJump ignored.example\n",
+                                              "vpn");
+    g_autoptr(GHashTable) chain = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                       "  ProxyJump inner,bastion\n",
+                                            "vpn");
+    g_autoptr(GHashTable) uri = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n  User alice\n"
+                                                     "  ProxyJump ssh://bob@outer:2222,plain\n",
+                                          "vpn");
+    g_autoptr(GHashTable) same_key = import_ok("Host gate\n  IdentityFile /k/id\n"
+                                               "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n"
+                                               "  ProxyJump gate\n",
+                                               "vpn");
+    g_autofree char *plain = g_strdup_printf("bob@[2001:db8::7]:2222,%s@plain", g_get_user_name());
+
+    assert_key(alias, "jump-host", "jumper@bastion.example.org:2200");
+    assert_key(command, "jump-host", "jumper@bastion.example.org:2200");
+    assert_key(chain, "jump-host", "[2001:db8::7],inner,jumper@bastion.example.org:2200");
+    assert_key(uri, "jump-host", plain);
+    assert_key(same_key, "jump-host", "gate");
+    /* A jump host's own key: the helper logs in to jump hosts with the
+     * connection's key or agent, so that is refused, saying where. */
+    import_fails("Host gate\n  IdentityFile /k/other\n"
+                 "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n  ProxyJump gate\n",
+                 "line 6: the jump host gate logs in with IdentityFile /k/other (line 2)");
+    import_fails("Host a\n  Tunnel yes\n  ProxyJump b\nHost b\n  ProxyJump a\n",
+                 ": ProxyJump: more than 8 jump hosts");
+    import_fails("Host a\n  Tunnel yes\n  ProxyCommand ssh -W fixed:22 gate\n",
+                 "line 3: ProxyCommand is not supported");
+}
+
 static void
 test_config_errors(void)
 {
@@ -330,6 +376,7 @@ main(int argc, char **argv)
                     test_config_remote_command_verbatim);
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
     g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
+    g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
