@@ -55,6 +55,8 @@ typedef struct {
     gboolean command_seen;
     char *identity; /* the first IdentityFile, tokens not yet expanded */
     const char *identity_where;
+    char *identity_agent; /* IdentityAgent */
+    const char *identity_agent_where;
     char *jump_spec; /* ProxyJump, or "[user@]host[:port]" of ProxyCommand ssh -W */
     const char *jump_where;
     GPtrArray *candidates; /* MODE_SCAN: Candidate *, one per Host line */
@@ -97,6 +99,7 @@ import_clear(Import *imp)
     g_free(imp->hostname);
     g_free(imp->identity);
     g_free(imp->jump_spec);
+    g_free(imp->identity_agent);
     g_ptr_array_unref(imp->candidates);
     g_free(imp->import_host);
     g_ptr_array_unref(imp->notes);
@@ -430,6 +433,15 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
         if (!imp->identity && g_ascii_strcasecmp(args[0], "none") != 0) {
             imp->identity = g_strdup(args[0]);
             imp->identity_where = imp->line ? imp->line->where : "-i";
+        }
+        return TRUE;
+    }
+    if (IS("IdentityAgent")) {
+        if (!want_args(keyword, n, 1, 1, error))
+            return FALSE;
+        if (!imp->identity_agent) {
+            imp->identity_agent = g_strdup(args[0]);
+            imp->identity_agent_where = imp->line ? imp->line->where : "-o";
         }
         return TRUE;
     }
@@ -1116,6 +1128,37 @@ resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPt
     return TRUE;
 }
 
+/* The connection asks the agent of the person's session (SSH_AUTH_SOCK);
+ * an IdentityAgent elsewhere cannot be honoured when the agent logs in. */
+static gboolean
+check_identity_agent(Import *imp, const TokenContext *ctx, GError **error)
+{
+    const char *auth = g_hash_table_lookup(imp->data, "auth-type");
+    const char *value = imp->identity_agent;
+    const char *session = g_getenv("SSH_AUTH_SOCK");
+    g_autofree char *path = NULL;
+
+    if (!value || (auth && strcmp(auth, "agent") != 0) || strcmp(value, "SSH_AUTH_SOCK") == 0
+        || strcmp(value, "$SSH_AUTH_SOCK") == 0)
+        return TRUE;
+    if (g_ascii_strcasecmp(value, "none") == 0) {
+        SSH_TOKEN_ERROR(error,
+                        _("%s: IdentityAgent none turns the agent off, and nothing else logs "
+                          "in: give an IdentityFile with a private key, or remove the line"),
+                        imp->identity_agent_where);
+        return FALSE;
+    }
+    path = value[0] == '$' ? g_strdup(g_getenv(value + 1)) : expand_path(value, ctx, NULL);
+    if (path && g_strcmp0(path, session) == 0)
+        return TRUE;
+    SSH_TOKEN_ERROR(error,
+                    _("%s: IdentityAgent %s: the connection asks the agent of your desktop "
+                      "session (SSH_AUTH_SOCK); point SSH_AUTH_SOCK at that agent in your session "
+                      "and remove the line, or give an IdentityFile with a private key"),
+                    imp->identity_agent_where, value);
+    return FALSE;
+}
+
 /* The first IdentityFile (tokens expanded, now that the host is known)
  * and the jump hosts. */
 static gboolean
@@ -1130,7 +1173,11 @@ finish_login(Import *imp, const char *host, GError **error)
 
     if (imp->identity) {
         key = expand_path(imp->identity, &ctx, error);
-        if (!key || !set_first(imp, "key-file", key, error)) {
+        /* A public key (1Password, Secretive, gpg-agent) only picks which
+         * of the agent's keys to offer: the agent logs in. */
+        if (!key
+            || (g_str_has_suffix(key, ".pub") ? !set_first(imp, "auth-type", "agent", error)
+                                              : !set_first(imp, "key-file", key, error))) {
             g_prefix_error(error, "%s: ", imp->identity_where);
             return FALSE;
         }
@@ -1138,6 +1185,8 @@ finish_login(Import *imp, const char *host, GError **error)
     if (g_hash_table_contains(imp->data, "key-file")
         && !g_hash_table_contains(imp->data, "auth-type"))
         g_hash_table_insert(imp->data, g_strdup("auth-type"), g_strdup("key"));
+    if (!check_identity_agent(imp, &ctx, error))
+        return FALSE;
     if (!imp->jump_spec)
         return TRUE;
     if (!imp->src) {

@@ -210,6 +210,28 @@ test_config_jump_alias(void)
                  "line 3: ProxyCommand is not supported");
 }
 
+/* A public key in IdentityFile only picks the agent's key: the agent
+ * logs in, from the session's socket. */
+static void
+test_config_agent_key(void)
+{
+    g_autoptr(GHashTable) pub = NULL;
+    g_autoptr(GHashTable) session = NULL;
+
+    g_setenv("SSH_AUTH_SOCK", "/run/user/1000/agent.sock", TRUE);
+    pub = import_ok("Host vpn\n  Tunnel yes\n  IdentityFile ~/.ssh/1password.pub\n", "vpn");
+    assert_key(pub, "auth-type", "agent");
+    g_assert_false(g_hash_table_contains(pub, "key-file"));
+    session = import_ok("Host vpn\n  Tunnel yes\n  IdentityFile /k/id.pub\n"
+                        "  IdentityAgent /run/user/1000/agent.sock\n",
+                        "vpn");
+    assert_key(session, "auth-type", "agent");
+    import_fails("Host vpn\n  Tunnel yes\n  IdentityFile /k/id.pub\n"
+                 "  IdentityAgent ~/.1password/agent.sock\n",
+                 "line 4: IdentityAgent ~/.1password/agent.sock: the connection asks the agent");
+    import_fails("Host vpn\n  Tunnel yes\n  IdentityAgent none\n", "line 3: IdentityAgent none");
+}
+
 static void
 test_config_errors(void)
 {
@@ -377,6 +399,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
     g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
     g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
+    g_test_add_func("/sshconfig/config-agent-key", test_config_agent_key);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
