@@ -53,6 +53,7 @@ typedef struct {
     gboolean tunnel_off; /* "Tunnel no" */
     gboolean jump_seen;  /* ProxyJump or ProxyCommand, "none" included */
     gboolean command_seen;
+    gboolean known_hosts_seen;
     char *identity; /* the first IdentityFile, tokens not yet expanded */
     const char *identity_where;
     char *identity_agent; /* IdentityAgent */
@@ -446,12 +447,38 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
         return TRUE;
     }
     if (IS("UserKnownHostsFile")) {
+        g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
         if (n < 1)
             return want_args(keyword, n, 1, 1, error);
-        if (g_ascii_strcasecmp(args[0], "none") == 0)
+        if (imp->known_hosts_seen)
             return TRUE;
-        path = expand_path(args[0], NULL, error);
-        return path && set_first(imp, "known-hosts-file", path, error);
+        imp->known_hosts_seen = TRUE;
+        /* ssh looks a key up in every file; /dev/null holds none. */
+        for (guint i = 0; i < n; i++) {
+            if (strcmp(args[i], "/dev/null") == 0 || g_ascii_strcasecmp(args[i], "none") == 0)
+                continue;
+            if (!(path = expand_path(args[i], NULL, error)))
+                return FALSE;
+            g_ptr_array_add(files, g_steal_pointer(&path));
+        }
+        if (files->len == 0) {
+            SSH_TOKEN_ERROR(error,
+                            _("UserKnownHostsFile %s keeps no host keys, so every server's key "
+                              "is unknown, which a connection does not accept: remove the line "
+                              "(~/.ssh/known_hosts is read then), or pin the key with \"# "
+                              "nm-sshtun: host-key=SHA256:...\""),
+                            args[0]);
+            return FALSE;
+        }
+        if (files->len > 1) {
+            SSH_TOKEN_ERROR(error,
+                            _("UserKnownHostsFile names %u files; a connection reads one: keep "
+                              "the one that holds this host's key"),
+                            files->len);
+            return FALSE;
+        }
+        return set_first(imp, "known-hosts-file", files->pdata[0], error);
     }
     if (IS("ProxyJump")) {
         /* ProxyJump and ProxyCommand: whichever comes first wins. */

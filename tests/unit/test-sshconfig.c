@@ -232,6 +232,23 @@ test_config_agent_key(void)
     import_fails("Host vpn\n  Tunnel yes\n  IdentityAgent none\n", "line 3: IdentityAgent none");
 }
 
+/* ssh looks host keys up in every UserKnownHostsFile; /dev/null holds
+ * none, and a connection reads one file. */
+static void
+test_config_known_hosts(void)
+{
+    g_autoptr(GHashTable) data = import_ok("Host vpn\n  Tunnel yes\n"
+                                           "  UserKnownHostsFile /dev/null /etc/ssh/corp_hosts\n"
+                                           "  UserKnownHostsFile /ignored\n",
+                                           "vpn");
+
+    assert_key(data, "known-hosts-file", "/etc/ssh/corp_hosts");
+    import_fails("Host vpn\n  Tunnel yes\n  UserKnownHostsFile /dev/null\n",
+                 "line 3: UserKnownHostsFile /dev/null keeps no host keys");
+    import_fails("Host vpn\n  Tunnel yes\n  UserKnownHostsFile /a /b\n",
+                 "line 3: UserKnownHostsFile names 2 files");
+}
+
 static void
 test_config_errors(void)
 {
@@ -400,6 +417,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
     g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
     g_test_add_func("/sshconfig/config-agent-key", test_config_agent_key);
+    g_test_add_func("/sshconfig/config-known-hosts", test_config_known_hosts);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
