@@ -54,6 +54,8 @@ typedef struct {
     gboolean jump_seen;  /* ProxyJump or ProxyCommand, "none" included */
     gboolean command_seen;
     gboolean known_hosts_seen;
+    gboolean clear_forwardings; /* ClearAllForwardings yes */
+    gboolean clear_seen;
     char *identity; /* the first IdentityFile, tokens not yet expanded */
     const char *identity_where;
     char *identity_agent; /* IdentityAgent */
@@ -530,6 +532,18 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
         return want_args(keyword, n, 1, 1, error) && apply_tunnel(imp, args[0], error);
     if (IS("TunnelDevice"))
         return want_args(keyword, n, 1, 1, error) && apply_tunnel_device(imp, args[0], error);
+    if (IS("ClearAllForwardings")) {
+        if (!want_args(keyword, n, 1, 1, error))
+            return FALSE;
+        if (g_ascii_strcasecmp(args[0], "yes") != 0 && g_ascii_strcasecmp(args[0], "no") != 0) {
+            SSH_TOKEN_ERROR(error, _("%s \"%s\": expected yes or no"), keyword, args[0]);
+            return FALSE;
+        }
+        if (!imp->clear_seen)
+            imp->clear_forwardings = g_ascii_strcasecmp(args[0], "yes") == 0;
+        imp->clear_seen = TRUE;
+        return TRUE;
+    }
     if (IS("Compression"))
         return want_args(keyword, n, 1, 1, error)
                && apply_yes_no(imp, "compression", keyword, args[0], error);
@@ -1260,13 +1274,30 @@ import_finish(Import *imp, GError **error)
         g_hash_table_insert(imp->data, g_strdup(sshtun_forward_key(kind)),
                             g_strdup(imp->forwards[kind]->str));
     }
-    if (imp->tunnel_off) {
-        if (!any_forward) {
+    if (imp->clear_forwardings && any_forward) {
+        for (guint kind = 0; kind < G_N_ELEMENTS(imp->forwards); kind++)
+            g_hash_table_remove(imp->data, sshtun_forward_key(kind));
+        any_forward = FALSE;
+    }
+    /* Without Tunnel (or -w) ssh opens no tunnel: forwards make a
+     * forwards-only connection, and with none there is nothing to carry. */
+    if (imp->tunnel_off
+        || (!imp->tunnel_seen && !g_hash_table_contains(imp->data, "tunnel-mode"))) {
+        if (any_forward) {
+            g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
+        } else if (imp->tunnel_off || !imp->src) {
             SSH_TOKEN_ERROR(error, _("no tunnel (ssh -w or Tunnel) and no forwards: nothing to "
-                                     "carry"));
+                                     "carry; add -w any (Tunnel yes), or a forward"));
+            return FALSE;
+        } else {
+            SSH_TOKEN_ERROR(error,
+                            _("%s: Host %s has neither a Tunnel nor a forward, so ssh opens no "
+                              "tunnel for it: add \"Tunnel yes\" (or point-to-point, "
+                              "ethernet) to its block, or a LocalForward, RemoteForward or "
+                              "DynamicForward"),
+                            imp->alias_where ? imp->alias_where : _("the file"), imp->alias);
             return FALSE;
         }
-        g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
     }
     /* A value that is wrong fails the import; one that ssh_config cannot
      * give (the tunnel's addresses, say) is left for the user to fill in
@@ -1395,6 +1426,14 @@ put_forwards(GString *out, const SshtunSettings *settings)
     }
 }
 
+static gboolean
+is_set(GHashTable *data, const char *key)
+{
+    const char *value = g_hash_table_lookup(data, key);
+
+    return value && *value;
+}
+
 char *
 sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
 {
@@ -1425,7 +1464,10 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
                            SSHTUN_SSHCONFIG_COMMENT);
     g_string_append_printf(out, "Host %s\n", alias);
     put(out, "HostName", settings->host);
-    g_string_append_printf(out, "    Port %u\n", settings->port);
+    /* Only what the connection sets: a default the person did not set
+     * is ssh's own (or, for keepalives, the connection's) anyway. */
+    if (is_set(data, "port"))
+        g_string_append_printf(out, "    Port %u\n", settings->port);
     if ((value = g_hash_table_lookup(data, "user")))
         put(out, "User", value);
     if (settings->key_file) {
@@ -1443,15 +1485,14 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
     }
     if ((value = g_hash_table_lookup(data, "jump-host")))
         put(out, "ProxyJump", value);
-    if (settings->no_tunnel) {
-        g_string_append(out, "    Tunnel no\n");
-    } else {
+    /* A forwards-only connection is a Host block without Tunnel. */
+    if (!settings->no_tunnel) {
         g_string_append_printf(out, "    Tunnel %s\n",
                                settings->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet"
                                                                              : "point-to-point");
-        if (settings->remote_tun == SSHTUN_REMOTE_TUN_ANY)
+        if (is_set(data, "remote-tun") && settings->remote_tun == SSHTUN_REMOTE_TUN_ANY)
             g_string_append(out, "    TunnelDevice any:any\n");
-        else
+        else if (is_set(data, "remote-tun"))
             g_string_append_printf(out, "    TunnelDevice any:%u\n", settings->remote_tun);
     }
     put_forwards(out, settings);
@@ -1463,9 +1504,12 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
         g_string_append_printf(out, "    RemoteCommand %s%s\n", escaped[0] == '=' ? "= " : "",
                                escaped);
     }
-    g_string_append_printf(out, "    ServerAliveInterval %u\n", settings->keepalive);
-    g_string_append_printf(out, "    ServerAliveCountMax %u\n", settings->keepalive_count);
-    g_string_append_printf(out, "    Compression %s\n", settings->compression ? "yes" : "no");
+    if (is_set(data, "keepalive"))
+        g_string_append_printf(out, "    ServerAliveInterval %u\n", settings->keepalive);
+    if (is_set(data, "keepalive-count"))
+        g_string_append_printf(out, "    ServerAliveCountMax %u\n", settings->keepalive_count);
+    if (is_set(data, "compression"))
+        g_string_append_printf(out, "    Compression %s\n", settings->compression ? "yes" : "no");
     /* Keys ssh_config has no option for, carried as comments. */
     for (guint i = 0; (key = sshtun_settings_key(i)) != NULL; i++) {
         if ((key->flags & SSHTUN_KEY_SSH_CONFIG_COMMENT)

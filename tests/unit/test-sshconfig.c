@@ -105,6 +105,57 @@ test_config_forwards_only(void)
     assert_key(data, "dynamic-forwards", "127.0.0.1:1080");
 }
 
+/* Without Tunnel, ssh opens no tunnel: forwards alone make a
+ * forwards-only connection; no forwards, nothing to carry. */
+static void
+test_config_no_tunnel_line(void)
+{
+    g_autoptr(GHashTable) forwards = import_ok("Host fw\n  LocalForward 8080 web:80\n", "fw");
+    g_autoptr(GHashTable) cleared = import_ok("Host vpn\n  Tunnel yes\n  LocalForward 1 a:1\n"
+                                              "  ClearAllForwardings yes\n",
+                                              "vpn");
+
+    assert_key(forwards, "no-tunnel", "yes");
+    assert_key(forwards, "local-forwards", "8080:web:80");
+    g_assert_false(g_hash_table_contains(forwards, "tunnel-mode"));
+    g_assert_false(g_hash_table_contains(cleared, "local-forwards"));
+    import_fails("Host bare\n  Port 2222\n",
+                 "line 1: Host bare has neither a Tunnel nor a forward");
+    import_fails("Host fw\n  LocalForward 1 a:1\n  ClearAllForwardings yes\n",
+                 "neither a Tunnel nor a forward");
+}
+
+/* Export writes what the connection sets, not the defaults. */
+static void
+test_export_only_what_is_set(void)
+{
+    g_autoptr(GHashTable) tunnel = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) forwards = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *t1 = NULL, *t2 = NULL;
+
+    g_hash_table_insert(tunnel, "host", "gw.example");
+    g_hash_table_insert(tunnel, "remote-command", "sshtun-server-config");
+    g_hash_table_insert(forwards, "host", "gw.example");
+    g_hash_table_insert(forwards, "no-tunnel", "yes");
+    g_hash_table_insert(forwards, "local-forwards", "8080:web:80");
+    t1 = sshtun_sshconfig_export("t", tunnel, &error);
+    g_assert_no_error(error);
+    t2 = sshtun_sshconfig_export("f", forwards, &error);
+    g_assert_no_error(error);
+    g_assert_true(strstr(t1, "    Tunnel point-to-point\n"));
+    g_assert_true(strstr(t2, "    LocalForward 8080 web:80\n"));
+    for (guint i = 0; i < 2; i++) {
+        const char *text = i ? t2 : t1;
+
+        g_assert_null(strstr(text, "Port"));
+        g_assert_null(strstr(text, "ServerAlive"));
+        g_assert_null(strstr(text, "Compression"));
+        g_assert_null(strstr(text, "TunnelDevice"));
+    }
+    g_assert_null(strstr(t2, "Tunnel"));
+}
+
 /* A command is the rest of the line: unbalanced quotes and a trailing
  * backslash are the remote shell's business. */
 static void
@@ -418,6 +469,8 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
     g_test_add_func("/sshconfig/config-agent-key", test_config_agent_key);
     g_test_add_func("/sshconfig/config-known-hosts", test_config_known_hosts);
+    g_test_add_func("/sshconfig/config-no-tunnel-line", test_config_no_tunnel_line);
+    g_test_add_func("/sshconfig/export-only-what-is-set", test_export_only_what_is_set);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
