@@ -347,6 +347,71 @@ apply_yes_no(Import *imp, const char *key, const char *keyword, const char *valu
 
 static gboolean is_ssh_command(char **argv);
 
+/* A time as ssh reads it: seconds, or numbers with s, m, h, d or w. */
+static gboolean
+parse_ssh_time(const char *text, guint64 *seconds)
+{
+    guint64 total = 0;
+
+    if (!*text)
+        return FALSE;
+    while (*text) {
+        char *end;
+        guint64 number;
+        const char *units = "ssmmhhddww";
+        const guint64 factors[] = { 1, 60, 3600, 86400, 604800 };
+        const char *unit;
+
+        if (!g_ascii_isdigit(*text))
+            return FALSE;
+        number = g_ascii_strtoull(text, &end, 10);
+        if (number > G_MAXUINT32)
+            return FALSE;
+        text = end;
+        if (*text && (unit = strchr(units, g_ascii_tolower(*text)))) {
+            number *= factors[(unit - units) / 2];
+            text++;
+        } else if (*text) {
+            return FALSE;
+        }
+        total += number;
+        if (total > G_MAXUINT32)
+            return FALSE;
+    }
+    *seconds = total;
+    return TRUE;
+}
+
+/* ServerAliveInterval and ServerAliveCountMax take what ssh takes; a
+ * value outside the connection's range is clamped, with a note. */
+static gboolean
+apply_keepalive(Import *imp, const char *keyword, gboolean interval, const char *value,
+                GError **error)
+{
+    const char *key = interval ? "keepalive" : "keepalive-count";
+    guint64 number, min = interval ? 0 : 1, max = interval ? 3600 : 100;
+    g_autofree char *text = NULL;
+    gboolean ok = interval ? parse_ssh_time(value, &number)
+                           : g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT32, &number, NULL);
+
+    if (g_hash_table_contains(imp->data, key))
+        return TRUE;
+    if (!ok)
+        return set_first(imp, key, value, error); /* says what is expected */
+    if (number < min || number > max) {
+        guint64 clamped = CLAMP(number, min, max);
+
+        g_ptr_array_add(imp->notes,
+                        g_strdup_printf(_("%s: %s %s is outside what a connection takes; "
+                                          "imported as %u"),
+                                        imp->line ? imp->line->where : "-o", keyword, value,
+                                        (guint)clamped));
+        number = clamped;
+    }
+    text = g_strdup_printf("%u", (guint)number);
+    return set_first(imp, key, text, error);
+}
+
 /* "ssh -W %h:%p HOST", the way to jump before ProxyJump existed: the
  * ProxyJump it means ("[user@]HOST[:port]"), or NULL with an error. */
 static char *
@@ -421,13 +486,12 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
             imp->hostname = g_strdup(args[0]);
         return TRUE;
     }
-    if (IS("Port") || IS("User") || IS("ServerAliveInterval") || IS("ServerAliveCountMax")) {
-        const char *key = IS("Port")                  ? "port"
-                          : IS("User")                ? "user"
-                          : IS("ServerAliveInterval") ? "keepalive"
-                                                      : "keepalive-count";
-        return want_args(keyword, n, 1, 1, error) && set_first(imp, key, args[0], error);
-    }
+    if (IS("Port") || IS("User"))
+        return want_args(keyword, n, 1, 1, error)
+               && set_first(imp, IS("Port") ? "port" : "user", args[0], error);
+    if (IS("ServerAliveInterval") || IS("ServerAliveCountMax"))
+        return want_args(keyword, n, 1, 1, error)
+               && apply_keepalive(imp, keyword, IS("ServerAliveInterval"), args[0], error);
     if (IS("IdentityFile")) {
         /* ssh tries every IdentityFile; a connection has one key, the
          * first. Its tokens are expanded once the host is known. */
@@ -556,7 +620,7 @@ apply_option(Import *imp, const char *keyword, char **args, const char *rest, GE
         command = unescape_percent(rest, error);
         return command && set_first(imp, "remote-command", command, error);
     }
-    if (IS("Include") || IS("Match")) {
+    if (IS("Include")) {
         SSH_TOKEN_ERROR(error, _("%s is not supported: import a file with the Host block itself"),
                         keyword);
         return FALSE;
@@ -611,10 +675,8 @@ host_matches(char **patterns, const char *alias)
     for (guint i = 0; patterns[i]; i++) {
         const char *p = patterns[i];
         gboolean negated = p[0] == '!';
-        g_autofree char *lower = g_ascii_strdown(negated ? p + 1 : p, -1);
-        g_autofree char *alias_lower = g_ascii_strdown(alias, -1);
-
-        if (g_pattern_match_simple(lower, alias_lower)) {
+        /* Case counts, as in ssh. */
+        if (g_pattern_match_simple(negated ? p + 1 : p, alias)) {
             if (negated)
                 return FALSE;
             matched = TRUE;
@@ -743,6 +805,17 @@ apply_line(Import *imp, const Line *l, gboolean *active, GError **error)
             add_candidate(imp, args, l);
         else
             *active = host_matches(args, imp->alias);
+        return TRUE;
+    }
+    if (g_ascii_strcasecmp(keyword, "Match") == 0) {
+        /* "Match all" applies to every host, as "Host *" does; the other
+         * criteria need what only ssh knows when it connects. */
+        if (!args[0] || g_ascii_strcasecmp(args[0], "all") != 0 || args[1]) {
+            SSH_TOKEN_ERROR(error, _("Match is not supported except as \"Match all\": write the "
+                                     "options under the Host line of the host instead"));
+            return FALSE;
+        }
+        *active = TRUE;
         return TRUE;
     }
     if (!*active || imp->mode == MODE_SCAN)

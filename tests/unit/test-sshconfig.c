@@ -300,6 +300,34 @@ test_config_known_hosts(void)
                  "line 3: UserKnownHostsFile names 2 files");
 }
 
+/* Smaller ways of ssh: Match all after a Host that does not match, Host
+ * names compared with case, values ssh takes clamped with a note. */
+static void
+test_config_ssh_ways(void)
+{
+    g_autoptr(GHashTable) data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_auto(GStrv) notes = NULL;
+
+    data = sshtun_sshconfig_import_full("Host vpn\n  Tunnel yes\n"
+                                        "Host VPN\n  Port 2222\n"
+                                        "Host other\n  Port 2200\n"
+                                        "Match all\n  User everyone\n"
+                                        "  ServerAliveInterval 2h\n  ServerAliveCountMax 120\n"
+                                        "# nm-sshtun: import-host=vpn\n",
+                                        SSHTUN_SSHCONFIG_NONE, &name, &notes, &error);
+    g_assert_no_error(error);
+    g_assert_false(g_hash_table_contains(data, "port"));
+    assert_key(data, "user", "everyone");
+    assert_key(data, "keepalive", "3600");
+    assert_key(data, "keepalive-count", "100");
+    g_assert_cmpuint(g_strv_length(notes), ==, 2);
+    g_assert_true(strstr(notes[0], "line 9: ServerAliveInterval 2h"));
+    g_assert_true(strstr(notes[1], "line 10: ServerAliveCountMax 120"));
+    import_fails("Host a\n  Tunnel yes\n  ServerAliveInterval 5x\n", "line 3: ");
+}
+
 static void
 test_config_errors(void)
 {
@@ -471,6 +499,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-known-hosts", test_config_known_hosts);
     g_test_add_func("/sshconfig/config-no-tunnel-line", test_config_no_tunnel_line);
     g_test_add_func("/sshconfig/export-only-what-is-set", test_export_only_what_is_set);
+    g_test_add_func("/sshconfig/config-ssh-ways", test_config_ssh_ways);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
