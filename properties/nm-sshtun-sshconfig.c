@@ -1198,7 +1198,7 @@ resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPt
                  || resolve_jumps(imp, hop.jump_spec, hop.jump_where, depth + 1, hops, error));
         if (ok) {
             hostname = hop.hostname ? expand_hostname(hop.hostname, alias, error)
-                                    : g_ascii_strdown(alias, -1);
+                                    : g_strdup(alias); /* as written: export reads back */
             ok = hostname != NULL;
         }
         hop_port = port_text ? port_text : g_hash_table_lookup(hop.data, "port");

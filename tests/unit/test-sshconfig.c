@@ -250,6 +250,13 @@ test_config_jump_alias(void)
     assert_key(chain, "jump-host", "[2001:db8::7],inner,jumper@bastion.example.org:2200");
     assert_key(uri, "jump-host", plain);
     assert_key(same_key, "jump-host", "gate");
+    {
+        /* A host name is kept as written, so that an export imports to it. */
+        g_autoptr(GHashTable) upper
+                = import_ok("Host vpn\n  Tunnel yes\n  ProxyJump Gate\n", "vpn");
+
+        assert_key(upper, "jump-host", "Gate");
+    }
     /* A jump host's own key: the helper logs in to jump hosts with the
      * connection's key or agent, so that is refused, saying where. */
     import_fails("Host gate\n  IdentityFile /k/other\n"
