@@ -1304,8 +1304,20 @@ finish_login(Import *imp, const char *host, GError **error)
     if (!imp->jump_spec)
         return TRUE;
     if (!imp->src) {
-        /* A command line has no configuration to look the hosts up in. */
-        if (set_first(imp, "jump-host", imp->jump_spec, error))
+        /* A command line has no configuration to look the hosts up in;
+         * ssh logs in to a hop without a user as the local user. */
+        g_auto(GStrv) parts = g_strsplit(imp->jump_spec, ",", -1);
+
+        for (guint i = 0; parts[i]; i++) {
+            if (!strchr(parts[i], '@') && g_hash_table_contains(imp->data, "user")) {
+                char *with_user = g_strdup_printf("%s@%s", g_get_user_name(), parts[i]);
+
+                g_free(parts[i]);
+                parts[i] = with_user;
+            }
+        }
+        joined = g_strjoinv(",", parts);
+        if (set_first(imp, "jump-host", joined, error))
             return TRUE;
         g_prefix_error(error, "%s: ", imp->jump_where);
         return FALSE;
@@ -1556,8 +1568,22 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
 
         put(out, "UserKnownHostsFile", escaped);
     }
-    if ((value = g_hash_table_lookup(data, "jump-host")))
-        put(out, "ProxyJump", value);
+    if (settings->jump_hosts) {
+        g_autoptr(GString) hops = g_string_new(NULL);
+
+        /* A hop without a user logs in as the connection's user; to ssh
+         * that is the local user unless written. */
+        for (guint i = 0; i < settings->jump_hosts->len; i++) {
+            const SshtunHop *hop = settings->jump_hosts->pdata[i];
+            const char *user = hop->user ? hop->user : settings->user;
+
+            g_string_append_printf(hops, "%s%s%s", i ? "," : "", user ? user : "", user ? "@" : "");
+            g_string_append_printf(hops, strchr(hop->host, ':') ? "[%s]" : "%s", hop->host);
+            if (hop->port != 22)
+                g_string_append_printf(hops, ":%u", hop->port);
+        }
+        put(out, "ProxyJump", hops->str);
+    }
     /* A forwards-only connection is a Host block without Tunnel. */
     if (!settings->no_tunnel) {
         g_string_append_printf(out, "    Tunnel %s\n",

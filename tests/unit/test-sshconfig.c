@@ -139,12 +139,16 @@ test_export_only_what_is_set(void)
     g_hash_table_insert(forwards, "host", "gw.example");
     g_hash_table_insert(forwards, "no-tunnel", "yes");
     g_hash_table_insert(forwards, "local-forwards", "8080:web:80");
+    g_hash_table_insert(forwards, "user", "carol");
+    g_hash_table_insert(forwards, "jump-host", "gate,bob@[fd00::1]:2200");
     t1 = sshtun_sshconfig_export("t", tunnel, &error);
     g_assert_no_error(error);
     t2 = sshtun_sshconfig_export("f", forwards, &error);
     g_assert_no_error(error);
     g_assert_true(strstr(t1, "    Tunnel point-to-point\n"));
     g_assert_true(strstr(t2, "    LocalForward 8080 web:80\n"));
+    /* A hop without a user logs in as the connection's, which ssh needs written. */
+    g_assert_true(strstr(t2, "    ProxyJump carol@gate,bob@[fd00::1]:2200\n"));
     for (guint i = 0; i < 2; i++) {
         const char *text = i ? t2 : t1;
 
@@ -364,6 +368,7 @@ test_command_line(void)
             "ssh -NTC -w 0:5 -p 2200 -o ServerAliveInterval=20 -i /k/id -J gate "
             "-L 8080:web:80 -D1080 -R 0:localhost:22 alice@vpn.example.org sshtun-server-config",
             "vpn.example.org");
+    g_autofree char *jump = g_strdup_printf("%s@gate", g_get_user_name());
 
     assert_key(data, "host", "vpn.example.org");
     assert_key(data, "user", "alice");
@@ -374,7 +379,8 @@ test_command_line(void)
     assert_key(data, "keepalive", "20");
     assert_key(data, "key-file", "/k/id");
     assert_key(data, "auth-type", "key");
-    assert_key(data, "jump-host", "gate");
+    /* ssh logs in to the jump host as the local user, not as alice. */
+    assert_key(data, "jump-host", jump);
     assert_key(data, "local-forwards", "8080:web:80");
     assert_key(data, "dynamic-forwards", "1080");
     assert_key(data, "remote-forwards", "0:localhost:22");
