@@ -20,11 +20,9 @@
  * Host blocks: "# nm-sshtun: import-host=NAME" anywhere in the file. */
 #define SSHTUN_SSHCONFIG_IMPORT_HOST "import-host"
 
+/* How to import; none yet beyond the default (Include is refused). */
 typedef enum {
     SSHTUN_SSHCONFIG_NONE = 0,
-    /* Read the files that Include lines name (relative to ~/.ssh, as ssh
-     * does); without it they are refused. */
-    SSHTUN_SSHCONFIG_FOLLOW_INCLUDE = 1 << 0,
 } SshtunSshconfigFlags;
 
 /* Reads @text, an ssh_config file or an ssh command line (told apart by
