@@ -96,6 +96,7 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
     g_autofree char *text = NULL, *name = NULL, *uuid = NULL;
     g_autoptr(GHashTable) data = NULL;
     g_autoptr(GError) local = NULL;
+    g_auto(GStrv) notes = NULL;
     gsize length;
     NMConnection *connection;
     NMSetting *s_con, *s_vpn;
@@ -111,7 +112,7 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
                     _("%s is not an ssh_config file or an ssh command line"), path);
         return NULL;
     }
-    data = sshtun_sshconfig_import(text, &name, &local);
+    data = sshtun_sshconfig_import_full(text, SSHTUN_SSHCONFIG_NONE, &name, &notes, &local);
     if (!data) {
         /* NM_VPN_PLUGIN_ERROR_FAILED, not ..._BAD_ARGUMENTS: nmcli tries
          * the next plugin on the latter and would hide this message. */
@@ -119,6 +120,11 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
                     local->message);
         return NULL;
     }
+    /* What was imported other than written (a value clamped, say): the
+     * import plugin interface has no place for it but the log, which
+     * nmcli prints. */
+    for (guint i = 0; notes && notes[i]; i++)
+        g_message("%s: %s", path, notes[i]);
     connection = nm_simple_connection_new();
     s_con = nm_setting_connection_new();
     uuid = nm_utils_uuid_generate();

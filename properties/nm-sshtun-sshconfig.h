@@ -16,12 +16,27 @@
 
 #define SSHTUN_SSHCONFIG_COMMENT "# nm-sshtun:"
 
+/* How ssh_config files name the host to import when they have several
+ * Host blocks: "# nm-sshtun: import-host=NAME" anywhere in the file. */
+#define SSHTUN_SSHCONFIG_IMPORT_HOST "import-host"
+
+/* How to import; none yet beyond the default (Include is refused). */
+typedef enum {
+    SSHTUN_SSHCONFIG_NONE = 0,
+} SshtunSshconfigFlags;
+
 /* Reads @text, an ssh_config file or an ssh command line (told apart by
  * the first word), into vpn.data items (string to string), checked with
  * the same rules as at connect time. @name receives the connection name:
  * the Host alias, or the destination of the command. The error names the
  * line and the option that is wrong. */
 GHashTable *sshtun_sshconfig_import(const char *text, char **name, GError **error);
+
+/* As sshtun_sshconfig_import(); @notes (if not NULL) receives what was
+ * imported other than written (a value ssh accepts clamped to the
+ * plugin's range, say), one translated sentence each, naming the line. */
+GHashTable *sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char **name,
+                                         GStrv *notes, GError **error);
 
 /* Writes @data as one ssh_config Host block named after @name (blanks
  * replaced, since a Host line separates patterns by them). */

@@ -105,6 +105,61 @@ test_config_forwards_only(void)
     assert_key(data, "dynamic-forwards", "127.0.0.1:1080");
 }
 
+/* Without Tunnel, ssh opens no tunnel: forwards alone make a
+ * forwards-only connection; no forwards, nothing to carry. */
+static void
+test_config_no_tunnel_line(void)
+{
+    g_autoptr(GHashTable) forwards = import_ok("Host fw\n  LocalForward 8080 web:80\n", "fw");
+    g_autoptr(GHashTable) cleared = import_ok("Host vpn\n  Tunnel yes\n  LocalForward 1 a:1\n"
+                                              "  ClearAllForwardings yes\n",
+                                              "vpn");
+
+    assert_key(forwards, "no-tunnel", "yes");
+    assert_key(forwards, "local-forwards", "8080:web:80");
+    g_assert_false(g_hash_table_contains(forwards, "tunnel-mode"));
+    g_assert_false(g_hash_table_contains(cleared, "local-forwards"));
+    import_fails("Host bare\n  Port 2222\n",
+                 "line 1: Host bare has neither a Tunnel nor a forward");
+    import_fails("Host fw\n  LocalForward 1 a:1\n  ClearAllForwardings yes\n",
+                 "neither a Tunnel nor a forward");
+}
+
+/* Export writes what the connection sets, not the defaults. */
+static void
+test_export_only_what_is_set(void)
+{
+    g_autoptr(GHashTable) tunnel = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) forwards = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *t1 = NULL, *t2 = NULL;
+
+    g_hash_table_insert(tunnel, "host", "gw.example");
+    g_hash_table_insert(tunnel, "remote-command", "sshtun-server-config");
+    g_hash_table_insert(forwards, "host", "gw.example");
+    g_hash_table_insert(forwards, "no-tunnel", "yes");
+    g_hash_table_insert(forwards, "local-forwards", "8080:web:80");
+    g_hash_table_insert(forwards, "user", "carol");
+    g_hash_table_insert(forwards, "jump-host", "gate,bob@[fd00::1]:2200");
+    t1 = sshtun_sshconfig_export("t", tunnel, &error);
+    g_assert_no_error(error);
+    t2 = sshtun_sshconfig_export("f", forwards, &error);
+    g_assert_no_error(error);
+    g_assert_true(strstr(t1, "    Tunnel point-to-point\n"));
+    g_assert_true(strstr(t2, "    LocalForward 8080 web:80\n"));
+    /* A hop without a user logs in as the connection's, which ssh needs written. */
+    g_assert_true(strstr(t2, "    ProxyJump carol@gate,bob@[fd00::1]:2200\n"));
+    for (guint i = 0; i < 2; i++) {
+        const char *text = i ? t2 : t1;
+
+        g_assert_null(strstr(text, "Port"));
+        g_assert_null(strstr(text, "ServerAlive"));
+        g_assert_null(strstr(text, "Compression"));
+        g_assert_null(strstr(text, "TunnelDevice"));
+    }
+    g_assert_null(strstr(t2, "Tunnel"));
+}
+
 /* A command is the rest of the line: unbalanced quotes and a trailing
  * backslash are the remote shell's business. */
 static void
@@ -114,6 +169,174 @@ test_config_remote_command_verbatim(void)
             = import_ok("Host h\n  Tunnel yes\n  RemoteCommand printf '%%s' \"it's\" \\\n", "h");
 
     assert_key(data, "remote-command", "printf '%s' \"it's\" \\");
+}
+
+/* ssh strips a line's trailing blanks, carriage return included, and
+ * takes a word starting with '#' as the start of a comment. */
+static void
+test_config_crlf_and_comments(void)
+{
+    g_autoptr(GHashTable) crlf = import_ok("Host vpn\r\n  HostName gw.example\r\n  Port 2222\r\n"
+                                           "  Tunnel yes\r\n",
+                                           "vpn");
+    g_autoptr(GHashTable) comment = import_ok("Host *.example.org  # work\n"
+                                              "  User worker\n"
+                                              "Host vpn.example.org # the office\n"
+                                              "  Tunnel yes # a tun device\n",
+                                              "vpn.example.org");
+
+    assert_key(crlf, "host", "gw.example");
+    assert_key(crlf, "port", "2222");
+    assert_key(crlf, "tunnel-mode", "point-to-point");
+    assert_key(comment, "host", "vpn.example.org");
+    assert_key(comment, "user", "worker");
+    /* ssh refuses a non-breaking space where a blank belongs; so does the
+     * import, saying where. */
+    import_fails("Host vpn\n\xc2\xa0 HostName gw.example\n", "line 2: ");
+    import_fails("Host vpn\n\xc2\xa0 HostName gw.example\n", "non-breaking space");
+}
+
+/* A file with several hosts: the one with a Tunnel, else the one a
+ * "# nm-sshtun: import-host=NAME" line names, else a refusal naming them. */
+static void
+test_config_choose_host(void)
+{
+    g_autoptr(GHashTable) tunnel = import_ok("Host github.com\n  User git\n"
+                                             "Host vpn\n  HostName gw.example\n  Tunnel yes\n"
+                                             "Host other\n  Port 2200\n",
+                                             "vpn");
+    g_autoptr(GHashTable) named = import_ok("Host a\n  Tunnel yes\n"
+                                            "Host b\n  Tunnel ethernet\n"
+                                            "# nm-sshtun: import-host=b\n",
+                                            "b");
+
+    assert_key(tunnel, "host", "gw.example");
+    g_assert_false(g_hash_table_contains(tunnel, "user"));
+    assert_key(named, "tunnel-mode", "ethernet");
+    import_fails("Host a\n  Port 1\nHost b c\n  Port 2\n",
+                 "several hosts (a, b) and none with a Tunnel");
+    import_fails("Host a\n  Port 1\nHost b\n  Port 2\n", "# nm-sshtun: import-host=NAME");
+    import_fails("Host a\nHost b\nHost *\n  Tunnel yes\n", "several hosts with a Tunnel (a, b)");
+}
+
+/* ssh jumps through a host of the same file with that host's HostName,
+ * Port, User and key, and through its own ProxyJump first. */
+#define JUMP_HOSTS                                                                                 \
+    "Host bastion\n  HostName bastion.example.org\n  Port 2200\n  User jumper\n"                   \
+    "Host outer\n  HostName 2001:db8::7\n"                                                         \
+    "Host inner\n  ProxyJump outer\n"
+
+static void
+test_config_jump_alias(void)
+{
+    g_autoptr(GHashTable) alias = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                       "  ProxyJump bastion\n",
+                                            "vpn");
+    g_autoptr(GHashTable) command = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                         "  ProxyCommand exec ssh -q -W %h:%p "
+                                                         "bastion\n"
+                                                         "  ProxyJump ignored.example\n",
+                                              "vpn");
+    g_autoptr(GHashTable) chain = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n"
+                                                       "  ProxyJump inner,bastion\n",
+                                            "vpn");
+    g_autoptr(GHashTable) uri = import_ok(JUMP_HOSTS "Host vpn\n  Tunnel yes\n  User alice\n"
+                                                     "  ProxyJump ssh://bob@outer:2222,plain\n",
+                                          "vpn");
+    g_autoptr(GHashTable) same_key = import_ok("Host gate\n  IdentityFile /k/id\n"
+                                               "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n"
+                                               "  ProxyJump gate\n",
+                                               "vpn");
+    g_autofree char *plain = g_strdup_printf("bob@[2001:db8::7]:2222,%s@plain", g_get_user_name());
+
+    assert_key(alias, "jump-host", "jumper@bastion.example.org:2200");
+    assert_key(command, "jump-host", "jumper@bastion.example.org:2200");
+    assert_key(chain, "jump-host", "[2001:db8::7],inner,jumper@bastion.example.org:2200");
+    assert_key(uri, "jump-host", plain);
+    assert_key(same_key, "jump-host", "gate");
+    {
+        /* A host name is kept as written, so that an export imports to it. */
+        g_autoptr(GHashTable) upper
+                = import_ok("Host vpn\n  Tunnel yes\n  ProxyJump Gate\n", "vpn");
+
+        assert_key(upper, "jump-host", "Gate");
+    }
+    /* A jump host's own key: the helper logs in to jump hosts with the
+     * connection's key or agent, so that is refused, saying where. */
+    import_fails("Host gate\n  IdentityFile /k/other\n"
+                 "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n  ProxyJump gate\n",
+                 "line 6: the jump host gate logs in with IdentityFile /k/other (line 2)");
+    import_fails("Host a\n  Tunnel yes\n  ProxyJump b\nHost b\n  ProxyJump a\n",
+                 ": ProxyJump: more than 8 jump hosts");
+    import_fails("Host a\n  Tunnel yes\n  ProxyCommand ssh -W fixed:22 gate\n",
+                 "line 3: ProxyCommand is not supported");
+}
+
+/* A public key in IdentityFile only picks the agent's key: the agent
+ * logs in, from the session's socket. */
+static void
+test_config_agent_key(void)
+{
+    g_autoptr(GHashTable) pub = NULL;
+    g_autoptr(GHashTable) session = NULL;
+
+    g_setenv("SSH_AUTH_SOCK", "/run/user/1000/agent.sock", TRUE);
+    pub = import_ok("Host vpn\n  Tunnel yes\n  IdentityFile ~/.ssh/1password.pub\n", "vpn");
+    assert_key(pub, "auth-type", "agent");
+    g_assert_false(g_hash_table_contains(pub, "key-file"));
+    session = import_ok("Host vpn\n  Tunnel yes\n  IdentityFile /k/id.pub\n"
+                        "  IdentityAgent /run/user/1000/agent.sock\n",
+                        "vpn");
+    assert_key(session, "auth-type", "agent");
+    import_fails("Host vpn\n  Tunnel yes\n  IdentityFile /k/id.pub\n"
+                 "  IdentityAgent ~/.1password/agent.sock\n",
+                 "line 4: IdentityAgent ~/.1password/agent.sock: the connection asks the agent");
+    import_fails("Host vpn\n  Tunnel yes\n  IdentityAgent none\n", "line 3: IdentityAgent none");
+}
+
+/* ssh looks host keys up in every UserKnownHostsFile; /dev/null holds
+ * none, and a connection reads one file. */
+static void
+test_config_known_hosts(void)
+{
+    g_autoptr(GHashTable) data = import_ok("Host vpn\n  Tunnel yes\n"
+                                           "  UserKnownHostsFile /dev/null /etc/ssh/corp_hosts\n"
+                                           "  UserKnownHostsFile /ignored\n",
+                                           "vpn");
+
+    assert_key(data, "known-hosts-file", "/etc/ssh/corp_hosts");
+    import_fails("Host vpn\n  Tunnel yes\n  UserKnownHostsFile /dev/null\n",
+                 "line 3: UserKnownHostsFile /dev/null keeps no host keys");
+    import_fails("Host vpn\n  Tunnel yes\n  UserKnownHostsFile /a /b\n",
+                 "line 3: UserKnownHostsFile names 2 files");
+}
+
+/* Smaller ways of ssh: Match all after a Host that does not match, Host
+ * names compared with case, values ssh takes clamped with a note. */
+static void
+test_config_ssh_ways(void)
+{
+    g_autoptr(GHashTable) data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+    g_auto(GStrv) notes = NULL;
+
+    data = sshtun_sshconfig_import_full("Host vpn\n  Tunnel yes\n"
+                                        "Host VPN\n  Port 2222\n"
+                                        "Host other\n  Port 2200\n"
+                                        "Match all\n  User everyone\n"
+                                        "  ServerAliveInterval 2h\n  ServerAliveCountMax 120\n"
+                                        "# nm-sshtun: import-host=vpn\n",
+                                        SSHTUN_SSHCONFIG_NONE, &name, &notes, &error);
+    g_assert_no_error(error);
+    g_assert_false(g_hash_table_contains(data, "port"));
+    assert_key(data, "user", "everyone");
+    assert_key(data, "keepalive", "3600");
+    assert_key(data, "keepalive-count", "100");
+    g_assert_cmpuint(g_strv_length(notes), ==, 2);
+    g_assert_true(strstr(notes[0], "line 9: ServerAliveInterval 2h"));
+    g_assert_true(strstr(notes[1], "line 10: ServerAliveCountMax 120"));
+    import_fails("Host a\n  Tunnel yes\n  ServerAliveInterval 5x\n", "line 3: ");
 }
 
 static void
@@ -145,6 +368,7 @@ test_command_line(void)
             "ssh -NTC -w 0:5 -p 2200 -o ServerAliveInterval=20 -i /k/id -J gate "
             "-L 8080:web:80 -D1080 -R 0:localhost:22 alice@vpn.example.org sshtun-server-config",
             "vpn.example.org");
+    g_autofree char *jump = g_strdup_printf("%s@gate", g_get_user_name());
 
     assert_key(data, "host", "vpn.example.org");
     assert_key(data, "user", "alice");
@@ -155,7 +379,8 @@ test_command_line(void)
     assert_key(data, "keepalive", "20");
     assert_key(data, "key-file", "/k/id");
     assert_key(data, "auth-type", "key");
-    assert_key(data, "jump-host", "gate");
+    /* ssh logs in to the jump host as the local user, not as alice. */
+    assert_key(data, "jump-host", jump);
     assert_key(data, "local-forwards", "8080:web:80");
     assert_key(data, "dynamic-forwards", "1080");
     assert_key(data, "remote-forwards", "0:localhost:22");
@@ -280,6 +505,14 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
+    g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
+    g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
+    g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
+    g_test_add_func("/sshconfig/config-agent-key", test_config_agent_key);
+    g_test_add_func("/sshconfig/config-known-hosts", test_config_known_hosts);
+    g_test_add_func("/sshconfig/config-no-tunnel-line", test_config_no_tunnel_line);
+    g_test_add_func("/sshconfig/export-only-what-is-set", test_export_only_what_is_set);
+    g_test_add_func("/sshconfig/config-ssh-ways", test_config_ssh_ways);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
