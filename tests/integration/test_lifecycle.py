@@ -71,6 +71,19 @@ class Lifecycle(NetworkManagerTestCase):
         self.wait_no_service()
         self.assertEqual(tun_devices(self.ns.client), [])
 
+    def test_networkmanager_and_its_bus_killed_take_the_tunnel_down(self):
+        """Both gone at once (a crashed session, a container stopped): the
+        service loses its bus and must not stay behind with parent 1."""
+        self.up("tunnel")
+        self.assertTrue(self.nm.service_pids())
+        os.kill(self.nm.proc.pid, signal.SIGKILL)
+        os.kill(self.nm.dbus_pid, signal.SIGKILL)
+        self.nm.dbus_pid = None
+        self.nm.proc.wait(timeout=10)
+        self.wait_no_service()
+        self.assertEqual(self.processes(), {})
+        self.assertEqual(tun_devices(self.ns.client), [])
+
     def test_networkmanager_restart_leaves_one_tunnel(self):
         self.up("tunnel")
         self.nm.stop_networkmanager()
