@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Used when neither the settings nor the connection name a user. */
@@ -159,23 +160,64 @@ sshtun_privileges_drop(SshtunHelper *h)
     sshtun_helper_debug(h, "running as uid %u (%s)", (guint)uid, pw->pw_name);
 }
 
+/* Opened without blocking and read only when it is a regular file: a FIFO
+ * or a device node named as a key would otherwise hold the helper (and,
+ * for an ordinary user, its device) for as long as nothing writes to it.
+ * The result is freed with sshtun_secret_free(). */
 static char *
 read_file(SshtunHelper *h, const char *path, gboolean must_exist, const char *what)
 {
-    g_autoptr(GError) error = NULL;
-    char *content = NULL;
-    gsize len = 0;
+    struct stat st;
+    char *content;
+    gsize size, len = 0;
+    int saved = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
-    if (!g_file_get_contents(path, &content, &len, &error)) {
-        if (!must_exist && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    if (fd < 0) {
+        saved = errno;
+        if (!must_exist && saved == ENOENT)
             return NULL;
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
-                           path, (guint)h->uid, error->message);
+                           path, (guint)h->uid, g_strerror(saved));
     }
-    if (len > MAX_FILE_BYTES) {
-        sshtun_secret_free(content);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        const char *kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISBLK(st.st_mode)  ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                           : S_ISDIR(st.st_mode)  ? "a directory"
+                                                  : "something else";
+        close(fd);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                           "refusing %s \"%s\": it is %s, not a regular file", what, path, kind);
+    }
+    if (st.st_size > MAX_FILE_BYTES) {
+        close(fd);
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes", what,
                            path, MAX_FILE_BYTES);
+    }
+    /* Room for the file and some growth, allocated once: a secret is
+     * never copied by a reallocation. Filling it means the file grew. */
+    size = (gsize)st.st_size + 4096;
+    content = g_malloc0(size + 1);
+    while (len < size) {
+        ssize_t got = read(fd, content + len, size - len);
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            saved = errno;
+        if (got <= 0)
+            break;
+        len += (gsize)got;
+    }
+    close(fd);
+    if (saved || len == size) {
+        explicit_bzero(content, size);
+        g_free(content);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
+                           path, (guint)h->uid,
+                           saved ? g_strerror(saved) : "it grew while being read");
     }
     return content;
 }

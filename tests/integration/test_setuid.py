@@ -10,8 +10,9 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 
-from harness import HELPER, TUN_SERVER_IP, ping, tun_devices
+from harness import EXIT, HELPER, TUN_SERVER_IP, ping, tun_devices
 from test_helper import NOBODY, HelperTestCase
 
 AS_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
@@ -35,6 +36,14 @@ class SetuidHelper(HelperTestCase):
     def status_of(self, pid):
         with open(f"/proc/{pid}/status") as f:
             return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+    def exit_within(self, helper, seconds):
+        """The helper's exit status, or a failure if it is still running
+        after @seconds (it blocked)."""
+        try:
+            return helper.wait_exit(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            self.fail(f"the helper still runs after {seconds} s; events: {helper.events}")
 
     def test_an_ordinary_user_gets_a_tunnel_and_keeps_no_privilege(self):
         self.server_tun()
@@ -100,3 +109,22 @@ class SetuidHelper(HelperTestCase):
         r = subprocess.run(AS_NOBODY + ("cat", f"/proc/{helper.proc.pid}/environ"),
                            capture_output=True)
         self.assertNotEqual(r.returncode, 0)
+
+    def test_a_fifo_or_a_device_as_a_file_is_refused_at_once(self):
+        fifo = os.path.join(self.tmp.path, "key_fifo")
+        os.mkfifo(fifo)
+        os.chown(fifo, NOBODY, NOBODY)
+        for key, path, vpn, kind in (
+                ("key-file", fifo, self.settings(user="root", key_file=fifo), "a FIFO"),
+                ("known-hosts-file", "/dev/null",
+                 self.settings(user="root", known_hosts_file="/dev/null"),
+                 "a character device")):
+            with self.subTest(key):
+                helper = self.start_helper(vpn, **self.as_user())
+                start = time.monotonic()
+                status = self.exit_within(helper, 5)
+                self.assertLess(time.monotonic() - start, 5)
+                self.assertEqual(status, EXIT["bad-settings"], helper.log_text())
+                self.assertIn(f'refusing {key} "{path}": it is {kind}, not a regular file',
+                              helper.error)
+                self.assertEqual(tun_devices(self.ns.client), [])
