@@ -4,6 +4,7 @@
 #include "privileges.h"
 
 #include "report.h"
+#include "userdevices.h"
 
 #include "nm-sshtun-tun.h"
 
@@ -40,6 +41,43 @@ sshtun_privileges_setuid_mode(void)
     return getuid() != 0 && geteuid() == 0;
 }
 
+/* Marks a device made for an ordinary user as theirs and refuses it when
+ * it would be one more than SSHTUN_USER_DEVICES_MAX. The count is taken
+ * after this device carries its owner, so two helpers started at once
+ * cannot both miss each other: the later one to count sees both; at worst
+ * both refuse, never are there more than the maximum. */
+static void
+limit_user_devices(SshtunHelper *h, const char *name)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *list = NULL;
+    uid_t uid = getuid();
+    int count;
+
+    if (ioctl(h->tun_fd, TUNSETOWNER, (unsigned long)uid) < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot make %s uid %u's: %s", name, (guint)uid,
+                           g_strerror(errno));
+    count = sshtun_user_devices_count(uid, names, &error);
+    if (count < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "%s", error->message);
+    if (count <= SSHTUN_USER_DEVICES_MAX)
+        return;
+    /* Closing the only descriptor removes the new device. */
+    close(h->tun_fd);
+    h->tun_fd = -1;
+    for (guint i = 0; i < names->len; i++) {
+        if (strcmp(names->pdata[i], name) == 0)
+            g_ptr_array_remove_index(names, i--);
+    }
+    g_ptr_array_add(names, NULL);
+    list = g_strjoinv(", ", (char **)names->pdata);
+    sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL,
+                       "uid %u already holds %u tunnel devices through nm-sshtun-helper (%s), "
+                       "the most one user may: end one of those connections first",
+                       (guint)uid, names->len - 1, list);
+}
+
 void
 sshtun_privileges_open_tun(SshtunHelper *h)
 {
@@ -70,14 +108,20 @@ sshtun_privileges_open_tun(SshtunHelper *h)
         fcntl(h->tun_fd, F_SETFD, FD_CLOEXEC);
     } else {
         g_autoptr(GError) error = NULL;
+        /* Never root's tunN/tapN for an ordinary user. */
+        const char *pattern = !sshtun_privileges_setuid_mode() ? NULL
+                              : tap                            ? SSHTUN_USER_TAP_PATTERN
+                                                               : SSHTUN_USER_TUN_PATTERN;
 
-        h->tun_fd = sshtun_tun_open(h->interface_name, tap, ifr.ifr_name, &error);
+        h->tun_fd = sshtun_tun_open(h->interface_name, pattern, tap, ifr.ifr_name, &error);
         if (h->tun_fd < 0)
             sshtun_helper_fail(h,
                                g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_INVAL)
                                        ? SSHTUN_EXIT_BAD_SETTINGS
                                        : SSHTUN_EXIT_INTERNAL,
                                "%s", error->message);
+        if (sshtun_privileges_setuid_mode())
+            limit_user_devices(h, ifr.ifr_name);
     }
     g_free(h->interface_name);
     h->interface_name = g_strndup(ifr.ifr_name, IFNAMSIZ);

@@ -12,11 +12,13 @@
 /* No core dumps, no ptrace by other users: the process holds secrets. */
 void sshtun_privileges_protect_memory(void);
 
-/* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
- * named one, or takes the descriptor handed in [helper] tun-fd. */
 /* Started by an ordinary user through a setuid-root install. */
 gboolean sshtun_privileges_setuid_mode(void);
 
+/* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
+ * named one, or takes the descriptor handed in [helper] tun-fd. For an
+ * ordinary user: sshtunN/sshtapN, owned by that user, at most
+ * SSHTUN_USER_DEVICES_MAX at once. */
 void sshtun_privileges_open_tun(SshtunHelper *h);
 
 /* Switches to the target user permanently and checks that root cannot be

@@ -12,10 +12,13 @@ import subprocess
 import tempfile
 import time
 
-from harness import EXIT, HELPER, TUN_SERVER_IP, ping, tun_devices
+from harness import (EXIT, HELPER, SERVER_IP, TUN_SERVER_IP, in_ns, ping, run, stop_process,
+                     tun_devices)
 from test_helper import NOBODY, HelperTestCase
 
 AS_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+# The most devices one user's helpers may hold (src/helper/userdevices.h).
+USER_DEVICES_MAX = 8
 
 
 class SetuidHelper(HelperTestCase):
@@ -128,3 +131,73 @@ class SetuidHelper(HelperTestCase):
                 self.assertIn(f'refusing {key} "{path}": it is {kind}, not a regular file',
                               helper.error)
                 self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_devices_get_names_of_their_own(self):
+        # Root's tools take tun0 first: a user's helper must not hold it.
+        self.server_tun()
+        helper = self.connect(self.settings(user="root"), **self.as_user())
+        self.assertRegex(helper.interface, r"^sshtun\d+$")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        run(*in_ns(self.ns.client, "ip", "tuntap", "add", "dev", "tun0", "mode", "tun"))
+        run(*in_ns(self.ns.client, "ip", "tuntap", "add", "dev", "tap0", "mode", "tap"))
+        # The device is marked as the user's.
+        details = run(*in_ns(self.ns.client, "ip", "-d", "link", "show", helper.interface)).stdout
+        self.assertIn(" user nobody ", details)
+        for name in ("tun0", "tap0"):
+            run(*in_ns(self.ns.client, "ip", "link", "delete", name))
+        helper.stop()
+        self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_an_ethernet_device_is_named_sshtap(self):
+        self.server_tun("tap7", "tap")
+        helper = self.start_helper(self.settings(user="root", tunnel_mode="ethernet",
+                                                 local_address=None, remote_address=None),
+                                   **self.as_user())
+        helper.wait_ready()
+        self.assertRegex(helper.interface, r"^sshtap\d+$")
+
+    def silent_server(self, port=2200):
+        """A port in the server namespace that takes connections and never
+        says anything: helpers hold their devices waiting for the greeting
+        (for 15 s at least)."""
+        script = ("import socket, sys, time\n"
+                  "s = socket.socket()\n"
+                  f"s.bind(('{SERVER_IP}', {port}))\n"
+                  "s.listen(64)\n"
+                  "print('listening', flush=True)\n"
+                  "time.sleep(120)\n")
+        proc = subprocess.Popen(in_ns(self.ns.server, "python3", "-c", script),
+                                stdout=subprocess.PIPE, text=True)
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(stop_process, proc)
+        self.assertEqual(proc.stdout.readline().strip(), "listening")
+        return port
+
+    def test_a_user_holds_at_most_eight_devices(self):
+        port = self.silent_server()
+        vpn = self.settings(user="root", port=str(port))
+        held = []
+        for _ in range(USER_DEVICES_MAX):
+            helper = self.start_helper(vpn, **self.as_user())
+            name, arg = helper.wait_for({"interface"}, timeout=10)
+            self.assertEqual(name, "interface", arg)
+            held.append(helper)
+        names = sorted(helper.interface for helper in held)
+        self.assertEqual(len(set(names)), USER_DEVICES_MAX)
+        self.assertEqual(sorted(tun_devices(self.ns.client)), names)
+        # Root is not limited: its own device does not count either.
+        run(*in_ns(self.ns.client, "ip", "tuntap", "add", "dev", "tun0", "mode", "tun"))
+        refused = self.start_helper(vpn, **self.as_user())
+        self.assertEqual(self.exit_within(refused, 10), EXIT["internal"],
+                         f"events: {refused.events}\n{refused.log_text()}")
+        self.assertTrue(refused.error.startswith("internal "), refused.error)
+        self.assertIn(f"uid {NOBODY} already holds {USER_DEVICES_MAX} tunnel devices through "
+                      "nm-sshtun-helper (", refused.error)
+        self.assertIn("end one of those connections first", refused.error)
+        # The refused one left nothing behind.
+        self.assertEqual(sorted(tun_devices(self.ns.client)), sorted(names + ["tun0"]))
+        # One ended: room for the next.
+        held.pop().stop()
+        again = self.start_helper(vpn, **self.as_user())
+        name, arg = again.wait_for({"interface"}, timeout=10)
+        self.assertEqual(name, "interface", arg)
