@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Used when neither the settings nor the connection name a user. */
@@ -35,10 +37,37 @@ sshtun_privileges_protect_memory(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-gboolean
-sshtun_privileges_setuid_mode(void)
+static gboolean
+capability_sets(struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3])
 {
-    return getuid() != 0 && geteuid() == 0;
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+    memset(data, 0, sizeof(struct __user_cap_data_struct) * _LINUX_CAPABILITY_U32S_3);
+    return syscall(SYS_capget, &header, data) == 0;
+}
+
+/* Any capability at all, or no way to tell. */
+static gboolean
+holds_capabilities(void)
+{
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    if (!capability_sets(data))
+        return TRUE;
+    for (guint i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+        if (data[i].effective || data[i].permitted || data[i].inheritable)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Decided on the real uid, not on the effective one: a file-capability
+ * install (setcap cap_net_admin+ep) keeps the user's effective uid and is
+ * as privileged as a setuid-root one. */
+gboolean
+sshtun_privileges_for_user(void)
+{
+    return getuid() != 0;
 }
 
 /* Marks a device made for an ordinary user as theirs and refuses it when
@@ -84,10 +113,13 @@ sshtun_privileges_open_tun(SshtunHelper *h)
     struct ifreq ifr = { 0 };
     gboolean tap = h->settings->tunnel_mode == SSHTUN_MODE_ETHERNET;
 
-    /* As root, TUNSETIFF on an existing name attaches to that device, even
-     * another user's persistent one: an ordinary user of a setuid-root
-     * install gets a fresh device the kernel names. */
-    if (h->interface_name && sshtun_privileges_setuid_mode())
+    /* As root or with CAP_NET_ADMIN, TUNSETIFF on an existing name attaches
+     * to that device, even another user's persistent one: an ordinary user
+     * of a setuid-root or file-capability install gets a fresh device the
+     * kernel names. Without any privilege the kernel lets a user attach
+     * only to a device of their own (see docs/development.md). */
+    if (h->interface_name && sshtun_privileges_for_user()
+        && (geteuid() == 0 || holds_capabilities()))
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                            "[helper] interface may only be set when the helper is started by "
                            "root, not by uid %u",
@@ -109,9 +141,9 @@ sshtun_privileges_open_tun(SshtunHelper *h)
     } else {
         g_autoptr(GError) error = NULL;
         /* Never root's tunN/tapN for an ordinary user. */
-        const char *pattern = !sshtun_privileges_setuid_mode() ? NULL
-                              : tap                            ? SSHTUN_USER_TAP_PATTERN
-                                                               : SSHTUN_USER_TUN_PATTERN;
+        const char *pattern = !sshtun_privileges_for_user() ? NULL
+                              : tap                         ? SSHTUN_USER_TAP_PATTERN
+                                                            : SSHTUN_USER_TUN_PATTERN;
 
         h->tun_fd = sshtun_tun_open(h->interface_name, pattern, tap, ifr.ifr_name, &error);
         if (h->tun_fd < 0)
@@ -120,7 +152,7 @@ sshtun_privileges_open_tun(SshtunHelper *h)
                                        ? SSHTUN_EXIT_BAD_SETTINGS
                                        : SSHTUN_EXIT_INTERNAL,
                                "%s", error->message);
-        if (sshtun_privileges_setuid_mode())
+        if (sshtun_privileges_for_user())
             limit_user_devices(h, ifr.ifr_name);
     }
     g_free(h->interface_name);
@@ -162,6 +194,53 @@ target_account(SshtunHelper *h)
     return pw;
 }
 
+/* Every capability the kernel knows: PR_CAPBSET_READ fails past the last.
+ * Dropping one needs CAP_SETPCAP. */
+static gboolean
+clear_bounding_set(void)
+{
+    gboolean cleared = TRUE;
+
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            cleared = FALSE;
+    }
+    return cleared;
+}
+
+static gboolean
+bounding_set_is_empty(void)
+{
+    for (int cap = 0;; cap++) {
+        int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (in_set < 0)
+            return TRUE;
+        if (in_set)
+            return FALSE;
+    }
+}
+
+/* Effective, permitted, inheritable and ambient: all empty, for good. */
+static void
+clear_capability_sets(SshtunHelper *h)
+{
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot clear the ambient capabilities: %s",
+                           g_strerror(errno));
+    if (syscall(SYS_capset, &header, none) < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot clear the capabilities: %s",
+                           g_strerror(errno));
+    if (holds_capabilities())
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "capabilities remain after dropping them");
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "ambient capability %d remains", cap);
+    }
+}
+
 void
 sshtun_privileges_drop(SshtunHelper *h)
 {
@@ -181,6 +260,22 @@ sshtun_privileges_drop(SshtunHelper *h)
     else
         h->login = g_strdup(h->settings->user ? h->settings->user : pw->pw_name);
 
+    /* The bounding set first: its CAP_SETPCAP goes with the uid change.
+     * For an ordinary user it must go (a file-capability install names
+     * cap_setpcap for this); started by root, NetworkManager's own
+     * bounding set lacks CAP_SETPCAP (its systemd unit), and with
+     * no_new_privs below the bounding set can grant nothing anyway. */
+    if (!clear_bounding_set()) {
+        int saved = errno;
+
+        if (sshtun_privileges_for_user() && holds_capabilities())
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL,
+                               "cannot clear the capability bounding set: %s; a file-capability "
+                               "install needs cap_setpcap besides cap_net_admin (setcap "
+                               "cap_net_admin,cap_setpcap+ep)",
+                               g_strerror(saved));
+    }
+
     if (geteuid() == 0) {
         if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0)
             sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot drop groups: %s",
@@ -192,6 +287,10 @@ sshtun_privileges_drop(SshtunHelper *h)
     if (setresuid(uid, uid, uid) < 0)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot switch to uid %u: %s", (guint)uid,
                            g_strerror(errno));
+    /* A file-capability install keeps its capabilities across a uid
+     * change that does not involve root: cleared here, whatever the
+     * install. */
+    clear_capability_sets(h);
     /* Setting the uid again re-enables dumping; keep the secrets out of
      * core files. */
     sshtun_privileges_protect_memory();
@@ -201,7 +300,8 @@ sshtun_privileges_drop(SshtunHelper *h)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "root could be regained after dropping it");
     if (getresuid(&ruid, &euid, &suid) < 0 || ruid != uid || euid != uid || suid != uid)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid did not change as asked");
-    sshtun_helper_debug(h, "running as uid %u (%s)", (guint)uid, pw->pw_name);
+    sshtun_helper_debug(h, "running as uid %u (%s), no capabilities%s", (guint)uid, pw->pw_name,
+                        bounding_set_is_empty() ? ", empty bounding set" : "");
 }
 
 /* Opened without blocking and read only when it is a regular file: a FIFO

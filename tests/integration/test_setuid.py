@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The helper installed setuid-root (./configure --enable-setuid-helper) and
-started by an ordinary user: the tunnel comes up with the device opened as
-root and everything else run as that user, and the settings that user must
-not choose are refused."""
+"""The helper installed setuid-root (./configure --enable-setuid-helper) or
+with file capabilities (setcap), and started by an ordinary user: the
+tunnel comes up with the device opened privileged and everything else run
+as that user, and the settings that user must not choose are refused."""
 
 import os
 import shutil
@@ -12,26 +12,35 @@ import subprocess
 import tempfile
 import time
 
-from harness import (EXIT, HELPER, SERVER_IP, TUN_SERVER_IP, in_ns, ping, run, stop_process,
-                     tun_devices)
+from harness import (EXIT, HELPER, SERVER_IP, TUN_SERVER_IP, in_ns, ping, run,
+                     stop_process, tun_devices)
 from test_helper import NOBODY, HelperTestCase
 
 AS_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+CAPABILITY_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 # The most devices one user's helpers may hold (src/helper/userdevices.h).
 USER_DEVICES_MAX = 8
 
 
-class SetuidHelper(HelperTestCase):
+class InstalledCopy:
+    """A copy of the helper installed as `make install` or a package would,
+    started as nobody: the tests of both kinds of install (a mixin, so that
+    unittest runs them only in the classes below)."""
+
+    mode = 0o4755  # setuid-root, as `make install` makes it with the option
+    capabilities = None  # for setcap, instead of setuid
+
     def setUp(self):
         super().setUp()
-        # A setuid-root copy, as `make install` makes it with the option.
         bindir = tempfile.mkdtemp(prefix="sshtun-setuid-")
         self.addCleanup(shutil.rmtree, bindir)
         os.chmod(bindir, 0o755)
         self.program = os.path.join(bindir, "nm-sshtun-helper")
         shutil.copy(HELPER, self.program)
         os.chown(self.program, 0, 0)
-        os.chmod(self.program, 0o4755)
+        os.chmod(self.program, self.mode)
+        if self.capabilities:
+            run("setcap", self.capabilities, self.program)
 
     def as_user(self, **kw):
         return dict(program=self.program, run_as=AS_NOBODY, **kw)
@@ -39,6 +48,17 @@ class SetuidHelper(HelperTestCase):
     def status_of(self, pid):
         with open(f"/proc/{pid}/status") as f:
             return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+    def assert_unprivileged(self, pid):
+        """The network side: nobody's ids, no groups, every capability set
+        (the bounding set too) empty, no new privileges."""
+        status = self.status_of(pid)
+        self.assertEqual(status["Uid"].split(), [str(NOBODY)] * 4)
+        self.assertEqual(status["Gid"].split(), [str(NOBODY)] * 4)
+        self.assertEqual(status["Groups"].strip(), "")
+        for caps in CAPABILITY_SETS:
+            self.assertEqual(int(status[caps], 16), 0, f"{caps} {status[caps]}")
+        self.assertEqual(status["NoNewPrivs"], "1")
 
     def exit_within(self, helper, seconds):
         """The helper's exit status, or a failure if it is still running
@@ -48,20 +68,19 @@ class SetuidHelper(HelperTestCase):
         except subprocess.TimeoutExpired:
             self.fail(f"the helper still runs after {seconds} s; events: {helper.events}")
 
-    def test_an_ordinary_user_gets_a_tunnel_and_keeps_no_privilege(self):
+    def test_naming_the_device_is_refused(self):
+        # As root, naming an existing device would attach to it.
+        self.expect_failure(self.settings(user="root"), "bad-settings",
+                            "[helper] interface may only be set when the helper is started by "
+                            f"root, not by uid {NOBODY}",
+                            helper={"interface": "tun0"}, **self.as_user())
+
+    def test_the_network_side_holds_no_capability(self):
         self.server_tun()
         helper = self.connect(self.settings(user="root"), **self.as_user())
         self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
-        status = self.status_of(helper.proc.pid)
-        self.assertEqual(status["Uid"].split(), [str(NOBODY)] * 4)
-        self.assertEqual(status["Gid"].split(), [str(NOBODY)] * 4)
-        self.assertEqual(status["Groups"].strip(), "")
-        for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
-            if caps == "CapBnd":
-                continue  # the bounding set limits, it grants nothing
-            self.assertEqual(int(status[caps], 16), 0, caps)
-        self.assertEqual(status["NoNewPrivs"], "1")
-        self.assertEqual(len(tun_devices(self.ns.client)), 1)
+        self.assert_unprivileged(helper.proc.pid)
+        self.assertRegex(helper.interface, r"^sshtun\d+$")
         helper.stop()
         self.assertEqual(tun_devices(self.ns.client), [])
 
@@ -69,13 +88,6 @@ class SetuidHelper(HelperTestCase):
         self.expect_failure(self.settings(user="root"), "bad-settings",
                             "[helper] user may only be set when the helper is started by root",
                             helper={"user": "root"}, **self.as_user())
-
-    def test_naming_the_device_is_refused(self):
-        # As root, naming an existing device would attach to it.
-        self.expect_failure(self.settings(user="root"), "bad-settings",
-                            "[helper] interface may only be set when the helper is started by "
-                            f"root, not by uid {NOBODY}",
-                            helper={"interface": "tun0"}, **self.as_user())
 
     def test_a_key_the_user_cannot_read_is_not_read_for_them(self):
         secret_key = os.path.join(self.tmp.path, "roots_key")
@@ -112,25 +124,6 @@ class SetuidHelper(HelperTestCase):
         r = subprocess.run(AS_NOBODY + ("cat", f"/proc/{helper.proc.pid}/environ"),
                            capture_output=True)
         self.assertNotEqual(r.returncode, 0)
-
-    def test_a_fifo_or_a_device_as_a_file_is_refused_at_once(self):
-        fifo = os.path.join(self.tmp.path, "key_fifo")
-        os.mkfifo(fifo)
-        os.chown(fifo, NOBODY, NOBODY)
-        for key, path, vpn, kind in (
-                ("key-file", fifo, self.settings(user="root", key_file=fifo), "a FIFO"),
-                ("known-hosts-file", "/dev/null",
-                 self.settings(user="root", known_hosts_file="/dev/null"),
-                 "a character device")):
-            with self.subTest(key):
-                helper = self.start_helper(vpn, **self.as_user())
-                start = time.monotonic()
-                status = self.exit_within(helper, 5)
-                self.assertLess(time.monotonic() - start, 5)
-                self.assertEqual(status, EXIT["bad-settings"], helper.log_text())
-                self.assertIn(f'refusing {key} "{path}": it is {kind}, not a regular file',
-                              helper.error)
-                self.assertEqual(tun_devices(self.ns.client), [])
 
     def test_devices_get_names_of_their_own(self):
         # Root's tools take tun0 first: a user's helper must not hold it.
@@ -201,3 +194,45 @@ class SetuidHelper(HelperTestCase):
         again = self.start_helper(vpn, **self.as_user())
         name, arg = again.wait_for({"interface"}, timeout=10)
         self.assertEqual(name, "interface", arg)
+
+    def test_a_fifo_or_a_device_as_a_file_is_refused_at_once(self):
+        fifo = os.path.join(self.tmp.path, "key_fifo")
+        os.mkfifo(fifo)
+        os.chown(fifo, NOBODY, NOBODY)
+        for key, path, vpn, kind in (
+                ("key-file", fifo, self.settings(user="root", key_file=fifo), "a FIFO"),
+                ("known-hosts-file", "/dev/null",
+                 self.settings(user="root", known_hosts_file="/dev/null"),
+                 "a character device")):
+            with self.subTest(key):
+                helper = self.start_helper(vpn, **self.as_user())
+                start = time.monotonic()
+                status = self.exit_within(helper, 5)
+                self.assertLess(time.monotonic() - start, 5)
+                self.assertEqual(status, EXIT["bad-settings"], helper.log_text())
+                self.assertIn(f'refusing {key} "{path}": it is {kind}, not a regular file',
+                              helper.error)
+                self.assertEqual(tun_devices(self.ns.client), [])
+
+
+class SetuidHelper(InstalledCopy, HelperTestCase):
+    """Installed setuid-root (./configure --enable-setuid-helper)."""
+
+
+class CapabilityHelper(InstalledCopy, HelperTestCase):
+    """Installed with file capabilities instead of setuid: the effective uid
+    stays the user's, yet the helper acts for that user as a setuid-root one
+    does, and drops every capability before it touches the network."""
+
+    mode = 0o755
+    capabilities = "cap_net_admin,cap_setpcap+ep"
+
+    def test_the_copy_has_capabilities_and_no_setuid_bit(self):
+        self.assertFalse(os.stat(self.program).st_mode & stat.S_ISUID)
+        self.assertIn("cap_net_admin", run("getcap", self.program).stdout)
+
+    def test_without_cap_setpcap_the_bounding_set_cannot_go_and_it_says_so(self):
+        run("setcap", "cap_net_admin+ep", self.program)
+        self.expect_failure(self.settings(user="root"), "internal",
+                            "cannot clear the capability bounding set",
+                            "setcap cap_net_admin,cap_setpcap+ep", **self.as_user())
