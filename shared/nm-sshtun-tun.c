@@ -25,7 +25,8 @@ sshtun_tun_name_is_valid(const char *name)
 }
 
 int
-sshtun_tun_open(const char *name, gboolean tap, char actual_name[IFNAMSIZ], GError **error)
+sshtun_tun_open(const char *name, const char *pattern, gboolean tap, char actual_name[IFNAMSIZ],
+                GError **error)
 {
     struct ifreq ifr = { 0 };
     int fd;
@@ -43,7 +44,9 @@ sshtun_tun_open(const char *name, gboolean tap, char actual_name[IFNAMSIZ], GErr
         return -1;
     }
     ifr.ifr_flags = (tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI;
-    g_strlcpy(ifr.ifr_name, name ? name : (tap ? "tap%d" : "tun%d"), IFNAMSIZ);
+    if (!pattern)
+        pattern = tap ? "tap%d" : "tun%d";
+    g_strlcpy(ifr.ifr_name, name ? name : pattern, IFNAMSIZ);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         int saved = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved),

@@ -8,11 +8,12 @@ SSHTUN_BUILD_PACKAGES="autoconf automake libtool pkg-config make gcc libc6-dev
   libglib2.0-dev libssh2-1-dev libnm-dev clang-format clang debhelper dpkg-dev
   gettext autopoint libgtk-3-dev libgtk-4-dev libgtk-4-bin libnma-dev libnma-gtk4-dev
   libsecret-1-dev appstream"
-# Running the tests and the demo: sshd, namespaces, ping, python for the harness
+# Running the tests and the demo: sshd, namespaces, ping, python for the harness,
+# setcap for the file-capability install
 SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
   openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko
   xvfb xauth x11-utils imagemagick network-manager-gnome python3-gi gir1.2-gtk-3.0 gir1.2-gtk-4.0
-  gir1.2-nm-1.0 valgrind dnsmasq-base busybox"
+  gir1.2-nm-1.0 valgrind dnsmasq-base busybox libcap2-bin"
 
 sshtun_install_packages() {
     local missing=""

@@ -4,12 +4,14 @@
 #include "privileges.h"
 
 #include "report.h"
+#include "userdevices.h"
 
 #include "nm-sshtun-tun.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <pwd.h>
@@ -17,6 +19,8 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Used when neither the settings nor the connection name a user. */
@@ -33,10 +37,74 @@ sshtun_privileges_protect_memory(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-gboolean
-sshtun_privileges_setuid_mode(void)
+static gboolean
+capability_sets(struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3])
 {
-    return getuid() != 0 && geteuid() == 0;
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+    memset(data, 0, sizeof(struct __user_cap_data_struct) * _LINUX_CAPABILITY_U32S_3);
+    return syscall(SYS_capget, &header, data) == 0;
+}
+
+/* Any capability at all, or no way to tell. */
+static gboolean
+holds_capabilities(void)
+{
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    if (!capability_sets(data))
+        return TRUE;
+    for (guint i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+        if (data[i].effective || data[i].permitted || data[i].inheritable)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Decided on the real uid, not on the effective one: a file-capability
+ * install (setcap cap_net_admin+ep) keeps the user's effective uid and is
+ * as privileged as a setuid-root one. */
+gboolean
+sshtun_privileges_for_user(void)
+{
+    return getuid() != 0;
+}
+
+/* Marks a device made for an ordinary user as theirs and refuses it when
+ * it would be one more than SSHTUN_USER_DEVICES_MAX. The count is taken
+ * after this device carries its owner, so two helpers started at once
+ * cannot both miss each other: the later one to count sees both; at worst
+ * both refuse, never are there more than the maximum. */
+static void
+limit_user_devices(SshtunHelper *h, const char *name)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *list = NULL;
+    uid_t uid = getuid();
+    int count;
+
+    if (ioctl(h->tun_fd, TUNSETOWNER, (unsigned long)uid) < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot make %s uid %u's: %s", name, (guint)uid,
+                           g_strerror(errno));
+    count = sshtun_user_devices_count(uid, names, &error);
+    if (count < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "%s", error->message);
+    if (count <= SSHTUN_USER_DEVICES_MAX)
+        return;
+    /* Closing the only descriptor removes the new device. */
+    close(h->tun_fd);
+    h->tun_fd = -1;
+    for (guint i = 0; i < names->len; i++) {
+        if (strcmp(names->pdata[i], name) == 0)
+            g_ptr_array_remove_index(names, i--);
+    }
+    g_ptr_array_add(names, NULL);
+    list = g_strjoinv(", ", (char **)names->pdata);
+    sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL,
+                       "uid %u already holds %u tunnel devices through nm-sshtun-helper (%s), "
+                       "the most one user may: end one of those connections first",
+                       (guint)uid, names->len - 1, list);
 }
 
 void
@@ -45,10 +113,13 @@ sshtun_privileges_open_tun(SshtunHelper *h)
     struct ifreq ifr = { 0 };
     gboolean tap = h->settings->tunnel_mode == SSHTUN_MODE_ETHERNET;
 
-    /* As root, TUNSETIFF on an existing name attaches to that device, even
-     * another user's persistent one: an ordinary user of a setuid-root
-     * install gets a fresh device the kernel names. */
-    if (h->interface_name && sshtun_privileges_setuid_mode())
+    /* As root or with CAP_NET_ADMIN, TUNSETIFF on an existing name attaches
+     * to that device, even another user's persistent one: an ordinary user
+     * of a setuid-root or file-capability install gets a fresh device the
+     * kernel names. Without any privilege the kernel lets a user attach
+     * only to a device of their own (see docs/development.md). */
+    if (h->interface_name && sshtun_privileges_for_user()
+        && (geteuid() == 0 || holds_capabilities()))
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                            "[helper] interface may only be set when the helper is started by "
                            "root, not by uid %u",
@@ -69,14 +140,20 @@ sshtun_privileges_open_tun(SshtunHelper *h)
         fcntl(h->tun_fd, F_SETFD, FD_CLOEXEC);
     } else {
         g_autoptr(GError) error = NULL;
+        /* Never root's tunN/tapN for an ordinary user. */
+        const char *pattern = !sshtun_privileges_for_user() ? NULL
+                              : tap                         ? SSHTUN_USER_TAP_PATTERN
+                                                            : SSHTUN_USER_TUN_PATTERN;
 
-        h->tun_fd = sshtun_tun_open(h->interface_name, tap, ifr.ifr_name, &error);
+        h->tun_fd = sshtun_tun_open(h->interface_name, pattern, tap, ifr.ifr_name, &error);
         if (h->tun_fd < 0)
             sshtun_helper_fail(h,
                                g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_INVAL)
                                        ? SSHTUN_EXIT_BAD_SETTINGS
                                        : SSHTUN_EXIT_INTERNAL,
                                "%s", error->message);
+        if (sshtun_privileges_for_user())
+            limit_user_devices(h, ifr.ifr_name);
     }
     g_free(h->interface_name);
     h->interface_name = g_strndup(ifr.ifr_name, IFNAMSIZ);
@@ -117,6 +194,53 @@ target_account(SshtunHelper *h)
     return pw;
 }
 
+/* Every capability the kernel knows: PR_CAPBSET_READ fails past the last.
+ * Dropping one needs CAP_SETPCAP. */
+static gboolean
+clear_bounding_set(void)
+{
+    gboolean cleared = TRUE;
+
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            cleared = FALSE;
+    }
+    return cleared;
+}
+
+static gboolean
+bounding_set_is_empty(void)
+{
+    for (int cap = 0;; cap++) {
+        int in_set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+        if (in_set < 0)
+            return TRUE;
+        if (in_set)
+            return FALSE;
+    }
+}
+
+/* Effective, permitted, inheritable and ambient: all empty, for good. */
+static void
+clear_capability_sets(SshtunHelper *h)
+{
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot clear the ambient capabilities: %s",
+                           g_strerror(errno));
+    if (syscall(SYS_capset, &header, none) < 0)
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot clear the capabilities: %s",
+                           g_strerror(errno));
+    if (holds_capabilities())
+        sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "capabilities remain after dropping them");
+    for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1)
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "ambient capability %d remains", cap);
+    }
+}
+
 void
 sshtun_privileges_drop(SshtunHelper *h)
 {
@@ -136,6 +260,22 @@ sshtun_privileges_drop(SshtunHelper *h)
     else
         h->login = g_strdup(h->settings->user ? h->settings->user : pw->pw_name);
 
+    /* The bounding set first: its CAP_SETPCAP goes with the uid change.
+     * For an ordinary user it must go (a file-capability install names
+     * cap_setpcap for this); started by root, NetworkManager's own
+     * bounding set lacks CAP_SETPCAP (its systemd unit), and with
+     * no_new_privs below the bounding set can grant nothing anyway. */
+    if (!clear_bounding_set()) {
+        int saved = errno;
+
+        if (sshtun_privileges_for_user() && holds_capabilities())
+            sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL,
+                               "cannot clear the capability bounding set: %s; a file-capability "
+                               "install needs cap_setpcap besides cap_net_admin (setcap "
+                               "cap_net_admin,cap_setpcap+ep)",
+                               g_strerror(saved));
+    }
+
     if (geteuid() == 0) {
         if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0)
             sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot drop groups: %s",
@@ -147,6 +287,10 @@ sshtun_privileges_drop(SshtunHelper *h)
     if (setresuid(uid, uid, uid) < 0)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "cannot switch to uid %u: %s", (guint)uid,
                            g_strerror(errno));
+    /* A file-capability install keeps its capabilities across a uid
+     * change that does not involve root: cleared here, whatever the
+     * install. */
+    clear_capability_sets(h);
     /* Setting the uid again re-enables dumping; keep the secrets out of
      * core files. */
     sshtun_privileges_protect_memory();
@@ -156,26 +300,68 @@ sshtun_privileges_drop(SshtunHelper *h)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "root could be regained after dropping it");
     if (getresuid(&ruid, &euid, &suid) < 0 || ruid != uid || euid != uid || suid != uid)
         sshtun_helper_fail(h, SSHTUN_EXIT_INTERNAL, "uid did not change as asked");
-    sshtun_helper_debug(h, "running as uid %u (%s)", (guint)uid, pw->pw_name);
+    sshtun_helper_debug(h, "running as uid %u (%s), no capabilities%s", (guint)uid, pw->pw_name,
+                        bounding_set_is_empty() ? ", empty bounding set" : "");
 }
 
+/* Opened without blocking and read only when it is a regular file: a FIFO
+ * or a device node named as a key would otherwise hold the helper (and,
+ * for an ordinary user, its device) for as long as nothing writes to it.
+ * The result is freed with sshtun_secret_free(). */
 static char *
 read_file(SshtunHelper *h, const char *path, gboolean must_exist, const char *what)
 {
-    g_autoptr(GError) error = NULL;
-    char *content = NULL;
-    gsize len = 0;
+    struct stat st;
+    char *content;
+    gsize size, len = 0;
+    int saved = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
-    if (!g_file_get_contents(path, &content, &len, &error)) {
-        if (!must_exist && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    if (fd < 0) {
+        saved = errno;
+        if (!must_exist && saved == ENOENT)
             return NULL;
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
-                           path, (guint)h->uid, error->message);
+                           path, (guint)h->uid, g_strerror(saved));
     }
-    if (len > MAX_FILE_BYTES) {
-        sshtun_secret_free(content);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        const char *kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                           : S_ISCHR(st.st_mode)  ? "a character device"
+                           : S_ISBLK(st.st_mode)  ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                           : S_ISDIR(st.st_mode)  ? "a directory"
+                                                  : "something else";
+        close(fd);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                           "refusing %s \"%s\": it is %s, not a regular file", what, path, kind);
+    }
+    if (st.st_size > MAX_FILE_BYTES) {
+        close(fd);
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes", what,
                            path, MAX_FILE_BYTES);
+    }
+    /* Room for the file and some growth, allocated once: a secret is
+     * never copied by a reallocation. Filling it means the file grew. */
+    size = (gsize)st.st_size + 4096;
+    content = g_malloc0(size + 1);
+    while (len < size) {
+        ssize_t got = read(fd, content + len, size - len);
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            saved = errno;
+        if (got <= 0)
+            break;
+        len += (gsize)got;
+    }
+    close(fd);
+    if (saved || len == size) {
+        explicit_bzero(content, size);
+        g_free(content);
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
+                           path, (guint)h->uid,
+                           saved ? g_strerror(saved) : "it grew while being read");
     }
     return content;
 }

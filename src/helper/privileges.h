@@ -12,15 +12,19 @@
 /* No core dumps, no ptrace by other users: the process holds secrets. */
 void sshtun_privileges_protect_memory(void);
 
-/* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
- * named one, or takes the descriptor handed in [helper] tun-fd. */
-/* Started by an ordinary user through a setuid-root install. */
-gboolean sshtun_privileges_setuid_mode(void);
+/* Started by an ordinary user (a real uid other than 0), whether through a
+ * setuid-root or a file-capability install: the helper acts for that user
+ * and refuses what the user must not choose. */
+gboolean sshtun_privileges_for_user(void);
 
+/* Creates the tun (point-to-point) or tap (ethernet) device, attaches to the
+ * named one, or takes the descriptor handed in [helper] tun-fd. For an
+ * ordinary user: sshtunN/sshtapN, owned by that user, at most
+ * SSHTUN_USER_DEVICES_MAX at once. */
 void sshtun_privileges_open_tun(SshtunHelper *h);
 
-/* Switches to the target user permanently and checks that root cannot be
- * regained. */
+/* Switches to the target user permanently, clears every capability set,
+ * the ambient and the bounding set, and checks that none can be regained. */
 void sshtun_privileges_drop(SshtunHelper *h);
 
 /* Reads the key file and known_hosts as the (already dropped) target user,

@@ -346,7 +346,7 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
      * on the underlying device (the config carries no TUNDEV), with no
      * addresses of its own; see the README. */
     if (!settings->no_tunnel) {
-        tun_fd = sshtun_tun_open(NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname,
+        tun_fd = sshtun_tun_open(NULL, NULL, settings->tunnel_mode == SSHTUN_MODE_ETHERNET, ifname,
                                  &local);
         if (tun_fd < 0) {
             explicit_bzero(text, strlen(text));
