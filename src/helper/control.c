@@ -5,6 +5,7 @@
 
 #include "control.h"
 
+#include "remote-command.h"
 #include "report.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ static const char *const file_keys[] = { "key-file", "known-hosts", NULL };
 /* ciphers and macs: libssh2 preference lists, for benchmarks and
  * debugging; a connection profile has no say in them. */
 static const char *const helper_keys[]
-        = { "user", "interface", "tun-fd", "debug", "ciphers", "macs", NULL };
+        = { "user", "interface", "tun-fd", "debug", "ciphers", "macs", "session-id", NULL };
 
 /* Returns FALSE at end of input. */
 static gboolean
@@ -121,11 +122,18 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
                                tun_fd);
         h->tun_fd = (int)fd;
     }
+    h->session_id = get_string(file, "helper", "session-id");
     h->ciphers = get_string(file, "helper", "ciphers");
     h->macs = get_string(file, "helper", "macs");
     debug = get_string(file, "helper", "debug");
     h->debug = debug && strcmp(debug, "yes") == 0;
 
+    if (h->session_id && !sshtun_session_id_is_valid(h->session_id))
+        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                           "invalid value for [helper] session-id: expected 32 to 64 lower-case "
+                           "hexadecimal digits");
+    if (!h->session_id)
+        h->session_id = sshtun_session_id_new();
     if (h->agent_socket && h->agent_socket[0] != '/')
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                            "invalid value for [secrets] ssh-auth-sock: expected an absolute path");

@@ -60,6 +60,10 @@ struct _SshtunHelper {
     char *interface_name;
     int tun_fd;
     gboolean debug;
+    /* Made when the connection is activated, kept across reconnects, given
+     * to remote-command on its stdin (never in argv or a log line in full):
+     * the server hands the same lease back to the same identity. */
+    char *session_id;
     char *ciphers; /* libssh2 preference lists, or NULL for its defaults */
     char *macs;
 
@@ -74,6 +78,8 @@ struct _SshtunHelper {
     GString *control_buffer;    /* bytes read but not yet taken as lines */
     gboolean control_open;      /* FALSE once the control input ended */
     int signal_fd;              /* SIGTERM, SIGINT, SIGHUP, once the tunnel runs */
+    int path_watch;             /* rtnetlink changes (pathwatch.h), or -1 */
+    gboolean path_changed;      /* one came during a pause between reconnects */
 
     int sock;
     char server_address[INET6_ADDRSTRLEN];

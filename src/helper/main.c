@@ -16,6 +16,7 @@
 #include "control.h"
 #include "forward.h"
 #include "privileges.h"
+#include "pathwatch.h"
 #include "reconnect.h"
 #include "relay.h"
 #include "report.h"
@@ -99,6 +100,10 @@ release_state(SshtunHelper *h)
     g_clear_pointer(&h->target_user, g_free);
     g_clear_pointer(&h->interface_name, g_free);
     g_clear_pointer(&h->ciphers, g_free);
+    g_clear_pointer(&h->session_id, sshtun_secret_free);
+    if (h->path_watch >= 0)
+        close(h->path_watch);
+    h->path_watch = -1;
     g_clear_pointer(&h->macs, g_free);
     g_clear_pointer(&h->home, g_free);
     g_clear_pointer(&h->login, g_free);
@@ -140,6 +145,7 @@ main(int argc, char **argv)
         .control_out = STDOUT_FILENO,
         .control_open = TRUE,
         .signal_fd = -1,
+        .path_watch = -1,
     };
     SshtunHelper *h = &helper;
     gboolean debug_flag;
@@ -178,6 +184,7 @@ main(int argc, char **argv)
         forget_secrets(h);
     /* Blocked from here: stop requests are handled in the poll loops. */
     h->signal_fd = sshtun_control_signal_fd();
+    h->path_watch = sshtun_path_watch_open();
     /* After the signals are blocked: from now on every way out removes
      * the socket files (see sshtun_helper_fail). */
     if (!sshtun_forwards_listen_locally(h)) {

@@ -36,6 +36,11 @@ sshtun_reconnect(SshtunHelper *h)
          * back in the same second. */
         gint64 wait_ms = delay_ms * g_random_int_range(80, 121) / 100;
 
+        /* Lost because the path changed: the new one is there already. */
+        if (attempt == 1 && h->path_changed)
+            wait_ms = 0;
+        h->path_changed = FALSE;
+
         if (!sshtun_pause_or_stop(h, wait_ms)) {
             h->failure = SSHTUN_EXIT_OK;
             return FALSE;
@@ -50,10 +55,15 @@ sshtun_reconnect(SshtunHelper *h)
             sshtun_helper_log(h, "giving up reconnecting: %s", h->failure_message);
             return FALSE;
         }
+        /* The network changed since the last pause: back to short pauses,
+         * the new path may need a moment (a route after an address). */
+        if (h->path_changed)
+            delay_ms = SSHTUN_RECONNECT_FIRST_DELAY_MS;
+        else
+            delay_ms = MIN(delay_ms * 2, SSHTUN_RECONNECT_MAX_DELAY_MS);
+        h->path_changed = FALSE;
         sshtun_helper_log(h,
                           "reconnect attempt %u failed (%s); next in about %" G_GINT64_FORMAT " s",
-                          attempt, h->failure_message,
-                          MIN(delay_ms * 2, SSHTUN_RECONNECT_MAX_DELAY_MS) / 1000);
-        delay_ms = MIN(delay_ms * 2, SSHTUN_RECONNECT_MAX_DELAY_MS);
+                          attempt, h->failure_message, MAX(delay_ms / 1000, 1));
     }
 }

@@ -3,6 +3,8 @@
 
 #include "relay.h"
 
+#include "pathwatch.h"
+
 #include "blocking.h"
 #include "control.h"
 #include "delimiter.h"
@@ -30,7 +32,7 @@
 #define FRAME_MAX (SSHTUN_MTU_MAX + SSHTUN_FRAME_AF_LEN)
 /* The socket, the tun device, the control input, the signals; the
  * forwards' descriptors follow. */
-#define BASE_FDS 4
+#define BASE_FDS 5
 /* A tun read never returns more than the device MTU; the largest is 64 KiB. */
 #define TX_BUFFER_SIZE (SSHTUN_FRAME_AF_LEN + 65536)
 
@@ -363,6 +365,7 @@ sshtun_relay_run(SshtunHelper *h)
             = sshtun_delimiter_new(h->settings->tunnel_mode, SSHTUN_CHANNEL_MAX_PACKET);
     g_autoptr(GArray) fds = g_array_sized_new(FALSE, TRUE, sizeof(struct pollfd), 64);
     gboolean stop = FALSE;
+    g_autofree char *path_change = NULL;
 
     r.tx = tx;
     r.rx = rx;
@@ -390,6 +393,7 @@ sshtun_relay_run(SshtunHelper *h)
             base[1].events = POLLIN;
         base[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
         base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
+        base[4] = (struct pollfd){ .fd = h->path_watch, .events = POLLIN };
         sshtun_forwards_add_poll_fds(h, fds);
         base = (struct pollfd *)fds->data;
         n = poll(base, fds->len, timeout);
@@ -408,6 +412,14 @@ sshtun_relay_run(SshtunHelper *h)
             break;
         }
         stop = sshtun_control_stop_requested(h, base[2].revents, base[3].revents);
+        if (!stop && base[4].revents && sshtun_path_watch_drain(h->path_watch)
+            && sshtun_path_changed(h->sock, &path_change)) {
+            /* At once, not after the keepalives: the reconnect goes out
+             * on the new path, and the server hands the addresses back. */
+            lost(&r, "%s", path_change);
+            h->path_changed = TRUE;
+            break;
+        }
     }
     sshtun_helper_log(h,
                       "relayed %" G_GUINT64_FORMAT " packets (%" G_GUINT64_FORMAT

@@ -6,7 +6,9 @@
 #include "blocking.h"
 #include "report.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 /* Longest stderr of remote-command kept for the error message. */
 #define STDERR_KEEP 512
@@ -82,9 +84,31 @@ command_result_clear(CommandResult *r)
  * stdout up to @out_limit + 1 bytes, then some of its stderr, its exit
  * status; within @limit_ms however alive the server is. FALSE with the
  * reason recorded as @reason. */
+/* Writes @text to the command's stdin and ends it. */
 static gboolean
-run_command(SshtunHelper *h, const char *command, const char *purpose, gsize out_limit,
-            gint64 limit_ms, SshtunExit reason, CommandResult *r)
+send_stdin(SshtunHelper *h, LIBSSH2_CHANNEL *channel, const char *text)
+{
+    gsize sent = 0, len = strlen(text);
+    ssize_t n;
+    int rc;
+
+    while (sent < len) {
+        do
+            n = libssh2_channel_write(channel, text + sent, len - sent);
+        while (sshtun_ssh_call_again(h, (int)MIN(n, 0)));
+        if (n < 0)
+            return FALSE;
+        sent += (gsize)n;
+    }
+    do
+        rc = libssh2_channel_send_eof(channel);
+    while (sshtun_ssh_call_again(h, rc));
+    return rc == 0;
+}
+
+static gboolean
+run_command(SshtunHelper *h, const char *command, const char *stdin_text, const char *purpose,
+            gsize out_limit, gint64 limit_ms, SshtunExit reason, CommandResult *r)
 {
     gint64 deadline_us = g_get_monotonic_time() + limit_ms * 1000;
     LIBSSH2_CHANNEL *channel;
@@ -100,7 +124,7 @@ run_command(SshtunHelper *h, const char *command, const char *purpose, gsize out
     do
         rc = libssh2_channel_exec(channel, command);
     while (sshtun_ssh_call_again(h, rc));
-    if (rc != 0) {
+    if (rc != 0 || (stdin_text && !send_stdin(h, channel, stdin_text))) {
         sshtun_helper_failed(h, reason, "cannot run %s: %s", purpose, sshtun_ssh_last_error(h));
         libssh2_channel_free(channel);
         return FALSE;
@@ -152,7 +176,7 @@ sshtun_remote_command_is_forced(SshtunHelper *h)
     gboolean forced;
 
     /* A probe's own failure says nothing: the recorded one stays. */
-    forced = run_command(h, command, "a probe for a forced command", 4096, PROBE_LIMIT_MS,
+    forced = run_command(h, command, NULL, "a probe for a forced command", 4096, PROBE_LIMIT_MS,
                          SSHTUN_EXIT_BAD_IP_CONFIG, &r)
              && strstr(r.out->str, token) == NULL;
     command_result_clear(&r);
@@ -165,10 +189,15 @@ sshtun_remote_command_is_forced(SshtunHelper *h)
 gboolean
 sshtun_remote_command_configuration(SshtunHelper *h, char **output, gsize *len)
 {
+    g_autofree char *line = g_strdup_printf(SSHTUN_SESSION_LINE " %s\n", h->session_id);
     CommandResult r;
+    gboolean ran;
 
-    if (!run_command(h, h->settings->remote_command, "remote-command", SSHTUN_IP_CONFIG_MAX_BYTES,
-                     REMOTE_COMMAND_LIMIT_MS, SSHTUN_EXIT_BAD_IP_CONFIG, &r)) {
+    ran = run_command(h, h->settings->remote_command, line, "remote-command",
+                      SSHTUN_IP_CONFIG_MAX_BYTES, REMOTE_COMMAND_LIMIT_MS,
+                      SSHTUN_EXIT_BAD_IP_CONFIG, &r);
+    explicit_bzero(line, strlen(line));
+    if (!ran) {
         command_result_clear(&r);
         return FALSE;
     }
@@ -189,5 +218,34 @@ sshtun_remote_command_configuration(SshtunHelper *h, char **output, gsize *len)
     *len = r.out->len;
     *output = g_string_free(r.out, FALSE);
     g_string_free(r.err, TRUE);
+    return TRUE;
+}
+
+char *
+sshtun_session_id_new(void)
+{
+    guint8 bytes[16];
+    GString *hex = g_string_sized_new(2 * sizeof bytes + 1);
+
+    /* The kernel's generator: GLib's g_random is not meant for secrets. */
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
+        g_error("getrandom: %s", g_strerror(errno));
+    for (guint i = 0; i < sizeof bytes; i++)
+        g_string_append_printf(hex, "%02x", bytes[i]);
+    explicit_bzero(bytes, sizeof bytes);
+    return g_string_free(hex, FALSE);
+}
+
+gboolean
+sshtun_session_id_is_valid(const char *id)
+{
+    gsize len = strlen(id);
+
+    if (len < 32 || len > 64)
+        return FALSE;
+    for (gsize i = 0; i < len; i++) {
+        if (!g_ascii_isdigit(id[i]) && !(id[i] >= 'a' && id[i] <= 'f'))
+            return FALSE;
+    }
     return TRUE;
 }

@@ -23,4 +23,16 @@ gboolean sshtun_remote_command_configuration(SshtunHelper *h, char **output, gsi
  * usable; the recorded failure stays as it was. */
 gboolean sshtun_remote_command_is_forced(SshtunHelper *h);
 
+/* The line remote-command reads on its stdin, then EOF: "sshtun-session
+ * ID". sshtun-server-config hands the lease of a session of the same user
+ * and identity (one the server still holds after the client roamed) to the
+ * new session and ends the old one. */
+#define SSHTUN_SESSION_LINE "sshtun-session"
+
+/* A new session identity: 128 random bits, as 32 hexadecimal digits. */
+char *sshtun_session_id_new(void);
+
+/* Whether @id is 32 to 64 lower-case hexadecimal digits. */
+gboolean sshtun_session_id_is_valid(const char *id);
+
 #endif

@@ -3,6 +3,8 @@
 
 #include "setup.h"
 
+#include "pathwatch.h"
+
 #include "auth.h"
 #include "control.h"
 #include "forward.h"
@@ -24,10 +26,11 @@ sshtun_pause_or_stop(SshtunHelper *h, gint64 delay_ms)
 
     for (;;) {
         gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
-        struct pollfd fds[3] = {
+        struct pollfd fds[4] = {
             { .fd = h->control_open ? h->control_in : -1, .events = POLLIN },
             { .fd = h->signal_fd, .events = POLLIN },
             { .fd = h->tun_fd, .events = POLLIN },
+            { .fd = h->path_watch, .events = POLLIN },
         };
 
         if (left_ms <= 0)
@@ -39,6 +42,13 @@ sshtun_pause_or_stop(SshtunHelper *h, gint64 delay_ms)
         if (fds[2].revents & POLLIN) {
             while (read(h->tun_fd, discard, sizeof discard) > 0)
                 ;
+        }
+        /* An address or route came or went: the server may be reachable
+         * again (a new network, a link back): try now, not after the
+         * pause. */
+        if ((fds[3].revents & POLLIN) && sshtun_path_watch_drain(h->path_watch)) {
+            h->path_changed = TRUE;
+            return TRUE;
         }
     }
 }

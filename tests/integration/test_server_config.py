@@ -6,6 +6,7 @@ privileges whose device an administrator prepared."""
 
 import os
 import shutil
+import signal
 import time
 
 from harness import TOP_SRCDIR, in_ns, ping, run, tun_devices
@@ -111,6 +112,55 @@ class AsRoot(ServerConfigFixtures, HelperTestCase):
         self.assertEqual(len(set(addresses)), 50, sorted(addresses))
         self.assertEqual(len(set(addresses6)), 50, sorted(addresses6))
         self.assertEqual(len(self.leases_in_use()), 50)
+
+    def lease_sessions(self):
+        """{address slot: sshd session PID} of the leases in use."""
+        found = {}
+        for name in self.leases_in_use():
+            with open(os.path.join(self.leases, name, "session")) as f:
+                found[name] = int(f.read().split()[0])
+        return found
+
+    def test_a_roamed_client_keeps_its_addresses_and_ends_its_old_session(self):
+        """The client's old connection is dead where the server cannot see
+        it (the laptop moved; here: the first helper frozen). A new session
+        of the same user with the same identity gets the same addresses, and
+        the old session, which still holds them, is ended."""
+        identity = "0123456789abcdef" * 2
+        first = self.start_helper(self.pool_settings(), helper={"session-id": identity})
+        first.wait_ready()
+        addresses = self.config_of(first)["ADDR"] + self.config_of(first)["ADDR6"]
+        (old_session,) = self.lease_sessions().values()
+        os.kill(first.proc.pid, signal.SIGSTOP)
+        self.addCleanup(lambda: first.proc.poll() is None and os.kill(first.proc.pid,
+                                                                        signal.SIGKILL))
+        second = self.start_helper(self.pool_settings(), helper={"session-id": identity})
+        second.wait_ready()
+        self.assertEqual(self.config_of(second)["ADDR"] + self.config_of(second)["ADDR6"],
+                         addresses)
+        self.assertFalse(os.path.exists(f"/proc/{old_session}"), "the old session still runs")
+        self.assertEqual(len(self.leases_in_use()), 1)
+        # The server has the address on one device only: the new session's.
+        shown = run(*in_ns(self.ns.server, "ip", "-o", "addr", "show")).stdout
+        self.assertEqual(shown.count(f"peer {addresses[0]}/32"), 1, shown)
+        # The identity is not in the lease, nor in the helper's log.
+        for root, _, files in os.walk(self.leases):
+            for name in files:
+                with open(os.path.join(root, name)) as f:
+                    self.assertNotIn(identity, f.read())
+        self.assertNotIn(identity, second.log_text())
+
+    def test_another_identity_takes_nothing_over(self):
+        """A guessed or different identity is another client: a new
+        address, and the first session goes on."""
+        first = self.start_helper(self.pool_settings(), helper={"session-id": "a" * 32})
+        first.wait_ready()
+        (old_session,) = self.lease_sessions().values()
+        second = self.start_helper(self.pool_settings(), helper={"session-id": "b" * 32})
+        second.wait_ready()
+        self.assertNotEqual(self.config_of(second)["ADDR"], self.config_of(first)["ADDR"])
+        self.assertTrue(os.path.exists(f"/proc/{old_session}"))
+        self.assertEqual(len(self.leases_in_use()), 2)
 
     def test_a_lease_of_a_dead_session_is_taken_back(self):
         os.makedirs(os.path.join(self.leases, "slot-7"))
