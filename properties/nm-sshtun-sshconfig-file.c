@@ -116,9 +116,49 @@ add_candidate(Import *imp, char **patterns, const Line *l)
     }
 }
 
+/* Include: each file read where the line is, starting as active as the
+ * line; as in ssh, what it says about Host and Match ends with it. */
+static gboolean
+apply_include(Import *imp, char **args, guint depth, gboolean *active, GError **error)
+{
+    GPtrArray *files;
+    gboolean outer_active = *active, outer_never = imp->never_match;
+    gboolean ok = TRUE;
+
+    if (imp->src->flags & SSHTUN_SSHCONFIG_NO_INCLUDE) {
+        SSH_TOKEN_ERROR(error, _("Include is not followed here: import the file with the Host "
+                                 "block itself"));
+        return FALSE;
+    }
+    if (!args[0]) {
+        SSH_TOKEN_ERROR(error, _("Include without a file: name the file after it"));
+        return FALSE;
+    }
+    files = sshconfig_include_files(imp->src, args, error);
+    if (!files)
+        return FALSE;
+    if (files->len > 0 && depth >= SSHCONFIG_INCLUDE_DEPTH) {
+        SSH_TOKEN_ERROR(error,
+                        _("Include goes more than %u files deep, which ssh refuses: does a "
+                          "file include itself?"),
+                        SSHCONFIG_INCLUDE_DEPTH);
+        g_ptr_array_unref(files);
+        return FALSE;
+    }
+    imp->never_match = outer_never || !outer_active;
+    for (guint i = 0; ok && i < files->len; i++) {
+        *active = outer_active;
+        ok = sshconfig_walk_lines(imp, files->pdata[i], depth + 1, active, error);
+    }
+    imp->never_match = outer_never;
+    *active = outer_active;
+    g_ptr_array_unref(files);
+    return ok;
+}
+
 /* One line; *@active says whether the options met apply to the alias. */
 static gboolean
-apply_line(Import *imp, const Line *l, gboolean *active, GError **error)
+apply_line(Import *imp, const Line *l, guint depth, gboolean *active, GError **error)
 {
     g_autofree char *keyword = NULL;
     g_auto(GStrv) args = NULL;
@@ -146,7 +186,7 @@ apply_line(Import *imp, const Line *l, gboolean *active, GError **error)
         if (imp->mode == MODE_SCAN)
             add_candidate(imp, args, l);
         else
-            *active = host_matches(args, imp->alias);
+            *active = !imp->never_match && host_matches(args, imp->alias);
         return TRUE;
     }
     if (g_ascii_strcasecmp(keyword, "Match") == 0) {
@@ -157,9 +197,11 @@ apply_line(Import *imp, const Line *l, gboolean *active, GError **error)
                                      "options under the Host line of the host instead"));
             return FALSE;
         }
-        *active = TRUE;
+        *active = !imp->never_match;
         return TRUE;
     }
+    if (g_ascii_strcasecmp(keyword, "Include") == 0)
+        return apply_include(imp, args, depth, active, error);
     if (!*active || imp->mode == MODE_SCAN)
         return TRUE;
     return sshconfig_apply_option(imp, keyword, args, rest, error);
@@ -171,8 +213,11 @@ sshconfig_walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *activ
     for (guint i = 0; i < lines->len; i++) {
         const Line *l = lines->pdata[i];
 
-        if (!apply_line(imp, l, active, error)) {
-            g_prefix_error(error, "%s: ", l->where);
+        if (!apply_line(imp, l, depth, active, error)) {
+            /* A line of an included file has said where it is. */
+            if (!imp->error_placed)
+                g_prefix_error(error, "%s: ", l->where);
+            imp->error_placed = TRUE;
             return FALSE;
         }
     }

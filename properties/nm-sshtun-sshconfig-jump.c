@@ -115,7 +115,7 @@ resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPt
         if (ok && hop.identity) {
             TokenContext ctx = { alias, hostname, hop_user, port };
 
-            identity = sshconfig_expand_path(hop.identity, &ctx, error);
+            identity = sshconfig_expand_path(hop.identity, imp->home, &ctx, error);
             ok = identity != NULL;
             if (ok && !hop_identity_agrees(imp, identity)) {
                 SSH_TOKEN_ERROR(error,

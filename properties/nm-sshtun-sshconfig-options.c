@@ -25,6 +25,7 @@ sshconfig_import_init(Import *imp, Mode mode, Source *src)
     memset(imp, 0, sizeof(*imp));
     imp->mode = mode;
     imp->src = src;
+    imp->home = src ? src->home : g_get_home_dir();
     imp->candidates = g_ptr_array_new_with_free_func(candidate_free);
     imp->notes = g_ptr_array_new_with_free_func(g_free);
     imp->data = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -313,7 +314,7 @@ sshconfig_apply_option(Import *imp, const char *keyword, char **args, const char
         for (guint i = 0; i < n; i++) {
             if (strcmp(args[i], "/dev/null") == 0 || g_ascii_strcasecmp(args[i], "none") == 0)
                 continue;
-            if (!(path = sshconfig_expand_path(args[i], NULL, error)))
+            if (!(path = sshconfig_expand_path(args[i], imp->home, NULL, error)))
                 return FALSE;
             g_ptr_array_add(files, g_steal_pointer(&path));
         }
@@ -412,7 +413,9 @@ sshconfig_apply_option(Import *imp, const char *keyword, char **args, const char
         return command && sshconfig_set_first(imp, "remote-command", command, error);
     }
     if (IS("Include")) {
-        SSH_TOKEN_ERROR(error, _("%s is not supported: import a file with the Host block itself"),
+        SSH_TOKEN_ERROR(error,
+                        _("%s is only read in a file: import a file with the Host block "
+                          "itself"),
                         keyword);
         return FALSE;
     }

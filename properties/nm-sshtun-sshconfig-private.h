@@ -10,6 +10,7 @@
  *   nm-sshtun-sshconfig-options.c  one option (ssh_config or -o) applied
  *   nm-sshtun-sshconfig-tokens.c   ~, ${VAR} and %-tokens
  *   nm-sshtun-sshconfig-command.c  an "ssh ..." command line
+ *   nm-sshtun-sshconfig-include.c  the files of an Include line
  *   nm-sshtun-sshconfig-jump.c     ProxyJump hosts looked up in the file
  *   nm-sshtun-sshconfig-export.c   a connection written as a Host block
  */
@@ -34,7 +35,13 @@ typedef struct {
     GPtrArray *lines;  /* Line * */
     GHashTable *files; /* path -> GPtrArray of Line * */
     SshtunSshconfigFlags flags;
+    const char *home; /* "~", and whose .ssh relative Include paths are in */
 } Source;
+
+/* How many files deep Include may go, as in ssh (READCONF_MAX_DEPTH). */
+#define SSHCONFIG_INCLUDE_DEPTH 16
+/* An included file larger than this is refused rather than read. */
+#define SSHCONFIG_INCLUDE_SIZE_MAX (1024 * 1024)
 
 /* What a pass over the configuration is for. */
 typedef enum {
@@ -54,7 +61,12 @@ typedef struct {
 typedef struct {
     Mode mode;
     Source *src;      /* NULL for a command line */
+    const char *home; /* what "~" stands for */
     const Line *line; /* the line being applied; NULL on a command line */
+    /* Inside a file included from a block that does not apply: as in ssh,
+     * no Host or Match line in it applies either. */
+    gboolean never_match;
+    gboolean error_placed; /* the error already names its line */
     GHashTable *data;
     GString *forwards[3];    /* by SshtunForwardKind */
     char *alias;             /* the Host name, or the command's destination */
@@ -103,7 +115,8 @@ gboolean sshconfig_split_line(const char *line, char **keyword, const char **res
                               GError **error);
 
 /* nm-sshtun-sshconfig-tokens.c */
-char *sshconfig_expand_path(const char *value, const TokenContext *ctx, GError **error);
+char *sshconfig_expand_path(const char *value, const char *home, const TokenContext *ctx,
+                            GError **error);
 char *sshconfig_unescape_percent(const char *value, GError **error);
 char *sshconfig_escape_percent(const char *value);
 char *sshconfig_expand_hostname(const char *value, const char *alias, GError **error);
@@ -114,6 +127,11 @@ GPtrArray *sshconfig_source_lines(const char *text, const char *file);
 gboolean sshconfig_walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *active,
                               GError **error);
 gboolean sshconfig_import_config(Import *imp, GError **error);
+
+/* nm-sshtun-sshconfig-include.c: the files of one Include line (@args),
+ * in the order ssh reads them, as their lines (owned by @src, which reads
+ * each file once); NULL with an error for a file that cannot be read. */
+GPtrArray *sshconfig_include_files(Source *src, char **args, GError **error);
 
 /* nm-sshtun-sshconfig-command.c */
 gboolean sshconfig_is_ssh_command(char **argv);

@@ -14,7 +14,7 @@
  * UserKnownHostsFile); without @ctx only those that need no host: %d
  * home, %u local user, %i uid, %l and %L local host name, %% a percent sign. */
 char *
-sshconfig_expand_path(const char *value, const TokenContext *ctx, GError **error)
+sshconfig_expand_path(const char *value, const char *home, const TokenContext *ctx, GError **error)
 {
     g_autoptr(GString) out = g_string_new(NULL);
     const char *p = value;
@@ -26,7 +26,7 @@ sshconfig_expand_path(const char *value, const TokenContext *ctx, GError **error
                             value);
             return NULL;
         }
-        g_string_append(out, g_get_home_dir());
+        g_string_append(out, home);
         p++;
     }
     gethostname(local_host, sizeof(local_host) - 1);
@@ -53,7 +53,7 @@ sshconfig_expand_path(const char *value, const TokenContext *ctx, GError **error
         }
         switch (p[1]) {
         case 'd':
-            g_string_append(out, g_get_home_dir());
+            g_string_append(out, home);
             break;
         case 'u':
             g_string_append(out, g_get_user_name());

@@ -31,7 +31,7 @@ check_identity_agent(Import *imp, const TokenContext *ctx, GError **error)
         return FALSE;
     }
     path = value[0] == '$' ? g_strdup(g_getenv(value + 1))
-                           : sshconfig_expand_path(value, ctx, NULL);
+                           : sshconfig_expand_path(value, imp->home, ctx, NULL);
     if (path && g_strcmp0(path, session) == 0)
         return TRUE;
     SSH_TOKEN_ERROR(error,
@@ -53,7 +53,7 @@ finish_login(Import *imp, const char *host, GError **error)
     g_autofree char *key = NULL;
 
     if (imp->identity) {
-        key = sshconfig_expand_path(imp->identity, &ctx, error);
+        key = sshconfig_expand_path(imp->identity, imp->home, &ctx, error);
         /* A public key (1Password, Secretive, gpg-agent) only picks which
          * of the agent's keys to offer: the agent logs in. */
         if (!key
@@ -136,9 +136,10 @@ import_finish(Import *imp, GError **error)
 }
 
 GHashTable *
-sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char **name,
+sshtun_sshconfig_import_with(const char *text, const SshtunSshconfigOptions *options, char **name,
                              GStrv *notes, GError **error)
 {
+    static const SshtunSshconfigOptions defaults = { 0 };
     Import imp;
     Source src = { 0 };
     g_auto(GStrv) argv = NULL;
@@ -146,18 +147,23 @@ sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char 
     gboolean ok;
 
     g_return_val_if_fail(text && name, NULL);
+    if (!options)
+        options = &defaults;
     if (!g_utf8_validate(text, -1, NULL)) {
         SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text: convert it, as with iconv"));
         return NULL;
     }
     if (g_shell_parse_argv(text, NULL, &argv, NULL) && sshconfig_is_ssh_command(argv)) {
         sshconfig_import_init(&imp, MODE_IMPORT, NULL);
+        if (options->home)
+            imp.home = options->home;
         ok = sshconfig_import_command(&imp, argv, error);
     } else {
         src.lines = sshconfig_source_lines(text, NULL);
         src.files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify)g_ptr_array_unref);
-        src.flags = flags;
+        src.flags = options->flags;
+        src.home = options->home ? options->home : g_get_home_dir();
         sshconfig_import_init(&imp, MODE_IMPORT, &src);
         ok = sshconfig_import_config(&imp, error);
     }
@@ -175,6 +181,15 @@ sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char 
     g_clear_pointer(&src.lines, g_ptr_array_unref);
     g_clear_pointer(&src.files, g_hash_table_unref);
     return data;
+}
+
+GHashTable *
+sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags flags, char **name,
+                             GStrv *notes, GError **error)
+{
+    SshtunSshconfigOptions options = { .flags = flags };
+
+    return sshtun_sshconfig_import_with(text, &options, name, notes, error);
 }
 
 GHashTable *
