@@ -251,8 +251,9 @@ candidate_names(GPtrArray *candidates)
     return g_string_free(g_steal_pointer(&names), FALSE);
 }
 
-/* The host to import: the one "# nm-sshtun: import-host=NAME" names, the
- * only one the file names, or the only one with a Tunnel. */
+/* The host to import: the one the caller chose, the one "# nm-sshtun:
+ * import-host=NAME" names, the only one the file names, or the only one
+ * with a Tunnel. */
 static gboolean
 choose_alias(Import *imp, Import *scan, GError **error)
 {
@@ -260,6 +261,10 @@ choose_alias(Import *imp, Import *scan, GError **error)
     const Candidate *chosen = NULL;
     g_autofree char *names = NULL;
 
+    if (imp->src->host) {
+        g_free(scan->import_host);
+        scan->import_host = g_strdup(imp->src->host);
+    }
     if (scan->import_host) {
         if (!*scan->import_host) {
             SSH_TOKEN_ERROR(error,
@@ -326,4 +331,28 @@ sshconfig_import_config(Import *imp, GError **error)
     sshconfig_import_clear(&scan);
     active = TRUE;
     return ok && sshconfig_walk_lines(imp, imp->src->lines, 0, &active, error);
+}
+
+GStrv
+sshconfig_hosts(Source *src, char **chosen, GError **error)
+{
+    Import scan, imp;
+    gboolean active = TRUE;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+    sshconfig_import_init(&scan, MODE_SCAN, src);
+    if (!sshconfig_walk_lines(&scan, src->lines, 0, &active, error)) {
+        sshconfig_import_clear(&scan);
+        return NULL;
+    }
+    for (guint i = 0; i < scan.candidates->len; i++)
+        g_ptr_array_add(names, g_strdup(((Candidate *)scan.candidates->pdata[i])->name));
+    g_ptr_array_add(names, NULL);
+    if (chosen) {
+        sshconfig_import_init(&imp, MODE_IMPORT, src);
+        *chosen = choose_alias(&imp, &scan, NULL) ? g_strdup(imp.alias) : NULL;
+        sshconfig_import_clear(&imp);
+    }
+    sshconfig_import_clear(&scan);
+    return (GStrv)g_ptr_array_free(g_steal_pointer(&names), FALSE);
 }

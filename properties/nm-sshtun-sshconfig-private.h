@@ -36,6 +36,7 @@ typedef struct {
     GHashTable *files; /* path -> GPtrArray of Line * */
     SshtunSshconfigFlags flags;
     const char *home; /* "~", and whose .ssh relative Include paths are in */
+    const char *host; /* the Host to import, as the caller chose it; or NULL */
 } Source;
 
 /* How many files deep Include may go, as in ssh (READCONF_MAX_DEPTH). */
@@ -127,6 +128,8 @@ GPtrArray *sshconfig_source_lines(const char *text, const char *file);
 gboolean sshconfig_walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *active,
                               GError **error);
 gboolean sshconfig_import_config(Import *imp, GError **error);
+/* The hosts to choose from, and (if @chosen) the one an import takes. */
+GStrv sshconfig_hosts(Source *src, char **chosen, GError **error);
 
 /* nm-sshtun-sshconfig-include.c: the files of one Include line (@args),
  * in the order ssh reads them, as their lines (owned by @src, which reads

@@ -135,6 +135,36 @@ import_finish(Import *imp, GError **error)
     return FALSE;
 }
 
+/* The configuration @text is, read as @options say. */
+static void
+source_init(Source *src, const char *text, const SshtunSshconfigOptions *options)
+{
+    memset(src, 0, sizeof(*src));
+    src->lines = sshconfig_source_lines(text, NULL);
+    src->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify)g_ptr_array_unref);
+    src->flags = options->flags;
+    src->home = options->home ? options->home : g_get_home_dir();
+    src->host = options->host;
+}
+
+static void
+source_clear(Source *src)
+{
+    g_clear_pointer(&src->lines, g_ptr_array_unref);
+    g_clear_pointer(&src->files, g_hash_table_unref);
+}
+
+/* Whether @text is an ssh command line, and then its words. */
+static gboolean
+is_command_line(const char *text, GStrv *argv)
+{
+    if (g_shell_parse_argv(text, NULL, argv, NULL) && sshconfig_is_ssh_command(*argv))
+        return TRUE;
+    g_clear_pointer(argv, g_strfreev);
+    return FALSE;
+}
+
 GHashTable *
 sshtun_sshconfig_import_with(const char *text, const SshtunSshconfigOptions *options, char **name,
                              GStrv *notes, GError **error)
@@ -153,17 +183,13 @@ sshtun_sshconfig_import_with(const char *text, const SshtunSshconfigOptions *opt
         SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text: convert it, as with iconv"));
         return NULL;
     }
-    if (g_shell_parse_argv(text, NULL, &argv, NULL) && sshconfig_is_ssh_command(argv)) {
+    if (is_command_line(text, &argv)) {
         sshconfig_import_init(&imp, MODE_IMPORT, NULL);
         if (options->home)
             imp.home = options->home;
         ok = sshconfig_import_command(&imp, argv, error);
     } else {
-        src.lines = sshconfig_source_lines(text, NULL);
-        src.files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)g_ptr_array_unref);
-        src.flags = options->flags;
-        src.home = options->home ? options->home : g_get_home_dir();
+        source_init(&src, text, options);
         sshconfig_import_init(&imp, MODE_IMPORT, &src);
         ok = sshconfig_import_config(&imp, error);
     }
@@ -178,9 +204,34 @@ sshtun_sshconfig_import_with(const char *text, const SshtunSshconfigOptions *opt
         }
     }
     sshconfig_import_clear(&imp);
-    g_clear_pointer(&src.lines, g_ptr_array_unref);
-    g_clear_pointer(&src.files, g_hash_table_unref);
+    source_clear(&src);
     return data;
+}
+
+GStrv
+sshtun_sshconfig_hosts(const char *text, const SshtunSshconfigOptions *options, char **chosen,
+                       GError **error)
+{
+    static const SshtunSshconfigOptions defaults = { 0 };
+    g_auto(GStrv) argv = NULL;
+    Source src;
+    GStrv hosts;
+
+    g_return_val_if_fail(text, NULL);
+    if (chosen)
+        *chosen = NULL;
+    if (!options)
+        options = &defaults;
+    if (!g_utf8_validate(text, -1, NULL)) {
+        SSH_TOKEN_ERROR(error, _("the file is not UTF-8 text: convert it, as with iconv"));
+        return NULL;
+    }
+    if (is_command_line(text, &argv))
+        return g_new0(char *, 1);
+    source_init(&src, text, options);
+    hosts = sshconfig_hosts(&src, chosen, error);
+    source_clear(&src);
+    return hosts;
 }
 
 GHashTable *

@@ -36,6 +36,9 @@ typedef struct {
      * relative path, as ssh reads a user's configuration. NULL:
      * g_get_home_dir() (HOME, else the password database), the caller's. */
     const char *home;
+    /* The Host to import, as a person chose it (one of
+     * sshtun_sshconfig_hosts(), say); NULL: chosen as described above. */
+    const char *host;
 } SshtunSshconfigOptions;
 
 /* Reads @text, an ssh_config file or an ssh command line (told apart by
@@ -61,6 +64,16 @@ GHashTable *sshtun_sshconfig_import_full(const char *text, SshtunSshconfigFlags 
  * that ssh would refuse) fails the import, naming the Include line. */
 GHashTable *sshtun_sshconfig_import_with(const char *text, const SshtunSshconfigOptions *options,
                                          char **name, GStrv *notes, GError **error);
+
+/* The hosts @text could be imported for, to choose from: each host a Host
+ * line names without wildcards, in the order the file (its Include files
+ * included) names them; none for an ssh command line. @chosen (if not
+ * NULL) receives the one the import takes when not told (@options' host,
+ * the import-host line, the only host, or the only one with a Tunnel),
+ * or NULL where the import would refuse for want of a choice. NULL with
+ * @error where the file cannot be read. */
+GStrv sshtun_sshconfig_hosts(const char *text, const SshtunSshconfigOptions *options, char **chosen,
+                             GError **error);
 
 /* Writes @data as one ssh_config Host block named after @name (blanks
  * replaced, since a Host line separates patterns by them). */

@@ -704,6 +704,45 @@ test_include_hosts_and_errors(Home *h, gconstpointer unused)
     g_assert_true(strstr(error->message, "line 1: Include is not followed here"));
 }
 
+/* The hosts to choose from, the one the import takes by itself, and the
+ * import of a host chosen. */
+static void
+test_hosts_to_choose(void)
+{
+    const char *two = "Host github.com\n  User git\nHost *.corp a b\n  Port 2\n"
+                      "Host vpn\n  LocalForward 1 a:1\nHost github.com\n";
+    SshtunSshconfigOptions options = { .host = "vpn" };
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) hosts = NULL, one = NULL, command = NULL;
+    g_autofree char *chosen = NULL, *chosen_one = NULL, *chosen_told = NULL, *name = NULL;
+    g_autoptr(GHashTable) data = NULL;
+    g_auto(GStrv) told = NULL;
+
+    hosts = sshtun_sshconfig_hosts(two, NULL, &chosen, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(hosts), ==, 3);
+    g_assert_cmpstr(hosts[0], ==, "github.com");
+    g_assert_cmpstr(hosts[1], ==, "a");
+    g_assert_cmpstr(hosts[2], ==, "vpn");
+    g_assert_null(chosen); /* no Tunnel anywhere: the import would refuse */
+    told = sshtun_sshconfig_hosts(two, &options, &chosen_told, &error);
+    g_assert_cmpstr(chosen_told, ==, "vpn");
+    one = sshtun_sshconfig_hosts("Host x\n  Tunnel yes\nHost y\n", NULL, &chosen_one, &error);
+    g_assert_cmpstr(chosen_one, ==, "x");
+    command = sshtun_sshconfig_hosts("ssh -w any h", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(command), ==, 0);
+    g_assert_null(sshtun_sshconfig_hosts("Host a\n  Match host x\n", NULL, NULL, &error));
+    g_assert_true(strstr(error->message, "line 2: Match"));
+    g_clear_error(&error);
+
+    data = sshtun_sshconfig_import_with(two, &options, &name, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(name, ==, "vpn");
+    assert_key(data, "local-forwards", "1:a:1");
+    assert_key(data, "no-tunnel", "yes");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -722,6 +761,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/export-only-what-is-set", test_export_only_what_is_set);
     g_test_add_func("/sshconfig/config-ssh-ways", test_config_ssh_ways);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
+    g_test_add_func("/sshconfig/hosts-to-choose", test_hosts_to_choose);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
     g_test_add_func("/sshconfig/command-line-errors", test_command_line_errors);
