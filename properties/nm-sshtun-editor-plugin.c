@@ -40,47 +40,60 @@ G_DEFINE_TYPE_WITH_CODE(SshtunEditorPlugin, sshtun_editor_plugin, G_TYPE_OBJECT,
 
 typedef NMVpnEditor *(*EditorFactory)(NMVpnEditorPlugin *plugin, NMConnection *connection,
                                       GError **error);
+typedef gboolean (*HostChooser)(const char *file, const char *const *hosts, char **chosen);
 
-/* The editor library for this process's toolkit, from the directory this
- * library was loaded from. libnm has no public loader for this (its own
- * lives in NetworkManager's internal shared code), so it is done here. */
+/* @symbol of the editor library for this process's toolkit, from the
+ * directory this library was loaded from. libnm has no public loader for
+ * this (its own lives in NetworkManager's internal shared code), so it is
+ * done here. */
+static void *
+editor_symbol(const char *symbol, GError **error)
+{
+    /* Kept loaded for the life of the process: the editor's GTypes cannot
+     * be unregistered. */
+    static void *handle;
+    static char *path;
+    Dl_info info;
+    g_autofree char *dir = NULL;
+    const char *library;
+    void *found;
+
+    if (!handle) {
+        /* gtk_container_add exists in GTK3 and not in GTK4. */
+        library = dlsym(RTLD_DEFAULT, "gtk_container_add")
+                          ? "libnm-vpn-plugin-sshtun-editor.so"
+                          : "libnm-gtk4-vpn-plugin-sshtun-editor.so";
+        if (!dladdr((void *)editor_symbol, &info) || !info.dli_fname) {
+            g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                        _("cannot tell where the sshtun plugin was loaded from"));
+            return NULL;
+        }
+        dir = g_path_get_dirname(info.dli_fname);
+        g_free(path);
+        path = g_build_filename(dir, library, NULL);
+        handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+        if (!handle) {
+            g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                        _("cannot load the sshtun editor %s: %s"), path, dlerror());
+            return NULL;
+        }
+    }
+    found = dlsym(handle, symbol);
+    /* Said only of the factory: the host chooser's callers pass no error. */
+    if (!found)
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                    _("%s has no editor factory"), path);
+    return found;
+}
+
 static NMVpnEditor *
 get_editor(NMVpnEditorPlugin *plugin, NMConnection *connection, GError **error)
 {
     static EditorFactory factory;
-    Dl_info info;
-    g_autofree char *dir = NULL, *path = NULL;
-    const char *library;
-    void *handle;
 
-    if (factory)
-        return factory(plugin, connection, error);
-    /* gtk_container_add exists in GTK3 and not in GTK4. */
-    library = dlsym(RTLD_DEFAULT, "gtk_container_add") ? "libnm-vpn-plugin-sshtun-editor.so"
-                                                       : "libnm-gtk4-vpn-plugin-sshtun-editor.so";
-    if (!dladdr((void *)get_editor, &info) || !info.dli_fname) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
-                    _("cannot tell where the sshtun plugin was loaded from"));
-        return NULL;
-    }
-    dir = g_path_get_dirname(info.dli_fname);
-    path = g_build_filename(dir, library, NULL);
-    /* Kept loaded for the life of the process: the editor's GTypes cannot
-     * be unregistered. */
-    handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-    if (!handle) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
-                    _("cannot load the sshtun editor %s: %s"), path, dlerror());
-        return NULL;
-    }
-    factory = (EditorFactory)dlsym(handle, "nm_vpn_editor_factory_sshtun");
-    if (!factory) {
-        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
-                    _("%s has no editor factory"), path);
-        dlclose(handle);
-        return NULL;
-    }
-    return factory(plugin, connection, error);
+    if (!factory)
+        factory = (EditorFactory)editor_symbol("nm_vpn_editor_factory_sshtun", error);
+    return factory ? factory(plugin, connection, error) : NULL;
 }
 
 static NMVpnEditorPluginCapability
@@ -97,6 +110,10 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
     g_autoptr(GHashTable) data = NULL;
     g_autoptr(GError) local = NULL;
     g_auto(GStrv) notes = NULL;
+    g_auto(GStrv) hosts = NULL;
+    g_autofree char *chosen = NULL, *picked = NULL;
+    SshtunSshconfigOptions options = { 0 };
+    HostChooser choose;
     gsize length;
     NMConnection *connection;
     NMSetting *s_con, *s_vpn;
@@ -112,7 +129,23 @@ import_from_file(NMVpnEditorPlugin *plugin, const char *path, GError **error)
                     _("%s is not an ssh_config file or an ssh command line"), path);
         return NULL;
     }
-    data = sshtun_sshconfig_import_full(text, SSHTUN_SSHCONFIG_NONE, &name, &notes, &local);
+    /* In an editor (a GTK in the process), a file with several hosts and
+     * no way to choose among them asks which; nmcli's import refuses it
+     * with the list of hosts. */
+    hosts = dlsym(RTLD_DEFAULT, "gtk_init_check")
+                    ? sshtun_sshconfig_hosts(text, NULL, &chosen, NULL)
+                    : NULL;
+    if (hosts && g_strv_length(hosts) > 1 && !chosen
+        && (choose = (HostChooser)editor_symbol("nm_vpn_editor_choose_host_sshtun", NULL))
+        && choose(path, (const char *const *)hosts, &picked)) {
+        if (!picked) {
+            g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_FAILED,
+                        _("%s: no host chosen to import"), path);
+            return NULL;
+        }
+        options.host = picked;
+    }
+    data = sshtun_sshconfig_import_with(text, &options, &name, &notes, &local);
     if (!data) {
         /* NM_VPN_PLUGIN_ERROR_FAILED, not ..._BAD_ARGUMENTS: nmcli tries
          * the next plugin on the latter and would hide this message. */

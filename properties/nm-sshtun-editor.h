@@ -12,4 +12,10 @@ NMVpnEditor *sshtun_editor_new(NMConnection *connection, GError **error);
 G_MODULE_EXPORT NMVpnEditor *nm_vpn_editor_factory_sshtun(NMVpnEditorPlugin *plugin,
                                                           NMConnection *connection, GError **error);
 
+/* Asks which of @hosts (named by the ssh_config file @file) to import:
+ * TRUE once asked, with @chosen the host or NULL when the person
+ * cancelled; FALSE when there is no display to ask on. */
+G_MODULE_EXPORT gboolean nm_vpn_editor_choose_host_sshtun(const char *file,
+                                                          const char *const *hosts, char **chosen);
+
 #endif

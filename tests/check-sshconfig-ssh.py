@@ -4,8 +4,10 @@
 and the fuzzer's seed corpus, wherever the import succeeds, `ssh -G -F
 original HOST` and `ssh -G -F exported HOST` agree on where and how ssh
 connects (hostname, port, user, the key, the jump hosts resolved hop by
-hop, forwards, tunnel, tunnel device). Run by `make check` (TAP: one line
-per config); skipped without ssh or the round-trip program."""
+hop, forwards, tunnel, tunnel device). Each case runs with a home of its
+own (HOME, which ssh and the import both read), where the files its
+Include lines name are written under .ssh. Run by `make check` (TAP: one
+line per config); skipped without ssh or the round-trip program."""
 
 import glob
 import os
@@ -55,6 +57,30 @@ CONFIGS = {
                  "# nm-sshtun: import-host=vpn\n",
     "first-wins": "Host vpn\n  Port 2201\n  Tunnel yes\n  RemoteCommand sshtun-server-config\nHost *\n  Port 2202\n  User fallback\n"
                   "  LocalForward 1 a:1\n",
+}
+
+# Configurations with the files (under ~/.ssh) their Include lines name.
+INCLUDE_CASES = {
+    "include-relative-glob": (
+        "Include conf.d/*.conf\nHost *\n  User alice\n",
+        {"conf.d/vpn.conf": "Host vpn\n  HostName gw.example\n  Port 2222\n  Tunnel yes\n"
+                            "  RemoteCommand sshtun-server-config\n",
+         "conf.d/forge.conf": "Host github.com\n  User git\n",
+         "conf.d/Early.conf": "Host vpn\n  User early\n  IdentityFile ~/.ssh/id_vpn\n"}),
+    "include-words-in-order": (
+        "Include ~/.ssh/b.conf a.conf missing.conf\nHost vpn\n  Tunnel yes\n"
+        "  RemoteCommand sshtun-server-config\n",
+        {"b.conf": "Host vpn\n  User bee\n", "a.conf": "Host vpn\n  User ay\n  Port 2201\n"}),
+    "include-in-blocks": (
+        "Include bastions\nHost other\n  Include other.conf\nHost vpn\n  Include vpn.conf\n"
+        "  User after\n  Tunnel yes\n  RemoteCommand sshtun-server-config\n  ProxyJump bastion\n"
+        "# nm-sshtun: import-host=vpn\n",
+        {"bastions": BASTIONS,
+         "other.conf": "Port 1\nHost *\n  User star\n  LocalForward 1 a:1\n",
+         "vpn.conf": "Port 2200\nHost nothing\n  User nobody\n  Tunnel ethernet\n"}),
+    "include-nested": (
+        "Host vpn\n  Tunnel yes\n  RemoteCommand sshtun-server-config\nInclude one\n",
+        {"one": "Include two\n", "two": "Host vpn\n  DynamicForward 1080\n  Port 2\n"}),
 }
 
 
@@ -114,10 +140,11 @@ def summary(config, host):
 
 def main():
     corpus = sorted(glob.glob(os.path.join(TOP_SRCDIR, "tests", "fuzz", "corpus", "sshconfig", "*")))
-    cases = list(CONFIGS.items())
+    cases = [(name, (text, {})) for name, text in CONFIGS.items()]
+    cases += list(INCLUDE_CASES.items())
     for path in corpus:
         with open(path, encoding="utf-8", errors="replace") as f:
-            cases.append(("corpus/" + os.path.basename(path), f.read()))
+            cases.append(("corpus/" + os.path.basename(path), (f.read(), {})))
     print(f"1..{len(cases)}")
     if not shutil.which("ssh") or not os.access(TOOL, os.X_OK):
         for name, _ in cases:
@@ -125,7 +152,15 @@ def main():
         return 0
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for n, (name, text) in enumerate(cases, 1):
+        for n, (name, (text, files)) in enumerate(cases, 1):
+            home = os.path.join(tmp, f"home{n}")
+            for relative, content in files.items():
+                path = os.path.join(home, ".ssh", relative)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w") as f:
+                    f.write(content)
+            os.makedirs(home, exist_ok=True)
+            os.environ["HOME"] = home
             original = os.path.join(tmp, f"{n}.orig")
             exported = os.path.join(tmp, f"{n}.exported")
             with open(original, "w", newline="") as f:

@@ -4,7 +4,9 @@
 #include "nm-sshtun-settings.h"
 #include "nm-sshtun-sshconfig.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static GHashTable *
 import_ok(const char *text, const char *expected_name)
@@ -496,6 +498,251 @@ test_export_refuses_invalid(void)
     g_assert_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_MISSING);
 }
 
+/* ---- Include ---- */
+
+/* A home of its own for each Include test, with files under it. */
+typedef struct {
+    char *home;
+} Home;
+
+static void
+home_setup(Home *h, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    h->home = g_dir_make_tmp("test-sshconfig-XXXXXX", &error);
+    g_assert_no_error(error);
+}
+
+static void
+remove_tree(const char *path)
+{
+    GDir *dir = g_dir_open(path, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *child = g_build_filename(path, entry, NULL);
+
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree(child);
+        else
+            g_unlink(child);
+    }
+    if (dir)
+        g_dir_close(dir);
+    g_rmdir(path);
+}
+
+static void
+home_teardown(Home *h, gconstpointer data)
+{
+    remove_tree(h->home);
+    g_free(h->home);
+}
+
+/* Writes @text to @relative under the home, directories made. */
+static char *
+home_file(Home *h, const char *relative, const char *text)
+{
+    char *path = g_build_filename(h->home, relative, NULL);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    g_file_set_contents(path, text, -1, &error);
+    g_assert_no_error(error);
+    return path;
+}
+
+static GHashTable *
+home_import(Home *h, const char *text, SshtunSshconfigFlags flags, GError **error)
+{
+    SshtunSshconfigOptions options = { .flags = flags, .home = h->home };
+    g_autofree char *name = NULL;
+
+    return sshtun_sshconfig_import_with(text, &options, &name, NULL, error);
+}
+
+static GHashTable *
+home_ok(Home *h, const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    GHashTable *data = home_import(h, text, SSHTUN_SSHCONFIG_NONE, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(data);
+    return data;
+}
+
+static void
+home_fails(Home *h, const char *text, const char *expected_part)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) data = home_import(h, text, SSHTUN_SSHCONFIG_NONE, &error);
+
+    g_assert_null(data);
+    g_assert_nonnull(error);
+    if (!strstr(error->message, expected_part))
+        g_error("\"%s\" does not say \"%s\"", error->message, expected_part);
+}
+
+/* A relative path is under ~/.ssh, "~" is the home, an absolute path is
+ * itself; "~" elsewhere (IdentityFile) is the same home. */
+static void
+test_include_paths(Home *h, gconstpointer unused)
+{
+    g_autoptr(GHashTable) relative = NULL, tilde = NULL, absolute = NULL;
+    g_autofree char *abs_path = home_file(h, "elsewhere/abs.conf", "Host vpn\n  User abs\n");
+    g_autofree char *text = NULL, *key = NULL;
+
+    g_free(home_file(h, ".ssh/extra", "Host vpn\n  Port 2222\n"));
+    g_free(home_file(h, "other/x.conf", "Host vpn\n  Port 2223\n"));
+    relative = home_ok(h, "Include extra\nHost vpn\n  Tunnel yes\n  IdentityFile ~/.ssh/id\n");
+    assert_key(relative, "port", "2222");
+    key = g_build_filename(h->home, ".ssh", "id", NULL);
+    assert_key(relative, "key-file", key);
+    tilde = home_ok(h, "Include ~/other/x.conf\nHost vpn\n  Tunnel yes\n");
+    assert_key(tilde, "port", "2223");
+    text = g_strdup_printf("Include %s\nHost vpn\n  Tunnel yes\n", abs_path);
+    absolute = home_ok(h, text);
+    assert_key(absolute, "user", "abs");
+    home_fails(h, "Include ~bob/x\nHost vpn\n  Tunnel yes\n", "line 1: Include \"~bob/x\"");
+}
+
+/* Each word a glob, its files in name order, several words in the order
+ * written; the first value read wins, as everywhere. */
+static void
+test_include_globs(Home *h, gconstpointer unused)
+{
+    g_autoptr(GHashTable) sorted = NULL, written = NULL, missing = NULL;
+
+    g_free(home_file(h, ".ssh/conf.d/b.conf", "Host vpn\n  User bee\n"));
+    g_free(home_file(h, ".ssh/conf.d/a.conf", "Host vpn\n  User ay\n  Port 2200\n"));
+    g_free(home_file(h, ".ssh/conf.d/B.conf", "Host vpn\n  User capital\n"));
+    g_free(home_file(h, ".ssh/conf.d/sub/c.conf", "Host vpn\n  User sub\n"));
+    sorted = home_ok(h, "Include conf.d/*.conf\nHost vpn\n  Tunnel yes\n");
+    assert_key(sorted, "user", "capital"); /* byte order: 'B' before 'a' */
+    assert_key(sorted, "port", "2200");
+    written = home_ok(h, "Include conf.d/b.conf conf.d/a.conf\nHost vpn\n  Tunnel yes\n");
+    assert_key(written, "user", "bee");
+    /* Nothing there, or a directory: ssh reads nothing and says nothing. */
+    missing = home_ok(h, "Include nothing conf.d/none-* conf.d/sub\nInclude ~/nowhere/*\n"
+                         "Host vpn\n  Tunnel yes\n");
+    g_assert_false(g_hash_table_contains(missing, "user"));
+}
+
+/* ssh reads 16 files deep and refuses a 17th. */
+static void
+test_include_depth(Home *h, gconstpointer unused)
+{
+    g_autoptr(GHashTable) data = NULL;
+
+    for (guint i = 1; i <= 16; i++) {
+        g_autofree char *name = g_strdup_printf(".ssh/d%u", i);
+        g_autofree char *text = i < 16 ? g_strdup_printf("Include d%u\n", i + 1)
+                                       : g_strdup("Host vpn\n  Port 2016\n  Include d17\n");
+
+        g_free(home_file(h, name, text));
+    }
+    data = home_ok(h, "Include d1\nHost vpn\n  Tunnel yes\n");
+    assert_key(data, "port", "2016");
+    g_free(home_file(h, ".ssh/d17", "Port 2017\n"));
+    home_fails(h, "Include d1\nHost vpn\n  Tunnel yes\n", "more than 16 files deep");
+    g_free(home_file(h, ".ssh/loop", "Include loop\n"));
+    home_fails(h, "Include loop\nHost vpn\n  Tunnel yes\n", "does a file include itself");
+}
+
+/* Inside a Host block the file counts only when the block applies, and
+ * its Host lines end with it. */
+static void
+test_include_in_block(Home *h, gconstpointer unused)
+{
+    g_autoptr(GHashTable) other = NULL, own = NULL;
+
+    g_free(home_file(h, ".ssh/other.conf", "Port 1\nHost *\n  User star\nMatch all\n  User all\n"));
+    g_free(home_file(h, ".ssh/own.conf", "Port 2200\nHost nothing\n  User nobody\n"));
+    other = home_ok(h, "Host other\n  Include other.conf\nHost vpn\n  Tunnel yes\n"
+                       "# nm-sshtun: import-host=vpn\n");
+    g_assert_false(g_hash_table_contains(other, "port"));
+    g_assert_false(g_hash_table_contains(other, "user"));
+    own = home_ok(h, "Host vpn\n  Include own.conf\n  User after\n  Tunnel yes\n");
+    assert_key(own, "port", "2200");
+    assert_key(own, "user", "after");
+}
+
+/* The Host blocks of included files are hosts to import; a line of an
+ * included file that is wrong is named with its file. */
+static void
+test_include_hosts_and_errors(Home *h, gconstpointer unused)
+{
+    g_autoptr(GHashTable) data = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL, *fifo = NULL, *bad = NULL, *open = NULL, *latin1 = NULL;
+    g_autofree char *expected = NULL;
+    SshtunSshconfigOptions options = { .home = h->home };
+
+    g_free(home_file(h, ".ssh/hosts", "Host github.com\n  User git\nHost vpn\n  Tunnel yes\n"));
+    data = sshtun_sshconfig_import_with("Include hosts\n", &options, &name, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(name, ==, "vpn");
+    bad = home_file(h, ".ssh/bad", "Host vpn\n  Port many\n");
+    expected = g_strdup_printf("%s line 2: ", bad);
+    home_fails(h, "Include bad\nHost vpn\n  Tunnel yes\n", expected);
+    /* Files that are there but cannot be read: the Include line says so. */
+    fifo = g_build_filename(h->home, ".ssh", "fifo", NULL);
+    g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+    home_fails(h, "Host vpn\n  Tunnel yes\nInclude fifo\n", "line 3: Include: ");
+    home_fails(h, "Host vpn\n  Tunnel yes\nInclude fifo\n", "is not a file");
+    open = home_file(h, ".ssh/open", "Port 1\n");
+    g_assert_cmpint(g_chmod(open, 0666), ==, 0);
+    home_fails(h, "Include open\nHost vpn\n  Tunnel yes\n", "line 1: Include: ssh refuses");
+    latin1 = home_file(h, ".ssh/latin1", "# caf\xe9\n");
+    home_fails(h, "Include latin1\nHost vpn\n  Tunnel yes\n", "not UTF-8");
+    /* Where the text is not the person's own configuration. */
+    g_clear_error(&error);
+    g_assert_null(home_import(h, "Include hosts\n", SSHTUN_SSHCONFIG_NO_INCLUDE, &error));
+    g_assert_true(strstr(error->message, "line 1: Include is not followed here"));
+}
+
+/* The hosts to choose from, the one the import takes by itself, and the
+ * import of a host chosen. */
+static void
+test_hosts_to_choose(void)
+{
+    const char *two = "Host github.com\n  User git\nHost *.corp a b\n  Port 2\n"
+                      "Host vpn\n  LocalForward 1 a:1\nHost github.com\n";
+    SshtunSshconfigOptions options = { .host = "vpn" };
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) hosts = NULL, one = NULL, command = NULL;
+    g_autofree char *chosen = NULL, *chosen_one = NULL, *chosen_told = NULL, *name = NULL;
+    g_autoptr(GHashTable) data = NULL;
+    g_auto(GStrv) told = NULL;
+
+    hosts = sshtun_sshconfig_hosts(two, NULL, &chosen, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(hosts), ==, 3);
+    g_assert_cmpstr(hosts[0], ==, "github.com");
+    g_assert_cmpstr(hosts[1], ==, "a");
+    g_assert_cmpstr(hosts[2], ==, "vpn");
+    g_assert_null(chosen); /* no Tunnel anywhere: the import would refuse */
+    told = sshtun_sshconfig_hosts(two, &options, &chosen_told, &error);
+    g_assert_cmpstr(chosen_told, ==, "vpn");
+    one = sshtun_sshconfig_hosts("Host x\n  Tunnel yes\nHost y\n", NULL, &chosen_one, &error);
+    g_assert_cmpstr(chosen_one, ==, "x");
+    command = sshtun_sshconfig_hosts("ssh -w any h", NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(command), ==, 0);
+    g_assert_null(sshtun_sshconfig_hosts("Host a\n  Match host x\n", NULL, NULL, &error));
+    g_assert_true(strstr(error->message, "line 2: Match"));
+    g_clear_error(&error);
+
+    data = sshtun_sshconfig_import_with(two, &options, &name, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(name, ==, "vpn");
+    assert_key(data, "local-forwards", "1:a:1");
+    assert_key(data, "no-tunnel", "yes");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -514,10 +761,17 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/export-only-what-is-set", test_export_only_what_is_set);
     g_test_add_func("/sshconfig/config-ssh-ways", test_config_ssh_ways);
     g_test_add_func("/sshconfig/config-errors", test_config_errors);
+    g_test_add_func("/sshconfig/hosts-to-choose", test_hosts_to_choose);
     g_test_add_func("/sshconfig/command-line", test_command_line);
     g_test_add_func("/sshconfig/command-line-variants", test_command_line_variants);
     g_test_add_func("/sshconfig/command-line-errors", test_command_line_errors);
     g_test_add_func("/sshconfig/export-round-trip", test_export_round_trip);
     g_test_add_func("/sshconfig/export-refuses-invalid", test_export_refuses_invalid);
+#define ADD_HOME_TEST(path, func) g_test_add(path, Home, NULL, home_setup, func, home_teardown)
+    ADD_HOME_TEST("/sshconfig/include-paths", test_include_paths);
+    ADD_HOME_TEST("/sshconfig/include-globs", test_include_globs);
+    ADD_HOME_TEST("/sshconfig/include-depth", test_include_depth);
+    ADD_HOME_TEST("/sshconfig/include-in-block", test_include_in_block);
+    ADD_HOME_TEST("/sshconfig/include-hosts-and-errors", test_include_hosts_and_errors);
     return g_test_run();
 }

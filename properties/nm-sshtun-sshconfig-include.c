@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The files an Include line names, found and read as ssh finds and reads
+ * them for a user's configuration (readconf.c): "~" is the home, a
+ * relative path is under ~/.ssh, each word a glob whose files come in
+ * name order, a file that does not exist is no error.
+ */
+#include "config.h"
+
+#include "nm-sshtun-sshconfig-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n-lib.h>
+#include <glob.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* @fd's contents, at most SSHCONFIG_INCLUDE_SIZE_MAX bytes, or NULL with
+ * errno set (EFBIG beyond). */
+static GString *
+read_all(int fd)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    char buffer[4096];
+
+    for (;;) {
+        ssize_t n = read(fd, buffer, sizeof(buffer));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return NULL;
+        if (n == 0)
+            break;
+        if (text->len + n > SSHCONFIG_INCLUDE_SIZE_MAX) {
+            errno = EFBIG;
+            return NULL;
+        }
+        g_string_append_len(text, buffer, n);
+    }
+    return g_steal_pointer(&text);
+}
+
+/* @path's lines, read once per import; NULL without an error when it does
+ * not exist or is a directory (ssh reads nothing from either). */
+static GPtrArray *
+read_file(Source *src, const char *path, GError **error)
+{
+    GPtrArray *lines = g_hash_table_lookup(src->files, path);
+    g_autoptr(GString) text = NULL;
+    struct stat st;
+    int fd, saved;
+
+    if (lines)
+        return g_ptr_array_ref(lines);
+    /* Without blocking: a FIFO named by a glob must not hang the import. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && errno == ENOENT)
+        return NULL;
+    if (fd < 0) {
+        saved = errno;
+        SSH_TOKEN_ERROR(error, _("Include: cannot read %s: %s"), path, g_strerror(saved));
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        SSH_TOKEN_ERROR(error, _("Include: %s is not a file"), path);
+        close(fd);
+        return NULL;
+    }
+    /* ssh refuses an included file another user could have written. */
+    if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & S_IWOTH)) {
+        SSH_TOKEN_ERROR(error,
+                        _("Include: ssh refuses %s (\"Bad owner or permissions\"): it must "
+                          "belong to you and be writable by no one else"),
+                        path);
+        close(fd);
+        return NULL;
+    }
+    text = read_all(fd);
+    saved = errno;
+    close(fd);
+    if (!text) {
+        SSH_TOKEN_ERROR(error, _("Include: cannot read %s: %s"), path,
+                        saved == EFBIG ? _("larger than 1 MiB") : g_strerror(saved));
+        return NULL;
+    }
+    if (!g_utf8_validate(text->str, text->len, NULL)) {
+        SSH_TOKEN_ERROR(error, _("Include: %s is not UTF-8 text: convert it, as with iconv"), path);
+        return NULL;
+    }
+    lines = sshconfig_source_lines(text->str, path);
+    g_hash_table_insert(src->files, g_strdup(path), g_ptr_array_ref(lines));
+    return lines;
+}
+
+static gint
+compare_paths(gconstpointer a, gconstpointer b)
+{
+    /* ssh sorts glob's matches in the C locale: byte order. */
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One word of an Include line as the pattern ssh globs. */
+static char *
+include_pattern(Source *src, const char *word, GError **error)
+{
+    if (word[0] == '~') {
+        if (word[1] != '\0' && word[1] != '/') {
+            SSH_TOKEN_ERROR(error,
+                            _("Include \"%s\": ~user paths are not supported; give the "
+                              "full path"),
+                            word);
+            return NULL;
+        }
+        return g_strconcat(src->home, word + 1, NULL);
+    }
+    if (word[0] == '/')
+        return g_strdup(word);
+    return g_build_filename(src->home, ".ssh", word, NULL);
+}
+
+GPtrArray *
+sshconfig_include_files(Source *src, char **args, GError **error)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+
+    for (guint i = 0; args[i]; i++) {
+        g_autofree char *pattern = include_pattern(src, args[i], error);
+        glob_t gl = { 0 };
+        int r;
+
+        if (!pattern)
+            return NULL;
+        r = glob(pattern, GLOB_NOSORT, NULL, &gl);
+        if (r == GLOB_NOMATCH)
+            continue; /* as ssh: nothing to read */
+        if (r != 0) {
+            SSH_TOKEN_ERROR(error, _("Include \"%s\": cannot list the files it names"), args[i]);
+            globfree(&gl);
+            return NULL;
+        }
+        qsort(gl.gl_pathv, gl.gl_pathc, sizeof(char *), compare_paths);
+        for (gsize m = 0; m < gl.gl_pathc; m++) {
+            g_autoptr(GError) local = NULL;
+            GPtrArray *lines = read_file(src, gl.gl_pathv[m], &local);
+
+            if (local) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                globfree(&gl);
+                return NULL;
+            }
+            if (lines)
+                g_ptr_array_add(files, lines);
+        }
+        globfree(&gl);
+    }
+    return g_steal_pointer(&files);
+}
