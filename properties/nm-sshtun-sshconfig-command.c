@@ -170,9 +170,3 @@ sshconfig_import_command(Import *imp, char **argv, GError **error)
     }
     return TRUE;
 }
-
-gboolean
-sshconfig_is_ssh_command(char **argv)
-{
-    return argv && argv[0] && (strcmp(argv[0], "ssh") == 0 || g_str_has_suffix(argv[0], "/ssh"));
-}

@@ -64,36 +64,6 @@ host_matches(char **patterns, const char *alias)
     return matched;
 }
 
-void
-sshconfig_line_free(gpointer data)
-{
-    Line *l = data;
-
-    g_free(l->text);
-    g_free(l->where);
-    g_free(l);
-}
-
-/* @text's lines as ssh reads them: blanks (a carriage return included)
- * stripped at both ends. @file names them in messages; NULL for the text
- * imported. */
-GPtrArray *
-sshconfig_source_lines(const char *text, const char *file)
-{
-    g_auto(GStrv) raw = g_strsplit(text, "\n", -1);
-    GPtrArray *lines = g_ptr_array_new_with_free_func(sshconfig_line_free);
-
-    for (guint i = 0; raw[i]; i++) {
-        Line *l = g_new0(Line, 1);
-
-        l->text = g_strstrip(g_strdup(raw[i]));
-        l->where = file ? g_strdup_printf(_("%s line %u"), file, i + 1)
-                        : g_strdup_printf(_("line %u"), i + 1);
-        g_ptr_array_add(lines, l);
-    }
-    return lines;
-}
-
 /* A Host line's first pattern that names one host (no wildcard, not
  * negated), the host to import it for. */
 static void

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The files an Include line names, found and read as ssh finds and reads
- * them for a user's configuration (readconf.c): "~" is the home, a
- * relative path is under ~/.ssh, each word a glob whose files come in
- * name order, a file that does not exist is no error.
+ * The sources an import reads, as lines: the text given, and the files an
+ * Include line names, found and read as ssh finds and reads them for a
+ * user's configuration (readconf.c): "~" is the home, a relative path is
+ * under ~/.ssh, each word a glob whose files come in name order, a file
+ * that does not exist is no error.
  */
 #include "config.h"
 
@@ -16,6 +17,36 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+void
+sshconfig_line_free(gpointer data)
+{
+    Line *l = data;
+
+    g_free(l->text);
+    g_free(l->where);
+    g_free(l);
+}
+
+/* @text's lines as ssh reads them: blanks (a carriage return included)
+ * stripped at both ends. @file names them in messages; NULL for the text
+ * imported. */
+GPtrArray *
+sshconfig_source_lines(const char *text, const char *file)
+{
+    g_auto(GStrv) raw = g_strsplit(text, "\n", -1);
+    GPtrArray *lines = g_ptr_array_new_with_free_func(sshconfig_line_free);
+
+    for (guint i = 0; raw[i]; i++) {
+        Line *l = g_new0(Line, 1);
+
+        l->text = g_strstrip(g_strdup(raw[i]));
+        l->where = file ? g_strdup_printf(_("%s line %u"), file, i + 1)
+                        : g_strdup_printf(_("line %u"), i + 1);
+        g_ptr_array_add(lines, l);
+    }
+    return lines;
+}
 
 /* @fd's contents, at most SSHCONFIG_INCLUDE_SIZE_MAX bytes, or NULL with
  * errno set (EFBIG beyond). */

@@ -10,6 +10,12 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+gboolean
+sshconfig_is_ssh_command(char **argv)
+{
+    return argv && argv[0] && (strcmp(argv[0], "ssh") == 0 || g_str_has_suffix(argv[0], "/ssh"));
+}
+
 static void
 candidate_free(gpointer data)
 {

@@ -106,6 +106,7 @@ void sshconfig_import_init(Import *imp, Mode mode, Source *src);
 void sshconfig_import_clear(Import *imp);
 
 /* nm-sshtun-sshconfig-options.c */
+gboolean sshconfig_is_ssh_command(char **argv);
 gboolean sshconfig_set_first(Import *imp, const char *key, const char *value, GError **error);
 gboolean sshconfig_add_forward(Import *imp, SshtunForwardKind kind, const char *spec,
                                GError **error);
@@ -123,21 +124,21 @@ char *sshconfig_escape_percent(const char *value);
 char *sshconfig_expand_hostname(const char *value, const char *alias, GError **error);
 
 /* nm-sshtun-sshconfig-file.c */
-void sshconfig_line_free(gpointer data);
-GPtrArray *sshconfig_source_lines(const char *text, const char *file);
 gboolean sshconfig_walk_lines(Import *imp, GPtrArray *lines, guint depth, gboolean *active,
                               GError **error);
 gboolean sshconfig_import_config(Import *imp, GError **error);
 /* The hosts to choose from, and (if @chosen) the one an import takes. */
 GStrv sshconfig_hosts(Source *src, char **chosen, GError **error);
 
-/* nm-sshtun-sshconfig-include.c: the files of one Include line (@args),
+/* nm-sshtun-sshconfig-include.c */
+void sshconfig_line_free(gpointer data);
+GPtrArray *sshconfig_source_lines(const char *text, const char *file);
+/* The files of one Include line (@args),
  * in the order ssh reads them, as their lines (owned by @src, which reads
  * each file once); NULL with an error for a file that cannot be read. */
 GPtrArray *sshconfig_include_files(Source *src, char **args, GError **error);
 
 /* nm-sshtun-sshconfig-command.c */
-gboolean sshconfig_is_ssh_command(char **argv);
 gboolean sshconfig_import_command(Import *imp, char **argv, GError **error);
 
 /* nm-sshtun-sshconfig-jump.c: the jump hosts of ProxyJump (or ProxyCommand
