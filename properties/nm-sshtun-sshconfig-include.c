@@ -10,8 +10,9 @@
 
 #include "nm-sshtun-sshconfig-private.h"
 
+#include "nm-sshtun-file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 #include <glob.h>
 #include <string.h>
@@ -48,60 +49,31 @@ sshconfig_source_lines(const char *text, const char *file)
     return lines;
 }
 
-/* @fd's contents, at most SSHCONFIG_INCLUDE_SIZE_MAX bytes, or NULL with
- * errno set (EFBIG beyond). */
-static GString *
-read_all(int fd)
-{
-    g_autoptr(GString) text = g_string_new(NULL);
-    char buffer[4096];
-
-    for (;;) {
-        ssize_t n = read(fd, buffer, sizeof(buffer));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return NULL;
-        if (n == 0)
-            break;
-        if (text->len + n > SSHCONFIG_INCLUDE_SIZE_MAX) {
-            errno = EFBIG;
-            return NULL;
-        }
-        g_string_append_len(text, buffer, n);
-    }
-    return g_steal_pointer(&text);
-}
-
 /* @path's lines, read once per import; NULL without an error when it does
  * not exist or is a directory (ssh reads nothing from either). */
 static GPtrArray *
 read_file(Source *src, const char *path, GError **error)
 {
     GPtrArray *lines = g_hash_table_lookup(src->files, path);
-    g_autoptr(GString) text = NULL;
+    g_autofree char *text = NULL;
     struct stat st;
-    int fd, saved;
+    gsize len = 0;
+    int saved;
 
     if (lines)
         return g_ptr_array_ref(lines);
     /* Without blocking: a FIFO named by a glob must not hang the import. */
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 && errno == ENOENT)
+    text = sshtun_file_read_regular(path, SSHCONFIG_INCLUDE_SIZE_MAX, &st, &len);
+    saved = errno;
+    if (!text && (saved == ENOENT || S_ISDIR(st.st_mode)))
         return NULL;
-    if (fd < 0) {
-        saved = errno;
-        SSH_TOKEN_ERROR(error, _("Include: cannot read %s: %s"), path, g_strerror(saved));
-        return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (!text && st.st_mode && !S_ISREG(st.st_mode)) {
         SSH_TOKEN_ERROR(error, _("Include: %s is not a file"), path);
-        close(fd);
+        return NULL;
+    }
+    if (!text) {
+        SSH_TOKEN_ERROR(error, _("Include: cannot read %s: %s"), path,
+                        saved == EFBIG ? _("larger than 1 MiB") : g_strerror(saved));
         return NULL;
     }
     /* ssh refuses an included file another user could have written. */
@@ -110,22 +82,13 @@ read_file(Source *src, const char *path, GError **error)
                         _("Include: ssh refuses %s (\"Bad owner or permissions\"): it must "
                           "belong to you and be writable by no one else"),
                         path);
-        close(fd);
         return NULL;
     }
-    text = read_all(fd);
-    saved = errno;
-    close(fd);
-    if (!text) {
-        SSH_TOKEN_ERROR(error, _("Include: cannot read %s: %s"), path,
-                        saved == EFBIG ? _("larger than 1 MiB") : g_strerror(saved));
-        return NULL;
-    }
-    if (!g_utf8_validate(text->str, text->len, NULL)) {
+    if (!g_utf8_validate(text, len, NULL)) {
         SSH_TOKEN_ERROR(error, _("Include: %s is not UTF-8 text: convert it, as with iconv"), path);
         return NULL;
     }
-    lines = sshconfig_source_lines(text->str, path);
+    lines = sshconfig_source_lines(text, path);
     g_hash_table_insert(src->files, g_strdup(path), g_ptr_array_ref(lines));
     return lines;
 }

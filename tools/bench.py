@@ -12,7 +12,6 @@ writes JSON and draws a PNG chart with gnuplot.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
 from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
-                     TempDir, in_ns, run, stop_process)
+                     TempDir, in_ns, libssh2_version, run, stop_process)
 from harness_nm import NetworkManagerStack  # noqa: E402
 from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
 
@@ -269,21 +268,12 @@ class Bench:
             NM_SSH_SERVER_IP, "ssh")
 
 
-def libssh2_version():
-    """The libssh2 the helper runs with, as (major, minor)."""
-    lib = ctypes.CDLL("libssh2.so.1")
-    lib.libssh2_version.restype = ctypes.c_char_p
-    return tuple(int(part) for part in lib.libssh2_version(0).decode().split(".")[:2])
-
-
 def system_line():
     """Which Debian, libssh2 and OpenSSH the figures are for."""
-    lib = ctypes.CDLL("libssh2.so.1")
-    lib.libssh2_version.restype = ctypes.c_char_p
     with open("/etc/debian_version") as f:
         debian = f.read().strip()
     ssh = run("ssh", "-V", check=False).stderr.strip()
-    return f"Debian {debian}, libssh2 {lib.libssh2_version(0).decode()}, {ssh}"
+    return f"Debian {debian}, libssh2 {'.'.join(map(str, libssh2_version()))}, {ssh}"
 
 
 def cipher_row(bench, cipher, mac):

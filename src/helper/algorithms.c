@@ -138,12 +138,12 @@ library_has_strict_kex(LIBSSH2_SESSION *session)
  * chacha20-poly1305 and the -etm MACs but not the fix); or the person's
  * own list, with a warning when it holds such names. */
 static char *
-cipher_or_mac_list(SshtunHelper *h, LIBSSH2_SESSION *session, int method_type, const char *own,
-                   const char *key)
+cipher_or_mac_list(SshtunHelper *h, LIBSSH2_SESSION *session, gboolean strict_kex, int method_type,
+                   const char *own, const char *key)
 {
     g_autofree char *offered = NULL;
 
-    if (library_has_strict_kex(session)) {
+    if (strict_kex) {
         if (own)
             return g_strdup(own);
         return sshtun_algorithms_offered(session, method_type);
@@ -168,17 +168,18 @@ gboolean
 sshtun_algorithms_prefer(SshtunHelper *h, LIBSSH2_SESSION *session)
 {
     g_autofree char *kex = sshtun_algorithms_offered(session, LIBSSH2_METHOD_KEX);
-    g_autofree char *ciphers
-            = cipher_or_mac_list(h, session, LIBSSH2_METHOD_CRYPT_CS, h->ciphers, "ciphers");
-    g_autofree char *macs = cipher_or_mac_list(h, session, LIBSSH2_METHOD_MAC_CS, h->macs, "macs");
     g_autofree char *implemented = supported(session, LIBSSH2_METHOD_KEX);
+    gboolean strict_kex = sshtun_name_list_has(implemented, SSHTUN_KEX_STRICT_CLIENT);
+    g_autofree char *ciphers = cipher_or_mac_list(h, session, strict_kex, LIBSSH2_METHOD_CRYPT_CS,
+                                                  h->ciphers, "ciphers");
+    g_autofree char *macs
+            = cipher_or_mac_list(h, session, strict_kex, LIBSSH2_METHOD_MAC_CS, h->macs, "macs");
 
     /* libssh2 1.11.0 sends "ext-info-c" (which asks the server for the
      * signature algorithms it takes, so RSA user keys are signed with
      * SHA-2) only in its default list; 1.11.1, which also knows strict key
      * exchange, adds both to any list by itself. */
-    if (kex && sshtun_name_list_has(implemented, "ext-info-c")
-        && !sshtun_name_list_has(implemented, SSHTUN_KEX_STRICT_CLIENT)) {
+    if (kex && sshtun_name_list_has(implemented, "ext-info-c") && !strict_kex) {
         g_autofree char *plain = g_steal_pointer(&kex);
         kex = g_strconcat(plain, ",ext-info-c", NULL);
     }
@@ -287,11 +288,13 @@ offered_for(SshtunHelper *h, LIBSSH2_SESSION *session, const KexClass *c, const 
     case LIBSSH2_METHOD_CRYPT_CS:
     case LIBSSH2_METHOD_CRYPT_SC:
         return h->ciphers ? g_strdup(h->ciphers)
-                          : cipher_or_mac_list(h, session, c->method_type, NULL, "ciphers");
+                          : cipher_or_mac_list(h, session, library_has_strict_kex(session),
+                                               c->method_type, NULL, "ciphers");
     case LIBSSH2_METHOD_MAC_CS:
     case LIBSSH2_METHOD_MAC_SC:
         return h->macs ? g_strdup(h->macs)
-                       : cipher_or_mac_list(h, session, c->method_type, NULL, "macs");
+                       : cipher_or_mac_list(h, session, library_has_strict_kex(session),
+                                            c->method_type, NULL, "macs");
     }
     return sshtun_algorithms_offered(session, c->method_type);
 }

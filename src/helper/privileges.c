@@ -6,6 +6,7 @@
 #include "report.h"
 #include "userdevices.h"
 
+#include "nm-sshtun-file.h"
 #include "nm-sshtun-tun.h"
 
 #include <errno.h>
@@ -312,58 +313,24 @@ static char *
 read_file(SshtunHelper *h, const char *path, gboolean must_exist, const char *what)
 {
     struct stat st;
-    char *content;
-    gsize size, len = 0;
-    int saved = 0;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    gsize len;
+    char *content = sshtun_file_read_regular(path, MAX_FILE_BYTES, &st, &len);
+    int saved = errno;
 
-    if (fd < 0) {
-        saved = errno;
-        if (!must_exist && saved == ENOENT)
-            return NULL;
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
-                           path, (guint)h->uid, g_strerror(saved));
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        const char *kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
-                           : S_ISCHR(st.st_mode)  ? "a character device"
-                           : S_ISBLK(st.st_mode)  ? "a block device"
-                           : S_ISSOCK(st.st_mode) ? "a socket"
-                           : S_ISDIR(st.st_mode)  ? "a directory"
-                                                  : "something else";
-        close(fd);
+    if (content)
+        return content;
+    if (!must_exist && saved == ENOENT)
+        return NULL;
+    if (st.st_mode && !S_ISREG(st.st_mode))
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
-                           "refusing %s \"%s\": it is %s, not a regular file", what, path, kind);
-    }
-    if (st.st_size > MAX_FILE_BYTES) {
-        close(fd);
+                           "refusing %s \"%s\": it is %s, not a regular file", what, path,
+                           sshtun_file_kind(&st));
+    if (saved == EFBIG)
         sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "%s \"%s\" is larger than %d bytes", what,
                            path, MAX_FILE_BYTES);
-    }
-    /* Room for the file and some growth, allocated once: a secret is
-     * never copied by a reallocation. Filling it means the file grew. */
-    size = (gsize)st.st_size + 4096;
-    content = g_malloc0(size + 1);
-    while (len < size) {
-        ssize_t got = read(fd, content + len, size - len);
-
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            saved = errno;
-        if (got <= 0)
-            break;
-        len += (gsize)got;
-    }
-    close(fd);
-    if (saved || len == size) {
-        explicit_bzero(content, size);
-        g_free(content);
-        sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
-                           path, (guint)h->uid,
-                           saved ? g_strerror(saved) : "it grew while being read");
-    }
-    return content;
+    sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS, "cannot read %s \"%s\" as uid %u: %s", what,
+                       path, (guint)h->uid,
+                       saved == EOVERFLOW ? "it grew while being read" : g_strerror(saved));
 }
 
 void

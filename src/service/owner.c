@@ -3,8 +3,9 @@
 
 #include "owner.h"
 
+#include "nm-sshtun-file.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,46 +66,32 @@ sshtun_owner_find_agent_socket(const char *owner)
     return NULL;
 }
 
-/* @path's content, opened without blocking (a FIFO or device node is
- * refused, not waited on); NULL with @error when it cannot be read, or
- * with neither when @may_be_missing and it does not exist. */
+/* @path's content (see nm-sshtun-file.h: a FIFO or device node is refused,
+ * not waited on); NULL with @error when it cannot be read, or with neither
+ * when @may_be_missing and it does not exist. */
 static char *
 read_regular_file(const char *path, const char *what, gboolean may_be_missing, GError **error)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat st;
-    GString *content;
-    char buffer[4096];
-    ssize_t n;
+    gsize len;
+    char *content = sshtun_file_read_regular(path, MAX_FILE_BYTES, &st, &len);
+    int saved = errno;
 
-    if (fd < 0) {
-        int saved = errno;
-
-        if (!(may_be_missing && saved == ENOENT))
-            g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
-                        "cannot read %s \"%s\": %s", what, path, g_strerror(saved));
+    if (content)
+        return content;
+    if (may_be_missing && saved == ENOENT)
         return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE_BYTES) {
+    if (saved == EFBIG || (st.st_mode && !S_ISREG(st.st_mode)))
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
                     "%s \"%s\" is not a regular file of at most %d bytes", what, path,
                     MAX_FILE_BYTES);
-        close(fd);
-        return NULL;
-    }
-    content = g_string_sized_new(st.st_size + 1);
-    while ((n = read(fd, buffer, sizeof buffer)) > 0 && content->len <= MAX_FILE_BYTES)
-        g_string_append_len(content, buffer, n);
-    explicit_bzero(buffer, sizeof buffer);
-    close(fd);
-    if (n < 0 || content->len > MAX_FILE_BYTES) {
+    else if (st.st_mode)
         g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
                     "cannot read %s \"%s\" whole", what, path);
-        explicit_bzero(content->str, content->len);
-        g_string_free(content, TRUE);
-        return NULL;
-    }
-    return g_string_free(content, FALSE);
+    else
+        g_set_error(error, NM_VPN_PLUGIN_ERROR, NM_VPN_PLUGIN_ERROR_BAD_ARGUMENTS,
+                    "cannot read %s \"%s\": %s", what, path, g_strerror(saved));
+    return NULL;
 }
 
 static void

@@ -1,23 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """nm-sshtun-helper against a real OpenSSH sshd across network namespaces."""
 
-import ctypes
 import os
 import subprocess
 import unittest
 
 from harness import (EXIT, SERVER_IP, SERVER_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, TUN_SERVER_IP,
-                     TUN_SERVER_IP6, Helper, Namespaces, Sshd, TempDir, in_ns, pid_alive, ping,
-                     run, transfer, tun_devices)
+                     TUN_SERVER_IP6, Helper, Namespaces, Sshd, TempDir, in_ns, libssh2_version,
+                     pid_alive, ping, run, transfer, tun_devices)
 
 NOBODY = 65534
-
-
-def libssh2_version():
-    """The libssh2 the helper runs with, as (major, minor)."""
-    lib = ctypes.CDLL("libssh2.so.1")
-    lib.libssh2_version.restype = ctypes.c_char_p
-    return tuple(int(part) for part in lib.libssh2_version(0).decode().split(".")[:2])
 
 
 class HelperTestCase(unittest.TestCase):

@@ -3,24 +3,17 @@
 restricted algorithm lists, an RSA-only host key, and what the person
 reads when the two sides do not agree."""
 
-import ctypes
 import os
 import signal
-import subprocess
 import sys
 import time
 
-from harness import LIB_DIR, TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, ping, run, tun_devices
+from harness import (LIB_DIR, TUN_CLIENT_IP, TUN_SERVER_IP, Sshd, libssh2_version, ping, run,
+                     tun_devices)
 from harness_nm import nmcli_on_terminal
 from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
 from test_server_config import ServerConfigFixtures
-
-
-def libssh2_version():
-    out = subprocess.run(("pkg-config", "--modversion", "libssh2"), capture_output=True,
-                         text=True, check=True).stdout.strip()
-    return tuple(int(part) for part in out.split(".")[:2])
 
 
 class Algorithms(NetworkManagerTestCase):
@@ -92,13 +85,6 @@ class RsaHostKeyOnly(NetworkManagerTestCase):
                 plugin_failure="login-failed")
 
 
-def libssh2_full_version():
-    """The libssh2 the helper runs with, as (major, minor, patch)."""
-    lib = ctypes.CDLL("libssh2.so.1")
-    lib.libssh2_version.restype = ctypes.c_char_p
-    return tuple(int(part) for part in lib.libssh2_version(0).decode().split(".")[:3])
-
-
 class StrictKeyExchange(HelperTestCase):
     """Strict key exchange, OpenSSH 9.6's fix for the Terrapin attack
     (CVE-2023-48795; Debian 12's OpenSSH 9.2 has it too). Without it on
@@ -123,14 +109,14 @@ class StrictKeyExchange(HelperTestCase):
         helper = self.connect(self.settings())
         self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
         agreed = self.agreed(helper)
-        if libssh2_full_version() >= (1, 11, 1):
+        if libssh2_version() >= (1, 11, 1):
             self.assertIn("strict key exchange on", agreed)
             self.assertTrue(self.sshd_was_strict())
             # The default the benchmark chose: AES-GCM, the least CPU per GB.
             self.assertIn("cipher aes128-gcm@openssh.com, mac none", agreed)
         else:
             self.assertIn(f"strict key exchange off (libssh2 "
-                          f"{'.'.join(map(str, libssh2_full_version()))} has none", agreed)
+                          f"{'.'.join(map(str, libssh2_version()))} has none", agreed)
             self.assertFalse(self.sshd_was_strict())
             # What was agreed is not open to the attack.
             self.assertNotIn("chacha20-poly1305", agreed)
@@ -143,7 +129,7 @@ class StrictKeyExchange(HelperTestCase):
         is safe and nothing is said; without (libssh2 1.11.0) the log says
         why it is not. libssh2 1.10 has no chacha20: the helper says so."""
         self.server_tun()
-        version = libssh2_full_version()
+        version = libssh2_version()
         vpn = self.settings()
         if version < (1, 11, 0):
             self.expect_failure(vpn, "bad-settings", "chacha20-poly1305@openssh.com",

@@ -8,6 +8,7 @@ name, also when the test fails. Addresses come from the documentation
 ranges and exist only inside the namespaces made here."""
 
 import codecs
+import ctypes
 import re
 import hashlib
 import itertools
@@ -70,6 +71,14 @@ def documented_events():
 
 
 DOCUMENTED_EVENTS, DOCUMENTED_PHASES = documented_events()
+
+
+def libssh2_version():
+    """The libssh2 the helper runs with, as (major, minor, patch): compare
+    with (1, 11) or (1, 11, 1)."""
+    lib = ctypes.CDLL("libssh2.so.1")
+    lib.libssh2_version.restype = ctypes.c_char_p
+    return tuple(int(part) for part in lib.libssh2_version(0).decode().split(".")[:3])
 
 
 def run(*args, check=True, timeout=30, **kw):
