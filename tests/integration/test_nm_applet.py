@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """nm-applet end to end: the real nm-applet (Debian's network-manager-gnome)
 as a desktop user's secret agent under Xvfb, with gnome-keyring on the
-session bus. Activating a connection pops up this plugin's auth dialog
-(nm-applet runs it through the .name file's auth-dialog), read through
-AT-SPI as a screen reader reads it; the answers are typed with xdotool,
-reach a real sshd (a password; PAM's keyboard-interactive prompt) and the
-tunnel comes up. A password saved for the user lands in the keyring and
-the next activation asks nothing. A GUI test: the plain pass only."""
+session bus. Activating a connection makes nm-applet run this plugin's
+auth dialog (the .name file's auth-dialog); the plugin says it supports
+the external UI mode, so nm-applet asks with a dialog of its own built
+from the fields the auth dialog describes (title, message, labels). The
+dialog is read through AT-SPI as a screen reader reads it, the answers
+are typed with xdotool, reach a real sshd (a password; PAM's
+keyboard-interactive prompt) and the tunnel comes up. A password saved
+for the user lands in the keyring and the next activation asks nothing.
+A GUI test: the plain pass only."""
 
 import json
 import os
@@ -15,48 +18,46 @@ import subprocess
 import time
 import unittest
 
-from harness import LIB_DIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping, stop_process, tun_devices
-from harness_nm import AUTH_DIALOG
 from desktop_session import DesktopSession
-from test_editor import Xvfb
+from harness import LIB_DIR, TOP_BUILDDIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping
+from harness_nm import AUTH_DIALOG
+from test_editor import SCREENSHOTS, Xvfb
 from test_nm import NetworkManagerTestCase
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 DRIVER = os.path.join(LIB_DIR, "gui_auth_dialog.py")
-SCREENSHOTS = os.path.join(TOP_SRCDIR, "docs", "screenshots")
+TITLE = "Authenticate SSH tunnel"
 
 
 def have_desktop():
-    tools = ("nm-applet", "gnome-keyring-daemon", "xdotool", "Xvfb")
-    if any(shutil.which(t) is None for t in tools):
-        return False
-    # The dialog: a build without GTK has none.
-    return subprocess.run(["grep", "-q", "nma_vpn_password_dialog", AUTH_DIALOG]).returncode == 0
+    tools = ("nm-applet", "gnome-keyring-daemon", "xdotool", "Xvfb", DEBIAN_PYTHON)
+    return all(shutil.which(t) for t in tools) and os.path.exists(AUTH_DIALOG)
 
 
-@unittest.skipUnless(have_desktop(), "no nm-applet, gnome-keyring, xdotool or Xvfb, "
-                     "or the auth dialog was built without GTK")
-class AppletAsksTheUser(NetworkManagerTestCase):
+class DesktopTestCase(NetworkManagerTestCase):
     sshd_options = {"use_pam": True}
+    # The session's language (German in a subclass).
+    language = {}
 
     def setUp(self):
         super().setUp()
         self.server_tun()
         self.x = Xvfb()
         self.addCleanup(self.x.stop)
-        self.session = DesktopSession(self.nm, self.tmp.path, self.x)
+        self.session = DesktopSession(self.nm, self.tmp.path, self.x, **self.language)
         self.addCleanup(self.session.stop)
         self.session.start()
 
     def add(self, name, **settings):
+        """A connection of the desktop user's (root on the server)."""
         self.nm.add_vpn(name, self.nm_settings(key_file=None, user="root", **settings),
                         extra=("connection.permissions", "user:nobody"))
         return self.nm.nmcli("-g", "connection.uuid", "connection", "show", name).stdout.strip()
 
     def activate(self, name):
         """The user activates @name as nm-applet's menu does: a bare D-Bus
-        call (nmcli would register a secret agent of its own, and be asked
-        before nm-applet)."""
+        call (nmcli would register a secret agent of its own, asked before
+        nm-applet)."""
         listing = self.nm.nmcli("-t", "-f", "NAME,DBUS-PATH", "connection", "show").stdout
         path = dict(line.split(":", 1) for line in listing.splitlines())[name]
         r = subprocess.run(self.session.enter() + (
@@ -66,15 +67,16 @@ class AppletAsksTheUser(NetworkManagerTestCase):
             capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
 
-    def wait_state(self, name, wanted, timeout=60):
+    def wait_activated(self, name, timeout=60):
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
             state = self.nm.state(name)
-            if state == wanted:
+            if state == "activated":
+                self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
                 return
             time.sleep(0.2)
-        self.fail(f"{name}: {state!r}, not {wanted}\n{self.nm.log_text()[-3000:]}")
+        self.fail(f"{name}: {state!r}, not activated\n{self.nm.log_text()[-3000:]}")
 
     def driver(self, *args, timeout=60):
         r = subprocess.run(self.session.enter() + (DEBIAN_PYTHON, DRIVER) + args,
@@ -83,37 +85,117 @@ class AppletAsksTheUser(NetworkManagerTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout.strip().splitlines()[-1])
 
-    def type_answer(self, text):
+    def dialog(self, title=TITLE, seconds=30):
+        return self.driver("dialog", title, str(seconds))
+
+    def window(self, title):
+        env = self.x.env()
+        found = subprocess.run(["xdotool", "search", "--name", title], env=env,
+                               capture_output=True, text=True).stdout.split()
+        return found[-1] if found else None
+
+    def type_answer(self, text, title=TITLE):
         """Types into the focused entry and presses Return (the dialog's
         default button), as a person does."""
         env = self.x.env()
-        wid = subprocess.run(["xdotool", "search", "--name", "Authenticate SSH tunnel"],
-                             env=env, capture_output=True, text=True).stdout.split()
-        self.assertTrue(wid, "no dialog window")
-        subprocess.run(["xdotool", "windowfocus", "--sync", wid[-1]], env=env, check=True,
+        wid = self.window(title)
+        self.assertIsNotNone(wid, "no dialog window")
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid], env=env, check=True,
                        timeout=10)
-        subprocess.run(["xdotool", "type", "--delay", "30", text], env=env, check=True,
+        subprocess.run(["xdotool", "type", "--delay", "20", text], env=env, check=True,
                        timeout=30)
         subprocess.run(["xdotool", "key", "Return"], env=env, check=True, timeout=10)
 
-    def finish(self, name):
-        self.wait_state(name, "activated")
-        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
-
-    def screenshot(self, name):
+    def screenshot(self, name, title=TITLE):
         os.makedirs(SCREENSHOTS, exist_ok=True)
         path = os.path.join(SCREENSHOTS, name)
-        subprocess.run(["import", "-display", self.x.display, "-window", "root", "-crop",
-                        "480x300+0+0", path], check=True, timeout=30)
+        subprocess.run(["import", "-display", self.x.display, "-window", self.window(title),
+                        path], check=True, timeout=30)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         return path
 
-    def test_password_saved_then_not_asked(self):
+    def keyfile_text(self, name):
+        path = os.path.join(self.nm.dir, "keyfiles", f"{name}.nmconnection")
+        with open(path) as f:
+            return f.read()
+
+
+@unittest.skipUnless(have_desktop(), "no nm-applet, gnome-keyring, xdotool or Xvfb")
+class AppletAsksTheUser(DesktopTestCase):
+    def test_password_saved_in_the_keyring_then_not_asked(self):
+        # password-flags 1: saved for this user only (agent-owned), as the
+        # editor's "Store the password only for this user".
         uuid = self.add("office", auth_type="password", password_flags="1")
         self.activate("office")
-        shown = self.driver("dialog", "30")
-        print(shown)
+        shown = self.dialog()
+        self.assertEqual(shown["app"], "nm-applet")
+        self.assertEqual(shown["fields"], ["Password"])
+        self.assertIn('You need to authenticate to connect to the SSH tunnel "office".',
+                      shown["texts"])
         self.screenshot("nm-applet-auth-dialog.png")
         self.type_answer(Sshd.ROOT_PASSWORD)
-        self.finish("office")
-        print(self.driver("keyring", uuid, "password"))
+        self.wait_activated("office")
+        # nm-applet saved what was typed in the user's keyring, under
+        # NetworkManager's schema, where the auth dialog looks it up...
+        self.assertEqual(self.driver("keyring", uuid, "password"), {
+            "label": "VPN password secret for office/org.freedesktop.NetworkManager.sshtun/vpn",
+            "secret": Sshd.ROOT_PASSWORD})
+        # ...and NetworkManager keeps no copy on disk.
+        self.assertNotIn(Sshd.ROOT_PASSWORD, self.keyfile_text("office"))
         self.down("office")
+
+        # The next activation asks nothing: up without a dialog.
+        self.activate("office")
+        self.wait_activated("office")
+        self.assertIsNone(self.window(TITLE))
+        self.assertIsNone(self.dialog(seconds=1)["title"])
+        self.down("office")
+
+    def test_keyboard_interactive_shows_the_servers_prompt(self):
+        uuid = self.add("otp", auth_type="keyboard-interactive")
+        self.activate("otp")
+        # PAM's prompt, as the server sent it, is the field's label and the
+        # dialog's message.
+        shown = self.dialog()
+        self.assertEqual(shown["app"], "nm-applet")
+        self.assertEqual(shown["fields"], ["Password: "])
+        self.assertIn("Password: ", shown["texts"])
+        self.screenshot("nm-applet-keyboard-interactive.png")
+        self.type_answer(Sshd.ROOT_PASSWORD)
+        self.wait_activated("otp")
+        self.assertIn("Accepted keyboard-interactive/pam for root", self.sshd.log_text())
+        # A one-time answer is never saved.
+        self.assertEqual(self.driver("keyring", uuid, "keyboard-interactive"), {})
+        self.down("otp")
+
+
+@unittest.skipUnless(have_desktop(), "no nm-applet, gnome-keyring, xdotool or Xvfb")
+class AppletAsksInGerman(DesktopTestCase):
+    """The dialog's words come from the auth dialog's translations."""
+
+    language = {"LANGUAGE": "de", "LANG": "de_DE.UTF-8",
+                "SSHTUN_LOCALEDIR": os.path.join(TOP_BUILDDIR, "tests", "output", "locale")}
+
+    def setUp(self):
+        target = os.path.join(self.language["SSHTUN_LOCALEDIR"], "de", "LC_MESSAGES")
+        os.makedirs(target, exist_ok=True)
+        subprocess.run(["msgfmt", "-o", os.path.join(target, "NetworkManager-sshtun.mo"),
+                        os.path.join(TOP_SRCDIR, "po", "de.po")], check=True)
+        super().setUp()
+
+    def test_password_dialog_in_german(self):
+        self.add("büro", auth_type="password", password_flags="2")
+        self.activate("büro")
+        shown = self.dialog("SSH-Tunnel anmelden")
+        self.assertEqual(shown["fields"], ["Passwort"])
+        self.assertIn("Sie müssen sich anmelden, um den SSH-Tunnel „büro“ zu verbinden.",
+                      shown["texts"])
+        self.screenshot("nm-applet-auth-dialog-de.png", "SSH-Tunnel anmelden")
+        self.type_answer(Sshd.ROOT_PASSWORD, "SSH-Tunnel anmelden")
+        self.wait_activated("büro")
+        self.down("büro")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -24,10 +24,12 @@ AS_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-group
 
 
 class DesktopSession:
-    def __init__(self, nm, workdir, x):
-        """@nm: the NetworkManagerStack, @x: a started Xvfb."""
+    def __init__(self, nm, workdir, x, **environment):
+        """@nm: the NetworkManagerStack, @x: a started Xvfb; @environment:
+        more of the session's environment (its language)."""
         self.nm = nm
         self.x = x
+        self.environment = environment
         self.dir = os.path.join(workdir, "session")
         self.home = os.path.join(self.dir, "home")
         self.runtime = os.path.join(self.dir, "run")
@@ -53,6 +55,7 @@ class DesktopSession:
         # AT-SPI.
         env.pop("NO_AT_BRIDGE", None)
         env.pop("SSH_AUTH_SOCK", None)
+        env.update(self.environment)
         env.update(extra)
         return env
 
@@ -78,11 +81,9 @@ class DesktopSession:
         keyring.stdin.close()
         self._wait(lambda: self.bus_has("org.freedesktop.secrets"), "gnome-keyring")
         self.applet = self.spawn("nm-applet", log=self.applet_log)
-        self._wait(lambda: "nm-applet" in self.nm.log_text().split("agent-manager")[-1]
-                   or self.agent_registered(), "nm-applet's secret agent")
-
-    def agent_registered(self):
-        return "org.freedesktop.nm-applet" in self.nm.log_text()
+        # Registered with NetworkManager: its log names the agent.
+        self._wait(lambda: "org.freedesktop.nm-applet" in self.nm.log_text(),
+                   "nm-applet's secret agent")
 
     def bus_has(self, name):
         r = subprocess.run(self.enter() + ("dbus-send", "--session", "--print-reply",

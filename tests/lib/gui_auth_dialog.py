@@ -2,11 +2,12 @@
 """Reads the desktop as a screen reader does (AT-SPI), for the nm-applet
 tests. Run with Debian's python3 (PyGObject) in the user's session:
 
-    gui_auth_dialog.py dialog SECONDS
-        waits for nm-sshtun-auth-dialog's window; prints one JSON line:
-        {"title", "texts": [labels shown], "fields": [password entries'
-        labels], "focused": name of the focused entry's label} or
-        {"title": null} when none showed in SECONDS
+    gui_auth_dialog.py dialog TITLE SECONDS
+        waits for a dialog titled TITLE, of whichever program (nm-applet
+        draws the fields the auth dialog describes in its external UI
+        mode); prints one JSON line: {"title", "app", "texts": [labels
+        shown], "fields": [password entries' labels]} or {"title": null}
+        when none showed in SECONDS
     gui_auth_dialog.py keyring UUID KEY
         prints the Secret Service item this connection's KEY is saved
         under: {"label", "secret"} or {} (the login keyring, unlocked)"""
@@ -21,9 +22,6 @@ gi.require_version("Atspi", "2.0")
 gi.require_version("Secret", "1")
 from gi.repository import Atspi, Secret  # noqa: E402
 
-APP = "nm-sshtun-auth-dialog"
-
-
 def walk(node, depth=0):
     if node is None or depth > 40:
         return
@@ -32,21 +30,21 @@ def walk(node, depth=0):
         yield from walk(node.get_child_at_index(i), depth + 1)
 
 
-def find_dialog():
+def find_dialog(title):
     desktop = Atspi.get_desktop(0)
     for i in range(desktop.get_child_count()):
         app = desktop.get_child_at_index(i)
-        if app is None or app.get_name() != APP:
+        if app is None:
             continue
         for j in range(app.get_child_count()):
             window = app.get_child_at_index(j)
-            if window is not None and window.get_role() == Atspi.Role.DIALOG \
+            if window is not None and window.get_name() == title \
                     and window.get_state_set().contains(Atspi.StateType.SHOWING):
-                return window
-    return None
+                return app.get_name(), window
+    return None, None
 
 
-def describe(window):
+def describe(app, window):
     texts, fields = [], []
     for node in walk(window):
         role = node.get_role()
@@ -59,17 +57,17 @@ def describe(window):
                         for r in node.get_relation_set()
                         if r.get_relation_type() == Atspi.RelationType.LABELLED_BY]
             fields.append(named_by[0] if named_by else node.get_name())
-    return {"title": window.get_name(), "texts": texts, "fields": fields}
+    return {"title": window.get_name(), "app": app, "texts": texts, "fields": fields}
 
 
-def dialog(seconds):
+def dialog(title, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        window = find_dialog()
+        app, window = find_dialog(title)
         if window is not None:
             # Filled in once mapped: give GTK a moment.
             time.sleep(0.5)
-            return describe(window)
+            return describe(app, window)
         time.sleep(0.2)
     return {"title": None}
 
@@ -90,6 +88,6 @@ def keyring(uuid, key):
 
 if __name__ == "__main__":
     if sys.argv[1] == "dialog":
-        print(json.dumps(dialog(float(sys.argv[2]))), flush=True)
+        print(json.dumps(dialog(sys.argv[2], float(sys.argv[3]))), flush=True)
     else:
         print(json.dumps(keyring(sys.argv[2], sys.argv[3])), flush=True)
