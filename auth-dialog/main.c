@@ -102,9 +102,16 @@ must_ask(GHashTable *data, GHashTable *secrets, const char *name, gboolean repro
     return reprompt || !existing || !existing[0];
 }
 
+/* The dialog's message. A server's keyboard-interactive prompt is already
+ * the answer field's label: the message then says who asks, rather than
+ * repeating it. */
 static char *
-default_message(const char *vpn_name, const char *message)
+default_message(const char *vpn_name, const char *message, GPtrArray *asked)
 {
+    for (guint i = 0; message && i < asked->len; i++) {
+        if (strcmp(asked->pdata[i], SSHTUN_SECRET_KBD_ANSWER) == 0)
+            return g_strdup_printf(_("The server of the SSH tunnel \"%s\" asks:"), vpn_name);
+    }
     if (message)
         return g_strdup(message);
     return g_strdup_printf(_("You need to authenticate to connect to the SSH tunnel \"%s\"."),
@@ -162,7 +169,7 @@ static gboolean
 prompt(const char *vpn_name, const char *message, GPtrArray *asked, GHashTable *secrets)
 {
     SshtunPromptField fields[3] = { { 0 } };
-    g_autofree char *text = default_message(vpn_name, message);
+    g_autofree char *text = default_message(vpn_name, message, asked);
     guint n = MIN(asked->len, G_N_ELEMENTS(fields));
     gboolean ok;
 
@@ -192,7 +199,7 @@ print_external_ui(const char *vpn_name, const char *message, GPtrArray *needed, 
                   gboolean reprompt)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
-    g_autofree char *description = default_message(vpn_name, message);
+    g_autofree char *description = default_message(vpn_name, message, needed);
     g_autofree char *text = NULL;
 
     g_key_file_set_integer(file, UI_GROUP, "Version", 2);

@@ -235,7 +235,8 @@ class AuthDialogExternalUi(unittest.TestCase):
                             hints=("keyboard-interactive", "x-vpn-message:Verification code:"))
         self.assertEqual(g["keyboard-interactive"]["Label"], "Verification code:")
         self.assertEqual(g["keyboard-interactive"]["ShouldAsk"], "true")
-        self.assertEqual(g["VPN Plugin UI"]["Description"], "Verification code:")
+        self.assertEqual(g["VPN Plugin UI"]["Description"],
+                         'The server of the SSH tunnel "office" asks:')
 
     def test_agent_socket_is_passed_not_asked(self):
         env = dict(os.environ, SSH_AUTH_SOCK="/run/user/1000/openssh_agent")

@@ -155,12 +155,13 @@ class AppletAsksTheUser(DesktopTestCase):
     def test_keyboard_interactive_shows_the_servers_prompt(self):
         uuid = self.add("otp", auth_type="keyboard-interactive")
         self.activate("otp")
-        # PAM's prompt, as the server sent it, is the field's label and the
-        # dialog's message.
+        # PAM's prompt, as the server sent it, is the field's label; the
+        # message says who asks (the prompt twice said nothing more).
         shown = self.dialog()
         self.assertEqual(shown["app"], "nm-applet")
         self.assertEqual(shown["fields"], ["Password: "])
-        self.assertIn("Password: ", shown["texts"])
+        self.assertEqual(shown["texts"], ['The server of the SSH tunnel "otp" asks:',
+                                          "Password: "])
         self.screenshot("nm-applet-keyboard-interactive.png")
         self.type_answer(Sshd.ROOT_PASSWORD)
         self.wait_activated("otp")
@@ -195,6 +196,16 @@ class AppletAsksInGerman(DesktopTestCase):
         self.type_answer(Sshd.ROOT_PASSWORD, "SSH-Tunnel anmelden")
         self.wait_activated("büro")
         self.down("büro")
+
+    def test_keyboard_interactive_in_german(self):
+        self.add("otp", auth_type="keyboard-interactive")
+        self.activate("otp")
+        shown = self.dialog("SSH-Tunnel anmelden")
+        # The server's prompt stays as the server wrote it.
+        self.assertEqual(shown["texts"], ["Der Server des SSH-Tunnels „otp“ fragt:", "Password: "])
+        self.type_answer(Sshd.ROOT_PASSWORD, "SSH-Tunnel anmelden")
+        self.wait_activated("otp")
+        self.down("otp")
 
 
 if __name__ == "__main__":
