@@ -18,9 +18,13 @@ sshtun_prompt_secrets(const char *title, const char *message, SshtunPromptField 
     g_return_val_if_fail(n_fields >= 1 && n_fields <= 3, FALSE);
     if (!gtk_init_check(NULL, NULL))
         return FALSE;
-    dialog = nma_vpn_password_dialog_new(title, message, fields[0].label);
+    /* The third argument is the password's initial value, not its label:
+     * the label is set apart (else the first field always read
+     * "Password:", a key passphrase or a server's prompt too). */
+    dialog = nma_vpn_password_dialog_new(title, message, NULL);
     d = NMA_VPN_PASSWORD_DIALOG(dialog);
     gtk_widget_set_name(dialog, "sshtun-auth-dialog");
+    nma_vpn_password_dialog_set_password_label(d, fields[0].label);
     nma_vpn_password_dialog_set_password(d, fields[0].value ? fields[0].value : "");
     nma_vpn_password_dialog_set_show_password_secondary(d, n_fields > 1);
     if (n_fields > 1) {

@@ -26,7 +26,9 @@ from test_nm import NetworkManagerTestCase
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 DRIVER = os.path.join(LIB_DIR, "gui_auth_dialog.py")
+LEGACY_AGENT = os.path.join(LIB_DIR, "legacy_agent.py")
 TITLE = "Authenticate SSH tunnel"
+PASSPHRASE = "Secret-Passphrase-4711"
 
 
 def have_desktop():
@@ -39,6 +41,9 @@ class DesktopTestCase(NetworkManagerTestCase):
     # The session's language (German in a subclass).
     language = {}
 
+    # The secret agent's command line.
+    agent = ("nm-applet",)
+
     def setUp(self):
         super().setUp()
         self.server_tun()
@@ -46,11 +51,12 @@ class DesktopTestCase(NetworkManagerTestCase):
         self.addCleanup(self.x.stop)
         self.session = DesktopSession(self.nm, self.tmp.path, self.x, **self.language)
         self.addCleanup(self.session.stop)
-        self.session.start()
+        self.session.start(self.agent)
 
     def add(self, name, **settings):
         """A connection of the desktop user's (root on the server)."""
-        self.nm.add_vpn(name, self.nm_settings(key_file=None, user="root", **settings),
+        settings.setdefault("key_file", None)
+        self.nm.add_vpn(name, self.nm_settings(user="root", **settings),
                         extra=("connection.permissions", "user:nobody"))
         return self.nm.nmcli("-g", "connection.uuid", "connection", "show", name).stdout.strip()
 
@@ -206,6 +212,42 @@ class AppletAsksInGerman(DesktopTestCase):
         self.type_answer(Sshd.ROOT_PASSWORD, "SSH-Tunnel anmelden")
         self.wait_activated("otp")
         self.down("otp")
+
+
+@unittest.skipUnless(have_desktop(), "no nm-applet, gnome-keyring, xdotool or Xvfb")
+class AuthDialogAsksItself(DesktopTestCase):
+    """Agents that do not know the external UI mode (the test's agent runs
+    the auth dialog as nm-applet did before it): the auth dialog asks with
+    libnma's password dialog itself."""
+
+    agent = (DEBIAN_PYTHON, LEGACY_AGENT, AUTH_DIALOG)
+
+    def test_password_in_the_auth_dialogs_own_window(self):
+        self.add("office", auth_type="password", password_flags="2")
+        self.activate("office")
+        shown = self.dialog()
+        self.assertEqual(shown["app"], "nm-sshtun-auth-dialog")
+        self.assertEqual(shown["fields"], ["Password"])
+        self.assertIn('You need to authenticate to connect to the SSH tunnel "office".',
+                      shown["texts"])
+        self.screenshot("auth-dialog-libnma.png")
+        self.type_answer(Sshd.ROOT_PASSWORD)
+        self.wait_activated("office")
+        self.down("office")
+
+    def test_key_passphrase_field_says_so(self):
+        # The first field's label was libnma's "Password:" whatever was
+        # asked.
+        key = self.sshd.keys.make("id_encrypted", passphrase=PASSPHRASE)
+        self._give_to_nobody(key)
+        self.sshd.authorize(self.sshd.keys.public(key))
+        self.add("office", auth_type="key", key_file=key, key_passphrase_flags="2")
+        self.activate("office")
+        shown = self.dialog()
+        self.assertEqual(shown["fields"], ["Key passphrase"])
+        self.type_answer(PASSPHRASE)
+        self.wait_activated("office")
+        self.down("office")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ class DesktopSession:
             os.chown(d, NOBODY, NOBODY)
         self.bus_socket = os.path.join(self.runtime, "bus")
         self.procs = []
-        self.applet_log = os.path.join(self.dir, "nm-applet.log")
+        self.agent_log = os.path.join(self.dir, "agent.log")
 
     def enter(self):
         """The command prefix: the user in NetworkManager's namespaces."""
@@ -67,7 +67,10 @@ class DesktopSession:
         self.procs.append(proc)
         return proc
 
-    def start(self):
+    def start(self, agent=("nm-applet",)):
+        """Starts the session with @agent, the secret agent's command line
+        (nm-applet, or the test's agent that runs the auth dialog as older
+        agents do)."""
         self.spawn("dbus-daemon", "--session", "--nofork", "--nopidfile",
                    f"--address=unix:path={self.bus_socket}",
                    log=os.path.join(self.dir, "dbus.log"))
@@ -80,10 +83,11 @@ class DesktopSession:
         keyring.stdin.write(KEYRING_PASSWORD.encode())
         keyring.stdin.close()
         self._wait(lambda: self.bus_has("org.freedesktop.secrets"), "gnome-keyring")
-        self.applet = self.spawn("nm-applet", log=self.applet_log)
+        before = len(self.nm.log_text())
+        self.agent = self.spawn(*agent, log=self.agent_log)
         # Registered with NetworkManager: its log names the agent.
-        self._wait(lambda: "org.freedesktop.nm-applet" in self.nm.log_text(),
-                   "nm-applet's secret agent")
+        self._wait(lambda: "agent registered" in self.nm.log_text()[before:],
+                   f"{agent[0]} as secret agent")
 
     def bus_has(self, name):
         r = subprocess.run(self.enter() + ("dbus-send", "--session", "--print-reply",
