@@ -19,7 +19,7 @@ import time
 import unittest
 
 from desktop_session import DesktopSession
-from harness import LIB_DIR, TOP_BUILDDIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping
+from harness import LIB_DIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping, run
 from harness_nm import AUTH_DIALOG
 from test_editor import SCREENSHOTS, Xvfb
 from test_nm import NetworkManagerTestCase
@@ -51,7 +51,21 @@ class DesktopTestCase(NetworkManagerTestCase):
         self.addCleanup(self.x.stop)
         self.session = DesktopSession(self.nm, self.tmp.path, self.x, **self.language)
         self.addCleanup(self.session.stop)
-        self.session.start(self.agent)
+        self.driver_script = self.session.copy(DRIVER)
+        # The auth dialog nm-applet finds through the .name file: a copy
+        # the user can run.
+        dialog = self.session.copy(AUTH_DIALOG)
+        name_file = os.path.join(self.nm.plugin_dir, "nm-sshtun-service.name")
+        with open(name_file) as f:
+            text = f.read().replace(AUTH_DIALOG, dialog)
+        with open(name_file, "w") as f:
+            f.write(text)
+        self.prepare_session()
+        self.session.start(tuple(self.session.copy(a) if a in (LEGACY_AGENT, AUTH_DIALOG) else a
+                                 for a in self.agent))
+
+    def prepare_session(self):
+        """For subclasses: before the session starts."""
 
     def add(self, name, **settings):
         """A connection of the desktop user's (root on the server)."""
@@ -85,7 +99,7 @@ class DesktopTestCase(NetworkManagerTestCase):
         self.fail(f"{name}: {state!r}, not activated\n{self.nm.log_text()[-3000:]}")
 
     def driver(self, *args, timeout=60):
-        r = subprocess.run(self.session.enter() + (DEBIAN_PYTHON, DRIVER) + args,
+        r = subprocess.run(self.session.enter() + (DEBIAN_PYTHON, self.driver_script) + args,
                            env=self.session.env(), capture_output=True, text=True,
                            timeout=timeout)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -181,17 +195,24 @@ class AppletAsksTheUser(DesktopTestCase):
 class AppletAsksInGerman(DesktopTestCase):
     """The dialog's words come from the auth dialog's translations."""
 
+    # A German desktop's locale where the machine has it; glibc 2.36
+    # honours LANGUAGE under C.UTF-8 too (see test_editor's test_translated).
     language = {"LANGUAGE": "de", "LANG": "de_DE.UTF-8",
-                "SSHTUN_LOCALEDIR": os.path.join(TOP_BUILDDIR, "tests", "output", "locale")}
+                "LC_ALL": "de_DE.UTF-8" if "de_DE.utf8" in run("locale", "-a").stdout.split()
+                else "C.UTF-8"}
 
-    def setUp(self):
-        target = os.path.join(self.language["SSHTUN_LOCALEDIR"], "de", "LC_MESSAGES")
-        os.makedirs(target, exist_ok=True)
+    def prepare_session(self):
+        # The build tree's translations, where the user reads them.
+        locale = os.path.join(self.session.dir, "tools", "locale")
+        target = os.path.join(locale, "de", "LC_MESSAGES")
+        os.makedirs(target)
         subprocess.run(["msgfmt", "-o", os.path.join(target, "NetworkManager-sshtun.mo"),
                         os.path.join(TOP_SRCDIR, "po", "de.po")], check=True)
-        super().setUp()
+        for d in (locale, os.path.dirname(target), target):
+            os.chmod(d, 0o755)
+        self.session.environment["SSHTUN_LOCALEDIR"] = locale
 
-    def test_password_dialog_in_german(self):
+    def test_dialogs_in_german(self):
         self.add("büro", auth_type="password", password_flags="2")
         self.activate("büro")
         shown = self.dialog("SSH-Tunnel anmelden")
@@ -203,7 +224,8 @@ class AppletAsksInGerman(DesktopTestCase):
         self.wait_activated("büro")
         self.down("büro")
 
-    def test_keyboard_interactive_in_german(self):
+        # The message before a server's prompt (one session for both: each
+        # costs a NetworkManager and a desktop).
         self.add("otp", auth_type="keyboard-interactive")
         self.activate("otp")
         shown = self.dialog("SSH-Tunnel anmelden")

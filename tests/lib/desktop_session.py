@@ -13,6 +13,7 @@ asks the agents of any user the connection is visible to, so none is
 needed."""
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -39,6 +40,13 @@ class DesktopSession:
         self.bus_socket = os.path.join(self.runtime, "bus")
         self.procs = []
         self.agent_log = os.path.join(self.dir, "agent.log")
+
+    def copy(self, path):
+        """A copy of @path the user can reach: the checkout may sit in a
+        directory only root can enter (a mktemp -d clone, a 0700 home)."""
+        tools = os.path.join(self.dir, "tools")
+        os.makedirs(tools, mode=0o755, exist_ok=True)
+        return shutil.copy(path, tools)
 
     def enter(self):
         """The command prefix: the user in NetworkManager's namespaces."""
