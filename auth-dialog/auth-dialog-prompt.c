@@ -7,12 +7,28 @@
 #include <gtk/gtk.h>
 #include <nma-vpn-password-dialog.h>
 
+/* libnma's labels take mnemonics: a server's prompt is shown as written,
+ * so its underscores are doubled. */
+static char *
+literal(const char *label)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = label; *p; p++) {
+        if (*p == '_')
+            g_string_append_c(out, '_');
+        g_string_append_c(out, *p);
+    }
+    return g_string_free(out, FALSE);
+}
+
 gboolean
 sshtun_prompt_secrets(const char *title, const char *message, SshtunPromptField *fields,
                       guint n_fields)
 {
     GtkWidget *dialog;
     NMAVpnPasswordDialog *d;
+    char *label;
     gboolean ok;
 
     g_return_val_if_fail(n_fields >= 1 && n_fields <= 3, FALSE);
@@ -24,16 +40,22 @@ sshtun_prompt_secrets(const char *title, const char *message, SshtunPromptField 
     dialog = nma_vpn_password_dialog_new(title, message, NULL);
     d = NMA_VPN_PASSWORD_DIALOG(dialog);
     gtk_widget_set_name(dialog, "sshtun-auth-dialog");
-    nma_vpn_password_dialog_set_password_label(d, fields[0].label);
+    label = literal(fields[0].label);
+    nma_vpn_password_dialog_set_password_label(d, label);
+    g_free(label);
     nma_vpn_password_dialog_set_password(d, fields[0].value ? fields[0].value : "");
     nma_vpn_password_dialog_set_show_password_secondary(d, n_fields > 1);
     if (n_fields > 1) {
-        nma_vpn_password_dialog_set_password_secondary_label(d, fields[1].label);
+        label = literal(fields[1].label);
+        nma_vpn_password_dialog_set_password_secondary_label(d, label);
+        g_free(label);
         nma_vpn_password_dialog_set_password_secondary(d, fields[1].value ? fields[1].value : "");
     }
     nma_vpn_password_dialog_set_show_password_ternary(d, n_fields > 2);
     if (n_fields > 2) {
-        nma_vpn_password_dialog_set_password_ternary_label(d, fields[2].label);
+        label = literal(fields[2].label);
+        nma_vpn_password_dialog_set_password_ternary_label(d, label);
+        g_free(label);
         nma_vpn_password_dialog_set_password_ternary(d, fields[2].value ? fields[2].value : "");
     }
     gtk_window_set_keep_above(GTK_WINDOW(dialog), TRUE);

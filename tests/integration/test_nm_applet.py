@@ -19,7 +19,7 @@ import time
 import unittest
 
 from desktop_session import DesktopSession
-from harness import LIB_DIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping, run
+from harness import LIB_DIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping, run, stop_process
 from harness_nm import AUTH_DIALOG
 from test_editor import SCREENSHOTS, Xvfb
 from test_nm import NetworkManagerTestCase
@@ -256,6 +256,28 @@ class AuthDialogAsksItself(DesktopTestCase):
         self.type_answer(Sshd.ROOT_PASSWORD)
         self.wait_activated("office")
         self.down("office")
+
+    def test_hostile_prompt_is_shown_as_written(self):
+        """A server's prompt is the server's text: no markup, no mnemonic,
+        nothing that reaches beyond its label."""
+        prompt = "<b>Code</b> for_you &amp; me:\n[VPN Plugin UI]\nTitle=evil"
+        # As an agent runs it for the prompt the service relays (the hints
+        # carry the server's text unchanged).
+        dialog = subprocess.Popen(
+            self.session.enter() + (
+                self.session.copy(AUTH_DIALOG), "-u", "2f1d6a8e-0000-4000-8000-000000000001",
+                "-n", "office", "-s", "org.freedesktop.NetworkManager.sshtun", "-i",
+                "-t", "keyboard-interactive", "-t", "x-vpn-message:" + prompt),
+            env=self.session.env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.addCleanup(stop_process, dialog)
+        self.addCleanup(dialog.stdin.close)
+        dialog.stdin.write("DATA_KEY=auth-type\nDATA_VAL=keyboard-interactive\n\nDONE\n\n")
+        dialog.stdin.flush()
+        shown = self.dialog()
+        self.assertEqual(shown["title"], TITLE)
+        # Underscores are not taken for mnemonics (libnma's labels are).
+        self.assertEqual(shown["fields"], [prompt])
+        self.assertEqual(shown["texts"], ['The server of the SSH tunnel "office" asks:', prompt])
 
     def test_key_passphrase_field_says_so(self):
         # The first field's label was libnma's "Password:" whatever was
