@@ -294,5 +294,28 @@ class AuthDialogAsksItself(DesktopTestCase):
         self.down("office")
 
 
+class HostilePromptForAgents(unittest.TestCase):
+    """What nm-applet and GNOME Shell read for a server's prompt: the
+    prompt stays inside its own key's value (the key file the auth dialog
+    prints escapes it), whatever it holds."""
+
+    def test_prompt_cannot_add_keys_or_groups(self):
+        prompt = "Code:\n[VPN Plugin UI]\nTitle=evil\n[password]\nShouldAsk=false"
+        r = subprocess.run(
+            [AUTH_DIALOG, "-u", "2f1d6a8e-0000-4000-8000-000000000001", "-n", "office", "-s",
+             "org.freedesktop.NetworkManager.sshtun", "-i", "--external-ui-mode",
+             "-t", "keyboard-interactive", "-t", "x-vpn-message:" + prompt],
+            input="DATA_KEY=auth-type\nDATA_VAL=keyboard-interactive\n\nDONE\n\nQUIT\n\n",
+            capture_output=True, text=True, timeout=30, env=dict(os.environ, SSH_AUTH_SOCK=""))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual([line for line in lines if line.startswith("[")],
+                         ["[VPN Plugin UI]", "[keyboard-interactive]"])
+        self.assertIn(f"Title={TITLE}", lines)
+        self.assertNotIn("Title=evil", lines)
+        escaped = prompt.replace("\n", "\\n")
+        self.assertIn(f"Label={escaped}", lines)
+
+
 if __name__ == "__main__":
     unittest.main()
