@@ -112,7 +112,7 @@ class DesktopTestCase(NetworkManagerTestCase):
 
     def window(self, title):
         env = self.x.env()
-        found = subprocess.run(["xdotool", "search", "--name", title], env=env,
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=env,
                                capture_output=True, text=True).stdout.split()
         return found[-1] if found else None
 
