@@ -173,6 +173,22 @@ test_config_remote_command_verbatim(void)
     assert_key(data, "remote-command", "printf '%s' \"it's\" \\");
 }
 
+/* ssh splits every line into words first and refuses one whose quote does
+ * not close, RemoteCommand's too; an escaped quote, or one in a comment,
+ * is fine. */
+static void
+test_config_remote_command_unbalanced(void)
+{
+    g_autoptr(GHashTable) escaped
+            = import_ok("Host h\n  Tunnel yes\n  RemoteCommand echo \\\"x # it's\n", "h");
+
+    assert_key(escaped, "remote-command", "echo \\\"x # it's");
+    import_fails("Host h\n  Tunnel yes\n  RemoteCommand echo \"unbalanced \\\n", "line 3: ");
+    import_fails("Host h\n  Tunnel yes\n  RemoteCommand echo \"unbalanced \\\n",
+                 "a quote is not closed");
+    import_fails("Host h\n  ProxyCommand ssh -W '%h:%p gate\n  Tunnel yes\n", "line 2: ");
+}
+
 /* ssh strips a line's trailing blanks, carriage return included, and
  * takes a word starting with '#' as the start of a comment. */
 static void
@@ -752,6 +768,8 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
+    g_test_add_func("/sshconfig/config-remote-command-unbalanced",
+                    test_config_remote_command_unbalanced);
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
     g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
     g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
