@@ -213,12 +213,14 @@ sshtun_settings_parse_jump_hosts(const char *value)
     for (guint i = 0; parts[i]; i++) {
         SshtunHop *hop = g_new0(SshtunHop, 1);
         char *spec = g_strstrip(parts[i]);
+        /* The host follows the last '@', as ssh splits it: a user may
+         * hold one ("alice@corp.example@bastion"). */
         char *at = strrchr(spec, '@');
 
         g_ptr_array_add(hops, hop);
         if (at) {
             hop->user = g_strndup(spec, at - spec);
-            if (!hop->user[0] || hop->user[0] == '-' || strpbrk(hop->user, " @:/"))
+            if (!hop->user[0] || hop->user[0] == '-' || strpbrk(hop->user, " :/"))
                 return NULL;
             spec = at + 1;
         }
@@ -324,9 +326,10 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         return TRUE;
     case KIND_USER:
         if (value[0] == '\0' || value[0] == '-' || strlen(value) > 256 || has_control_chars(value)
-            || strchr(value, ' ') || strchr(value, '@'))
-            return bad_value(error, key, value,
-                             "a login name without spaces, '@' or a leading '-'");
+            || strchr(value, ' '))
+            /* '@' is allowed: ssh takes "User alice@corp.example" (a
+             * directory account) as it is, and this key is never split. */
+            return bad_value(error, key, value, "a login name without spaces or a leading '-'");
         return TRUE;
     case KIND_AUTH_TYPE:
         if (!g_strv_contains((const char *const[]){ "agent", "key", "password",

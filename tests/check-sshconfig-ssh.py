@@ -55,6 +55,8 @@ CONFIGS = {
               "  IdentityFile ~/.ssh/%r@%h-%p\n  Tunnel yes\n  RemoteCommand sshtun-server-config\n",
     "match-all": "Host other\n  Port 1\nHost vpn\n  Tunnel yes\n  RemoteCommand sshtun-server-config\nMatch all\n  User everyone\n"
                  "# nm-sshtun: import-host=vpn\n",
+    "user-at": BASTIONS + "Host gate\n  User ops@corp.example\nHost vpn\n  User alice@corp.example\n  Tunnel yes\n"
+                          "  RemoteCommand sshtun-server-config\n  ProxyJump gate,carol@ad.example@outer\n",
     "first-wins": "Host vpn\n  Port 2201\n  Tunnel yes\n  RemoteCommand sshtun-server-config\nHost *\n  Port 2202\n  User fallback\n"
                   "  LocalForward 1 a:1\n",
 }

@@ -176,6 +176,21 @@ test_config_remote_command_verbatim(void)
 /* ssh splits every line into words first and refuses one whose quote does
  * not close, RemoteCommand's too; an escaped quote, or one in a comment,
  * is fine. */
+/* "User a@b" is taken as it is, for the host and for a jump host; a
+ * ProxyJump hop's user is what comes before its last '@'. */
+static void
+test_config_user_with_at(void)
+{
+    g_autoptr(GHashTable) data = import_ok("Host gate\n  User ops@corp.example\n"
+                                           "Host vpn\n  User alice@corp.example\n  Tunnel yes\n"
+                                           "  RemoteCommand sshtun-server-config\n"
+                                           "  ProxyJump gate,carol@ad.example@outer:2200\n",
+                                           "vpn");
+
+    assert_key(data, "user", "alice@corp.example");
+    assert_key(data, "jump-host", "ops@corp.example@gate,carol@ad.example@outer:2200");
+}
+
 static void
 test_config_remote_command_unbalanced(void)
 {
@@ -768,6 +783,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
+    g_test_add_func("/sshconfig/config-user-with-at", test_config_user_with_at);
     g_test_add_func("/sshconfig/config-remote-command-unbalanced",
                     test_config_remote_command_unbalanced);
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
