@@ -152,23 +152,40 @@ class HelperJumpHostKeys(JumpFixtures, HelperTestCase):
                             f"jump-key-file {key} is encrypted",
                             secrets={"key-passphrase": "correct horse"})
 
-    def test_hop_key_fifo_refused_naming_it(self):
+    def test_bad_hop_key_files_refused_naming_them(self):
+        """Files the helper must not read, or cannot: each refused before
+        any login, naming the file."""
         fifo = os.path.join(self.tmp.path, "hop-fifo")
         os.mkfifo(fifo, 0o600)
         os.chown(fifo, NOBODY, NOBODY)
-        self.expect_failure(self.jump_settings(jump_key_file=fifo), "bad-settings",
-                            f'jump-key-file "{fifo}"', "not a regular file")
-
-    def test_hop_key_of_another_user_refused_naming_it(self):
-        os.chown(self.hop_key, 0, 0)
-        self.expect_failure(self.jump_settings(jump_key_file=self.hop_key), "bad-settings",
-                            f'cannot read jump-key-file "{self.hop_key}"', "uid 65534")
-
-    def test_missing_hop_key_refused_naming_it(self):
+        roots = self.sshd.keys.make("id_root_only")
         missing = os.path.join(self.tmp.path, "no-such-key")
-        self.expect_failure(self.jump_settings(jump_key_file=missing), "bad-settings",
-                            f'cannot read jump-key-file "{missing}"')
+        cases = [
+            (fifo, (f'jump-key-file "{fifo}"', "not a regular file")),
+            (roots, (f'cannot read jump-key-file "{roots}"', "uid 65534")),
+            (missing, (f'cannot read jump-key-file "{missing}"',)),
+            (f"{self.hop_key},{self.hop_key}", ("jump-key-file", "2 key files for 1 jump hosts")),
+        ]
+        for value, fragments in cases:
+            with self.subTest(value=value):
+                self.expect_failure(self.jump_settings(jump_key_file=value), "bad-settings",
+                                    *fragments)
+        self.assertNotIn("Accepted", self.jump.log_text())
 
-    def test_more_keys_than_hops_refused(self):
-        self.expect_failure(self.jump_settings(jump_key_file=f"{self.hop_key},{self.hop_key}"),
-                            "bad-settings", "jump-key-file", "2 key files for 1 jump hosts")
+class NetworkManagerJumpHostKeys(JumpFixtures, NetworkManagerTestCase):
+    """A system connection: the hop's key is root's alone (0600), read by
+    the root service and handed to the helper, which runs unprivileged."""
+
+    def base_connection(self):
+        NetworkManagerThroughJumpHost.base_connection(self)
+
+    def test_hop_key_of_a_system_connection(self):
+        hop_key = self.sshd.keys.make("id_hop")
+        os.chmod(hop_key, 0o600)
+        with open(self.jump.authorized_keys, "w") as f:
+            f.write(self.sshd.keys.public(hop_key) + "\n")
+        self.nm.add_vpn("tunnel", self.jump_settings(jump_key_file=hop_key))
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assertIn("Accepted publickey", self.jump.log_text())
+        self.down("tunnel")
