@@ -90,6 +90,7 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
     g_autoptr(SshtunSettings) settings = sshtun_settings_parse(data, error);
     g_autoptr(GString) out = NULL;
     g_autofree char *alias = NULL;
+    g_autoptr(GString) hop_blocks = g_string_new(NULL);
     const char *value;
 
     if (!settings)
@@ -148,6 +149,19 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
         }
         put(out, "ProxyJump", hops->str);
     }
+    /* A hop's own key goes in its own Host block, which ssh looks up by the
+     * name ProxyJump gives; after the connection's, so that none of its
+     * options is taken for the hop before the hop's own. */
+    for (guint i = 0; settings->jump_hosts && i < settings->jump_hosts->len; i++) {
+        const SshtunHop *hop = settings->jump_hosts->pdata[i];
+        g_autofree char *escaped = NULL;
+
+        if (!hop->key_file)
+            continue;
+        escaped = sshconfig_escape_percent(hop->key_file);
+        g_string_append_printf(hop_blocks, "Host %s\n", hop->host);
+        put(hop_blocks, "IdentityFile", escaped);
+    }
     /* A forwards-only connection is a Host block without Tunnel. */
     if (!settings->no_tunnel) {
         g_string_append_printf(out, "    Tunnel %s\n",
@@ -179,5 +193,6 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
             && (value = g_hash_table_lookup(data, key->name)))
             put_comment(out, key->name, value);
     }
+    g_string_append(out, hop_blocks->str);
     return g_string_free(g_steal_pointer(&out), FALSE);
 }

@@ -48,17 +48,21 @@ split_hop(const char *text, char **user, char **host, char **port)
     return TRUE;
 }
 
-/* A jump host logs in with the connection's key (auth-type=key) or its
- * agent: @path (a jump host's IdentityFile, expanded) must say the same. */
-static gboolean
-hop_identity_agrees(Import *imp, const char *path)
+/* A jump host's IdentityFile @path (expanded) as its jump-key-file entry:
+ * "" when the hop logs in as the connection does (its key, or the agent
+ * for a ".pub" one), else the path; NULL when the connection's key would
+ * stand in for the agent ssh uses there. */
+static const char *
+hop_key_entry(Import *imp, const char *path)
 {
     const char *auth = g_hash_table_lookup(imp->data, "auth-type");
     const char *key = g_hash_table_lookup(imp->data, "key-file");
 
-    if (g_strcmp0(auth, "key") == 0)
-        return g_strcmp0(key, path) == 0;
-    return g_str_has_suffix(path, ".pub");
+    if (g_strcmp0(key, path) == 0)
+        return "";
+    if (g_str_has_suffix(path, ".pub"))
+        return g_strcmp0(auth, "key") == 0 ? NULL : "";
+    return path;
 }
 
 /* ProxyJump @spec (at @where) read as ssh reads it: each hop a host of
@@ -67,7 +71,7 @@ hop_identity_agrees(Import *imp, const char *path)
  * to @hops. */
 static gboolean
 resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPtrArray *hops,
-              GError **error)
+              GPtrArray *keys, GError **error)
 {
     g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
 
@@ -97,7 +101,8 @@ resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPt
         hop.alias = g_strdup(alias);
         ok = sshconfig_walk_lines(&hop, imp->src->lines, 0, &active, error)
              && (i > 0 || !hop.jump_spec
-                 || resolve_jumps(imp, hop.jump_spec, hop.jump_where, depth + 1, hops, error));
+                 || resolve_jumps(imp, hop.jump_spec, hop.jump_where, depth + 1, hops, keys,
+                                  error));
         if (ok) {
             hostname = hop.hostname ? sshconfig_expand_hostname(hop.hostname, alias, error)
                                     : g_strdup(alias); /* as written: export reads back */
@@ -117,16 +122,25 @@ resolve_jumps(Import *imp, const char *spec, const char *where, guint depth, GPt
 
             identity = sshconfig_expand_path(hop.identity, imp->home, &ctx, error);
             ok = identity != NULL;
-            if (ok && !hop_identity_agrees(imp, identity)) {
+            if (ok && !hop_key_entry(imp, identity)) {
                 SSH_TOKEN_ERROR(error,
-                                _("%s: the jump host %s logs in with IdentityFile %s (%s), but "
-                                  "a connection's jump hosts log in with its own key or agent: "
-                                  "give the jump host the same IdentityFile as the host, or "
-                                  "none"),
+                                _("%s: the jump host %s logs in with the agent's key %s (%s), "
+                                  "but the connection logs in with its key-file, which its "
+                                  "jump hosts without a key of their own use: give the jump "
+                                  "host a private key file, or the connection the agent"),
                                 where, alias, hop.identity, hop.identity_where);
+                ok = FALSE;
+            } else if (ok && strchr(identity, ',')) {
+                SSH_TOKEN_ERROR(error,
+                                _("%s: the jump host %s logs in with IdentityFile %s (%s), whose "
+                                  "comma cannot be kept in jump-key-file (a list separated by "
+                                  "commas): rename the file"),
+                                where, alias, identity, hop.identity_where);
                 ok = FALSE;
             }
         }
+        if (ok)
+            g_ptr_array_add(keys, g_strdup(identity ? hop_key_entry(imp, identity) : ""));
         if (ok) {
             GString *text = g_string_new(NULL);
 
@@ -148,7 +162,9 @@ gboolean
 sshconfig_finish_jumps(Import *imp, GError **error)
 {
     g_autoptr(GPtrArray) hops = NULL;
+    g_autoptr(GPtrArray) keys = NULL;
     g_autofree char *joined = NULL;
+    g_autofree char *joined_keys = NULL;
 
     if (!imp->jump_spec)
         return TRUE;
@@ -172,11 +188,18 @@ sshconfig_finish_jumps(Import *imp, GError **error)
         return FALSE;
     }
     hops = g_ptr_array_new_with_free_func(g_free);
-    if (!resolve_jumps(imp, imp->jump_spec, imp->jump_where, 0, hops, error))
+    keys = g_ptr_array_new_with_free_func(g_free);
+    if (!resolve_jumps(imp, imp->jump_spec, imp->jump_where, 0, hops, keys, error))
         return FALSE;
     g_ptr_array_add(hops, NULL);
     joined = g_strjoinv(",", (char **)hops->pdata);
-    if (sshconfig_set_first(imp, "jump-host", joined, error))
+    /* Hops without a key of their own at the end need no entry. */
+    while (keys->len && !*(char *)keys->pdata[keys->len - 1])
+        g_ptr_array_remove_index(keys, keys->len - 1);
+    g_ptr_array_add(keys, NULL);
+    joined_keys = g_strjoinv(",", (char **)keys->pdata);
+    if (sshconfig_set_first(imp, "jump-host", joined, error)
+        && (!*joined_keys || sshconfig_set_first(imp, "jump-key-file", joined_keys, error)))
         return TRUE;
     g_prefix_error(error, "%s: ", imp->jump_where);
     return FALSE;

@@ -431,6 +431,39 @@ sshconfig_apply_option(Import *imp, const char *keyword, char **args, const char
     return TRUE;
 }
 
+/* ssh splits every line into words before it looks at the keyword, and
+ * refuses a line whose quotes do not close ("invalid quotes"), even where
+ * the keyword then takes the rest of the line verbatim. Same rules: a
+ * backslash escapes a quote or backslash, a word starting with '#' ends
+ * the line. */
+static gboolean
+quotes_balanced(const char *s)
+{
+    char quote = 0;
+    gboolean in_word = FALSE;
+
+    for (; *s; s++) {
+        if (!in_word) {
+            if (*s == ' ' || *s == '\t')
+                continue;
+            if (*s == '#')
+                return TRUE;
+            in_word = TRUE;
+            quote = 0;
+        }
+        if (*s == '\\') {
+            if (s[1] == '\'' || s[1] == '"' || s[1] == '\\' || (quote == 0 && s[1] == ' '))
+                s++;
+        } else if (quote == 0 && (*s == ' ' || *s == '\t'))
+            in_word = FALSE;
+        else if (quote == 0 && (*s == '"' || *s == '\''))
+            quote = *s;
+        else if (quote != 0 && *s == quote)
+            quote = 0;
+    }
+    return quote == 0;
+}
+
 /* Splits "Keyword value..." or "Keyword=value" as readconf.c does. */
 gboolean
 sshconfig_split_line(const char *line, char **keyword, const char **rest, char ***args,
@@ -454,6 +487,14 @@ sshconfig_split_line(const char *line, char **keyword, const char **rest, char *
      * are for the remote shell, not for ssh's word splitting. */
     if (g_ascii_strcasecmp(*keyword, "RemoteCommand") == 0
         || g_ascii_strcasecmp(*keyword, "ProxyCommand") == 0) {
+        if (!quotes_balanced(p)) {
+            SSH_TOKEN_ERROR(error,
+                            _("%s: a quote is not closed, which ssh refuses (\"invalid "
+                              "quotes\"): close it, or escape it with a backslash"),
+                            *keyword);
+            g_clear_pointer(keyword, g_free);
+            return FALSE;
+        }
         *args = g_new0(char *, 2);
         (*args)[0] = g_strdup(p);
         return TRUE;

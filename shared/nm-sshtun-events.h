@@ -7,7 +7,8 @@
  * 1. Settings, to the helper: a GKeyFile text with the groups
  *      [vpn]      the vpn.data keys (see the README)
  *      [secrets]  password, key-passphrase, ssh-auth-sock
- *      [files]    key-file, known-hosts (file contents, so that the helper
+ *      [files]    key-file, known-hosts, jump-key-file-N (the Nth hop's
+ *                 jump-key-file, from 1) (file contents, so that the helper
  *                 needs no file access; when absent, the helper reads the
  *                 files named in [vpn] after it has dropped privileges)
  *      [helper]   user (the uid to drop to; honoured only when started by

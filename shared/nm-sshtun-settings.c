@@ -30,6 +30,7 @@ typedef enum {
     KIND_BOOL,
     KIND_PROXY,
     KIND_JUMP,
+    KIND_JUMP_KEYS,
     KIND_LOCAL_FORWARDS,
     KIND_REMOTE_FORWARDS,
     KIND_DYNAMIC_FORWARDS,
@@ -75,6 +76,7 @@ static const KeyInfo key_table[] = {
     { { "keepalive-count", ADVANCED, ENTRY, "3" }, KIND_COUNT },
     { { "reconnect", ADVANCED | COMMENT, CHECK, "yes" }, KIND_BOOL },
     { { "jump-host", ADVANCED, ENTRY, NULL }, KIND_JUMP },
+    { { "jump-key-file", ADVANCED, ENTRY, NULL }, KIND_JUMP_KEYS },
     { { "proxy", ADVANCED | COMMENT, ENTRY, NULL }, KIND_PROXY },
     { { "compression", ADVANCED, CHECK, "no" }, KIND_BOOL },
 };
@@ -169,6 +171,7 @@ hop_free(gpointer data)
 
     g_free(hop->user);
     g_free(hop->host);
+    g_free(hop->key_file);
     g_free(hop);
 }
 
@@ -208,17 +211,19 @@ sshtun_settings_parse_jump_hosts(const char *value)
     g_auto(GStrv) parts = g_strsplit(value, ",", -1);
 
     /* Bounded: each hop is a session and a channel. */
-    if (g_strv_length(parts) > 8)
+    if (g_strv_length(parts) > SSHTUN_JUMP_HOSTS_MAX)
         return NULL;
     for (guint i = 0; parts[i]; i++) {
         SshtunHop *hop = g_new0(SshtunHop, 1);
         char *spec = g_strstrip(parts[i]);
+        /* The host follows the last '@', as ssh splits it: a user may
+         * hold one ("alice@corp.example@bastion"). */
         char *at = strrchr(spec, '@');
 
         g_ptr_array_add(hops, hop);
         if (at) {
             hop->user = g_strndup(spec, at - spec);
-            if (!hop->user[0] || hop->user[0] == '-' || strpbrk(hop->user, " @:/"))
+            if (!hop->user[0] || hop->user[0] == '-' || strpbrk(hop->user, " :/"))
                 return NULL;
             spec = at + 1;
         }
@@ -324,9 +329,10 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         return TRUE;
     case KIND_USER:
         if (value[0] == '\0' || value[0] == '-' || strlen(value) > 256 || has_control_chars(value)
-            || strchr(value, ' ') || strchr(value, '@'))
-            return bad_value(error, key, value,
-                             "a login name without spaces, '@' or a leading '-'");
+            || strchr(value, ' '))
+            /* '@' is allowed: ssh takes "User alice@corp.example" (a
+             * directory account) as it is, and this key is never split. */
+            return bad_value(error, key, value, "a login name without spaces or a leading '-'");
         return TRUE;
     case KIND_AUTH_TYPE:
         if (!g_strv_contains((const char *const[]){ "agent", "key", "password",
@@ -404,6 +410,20 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
         if (!hops)
             return bad_value(error, key, value,
                              "[user@]host[:port], several separated by commas (at most 8)");
+        return TRUE;
+    }
+    case KIND_JUMP_KEYS: {
+        g_auto(GStrv) paths = g_strsplit(value, ",", -1);
+        if (g_strv_length(paths) > SSHTUN_JUMP_HOSTS_MAX || has_control_chars(value))
+            return bad_value(error, key, value,
+                             "absolute key file paths, one for each jump host, separated by "
+                             "commas (an empty one: the connection's key or agent)");
+        for (guint i = 0; paths[i]; i++) {
+            if (paths[i][0] && paths[i][0] != '/')
+                return bad_value(error, key, value,
+                                 "absolute key file paths, one for each jump host, separated by "
+                                 "commas (an empty one: the connection's key or agent)");
+        }
         return TRUE;
     }
     case KIND_LOCAL_FORWARDS:
@@ -488,6 +508,34 @@ missing_key(const char **bad_key, GError **error, const char *key, const char *w
 {
     *bad_key = key;
     return missing(error, key, why);
+}
+
+/* Each hop's own key, in the order of jump-host; an empty entry leaves
+ * that hop to the connection's key or agent. */
+static gboolean
+set_jump_keys(SshtunSettings *s, const char *value, const char **bad_key, GError **error)
+{
+    g_auto(GStrv) paths = g_strsplit(value, ",", -1);
+    guint n = g_strv_length(paths);
+
+    /* An empty value names no key: nothing to align. */
+    if (n == 1 && paths[0][0] == '\0')
+        return TRUE;
+    if (!s->jump_hosts || n > s->jump_hosts->len) {
+        *bad_key = "jump-key-file";
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                    "invalid value \"%s\" for key \"jump-key-file\": %u key files for %u jump "
+                    "hosts (one for each hop of jump-host, in its order)",
+                    value, n, s->jump_hosts ? s->jump_hosts->len : 0);
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++) {
+        SshtunHop *hop = s->jump_hosts->pdata[i];
+
+        if (paths[i][0])
+            hop->key_file = g_strdup(paths[i]);
+    }
+    return TRUE;
 }
 
 /* Rules that involve more than one key. The key at fault goes to
@@ -603,6 +651,9 @@ sshtun_settings_parse_naming(GHashTable *data, const char **bad_key, GError **er
     text = lookup(data, "jump-host");
     if (text)
         s->jump_hosts = sshtun_settings_parse_jump_hosts(text);
+    text = lookup(data, "jump-key-file");
+    if (text && !set_jump_keys(s, text, bad_key, error))
+        return NULL;
     text = lookup(data, "proxy");
     if (text)
         sshtun_settings_parse_proxy(text, &s->proxy_type, &s->proxy_host, &s->proxy_port);

@@ -17,9 +17,11 @@
 /* OpenSSH advertises a 32 KiB maximum packet for the tun channel and libssh2
  * writes at most 32700 bytes per message; a frame carries a 4-byte address
  * family before the IP packet. */
-#define SSHTUN_MTU_MAX      32696u
-#define SSHTUN_MTU_MIN      576u
-#define SSHTUN_MTU_MIN_IPV6 1280u
+/* Hops of jump-host, at most: each is a session and a channel. */
+#define SSHTUN_JUMP_HOSTS_MAX 8
+#define SSHTUN_MTU_MAX        32696u
+#define SSHTUN_MTU_MIN        576u
+#define SSHTUN_MTU_MIN_IPV6   1280u
 
 typedef enum {
     SSHTUN_AUTH_AGENT,
@@ -45,6 +47,7 @@ typedef struct {
     char *user; /* NULL: the connection's */
     char *host;
     guint port;
+    char *key_file; /* from jump-key-file; NULL: the connection's key or agent */
 } SshtunHop;
 
 typedef struct {

@@ -213,6 +213,74 @@ auth_agent(SshtunHelper *h, const char *methods)
                                 h->login, rsa_tried ? rsa_note : "");
 }
 
+/* Whether a private key needs a passphrase: PEM says so in a header, an
+ * OpenSSH key names its cipher ("none" when it is not encrypted). */
+static gboolean
+private_key_encrypted(const char *content)
+{
+    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    static const char magic[] = "openssh-key-v1";
+    g_autofree char *body = NULL;
+    g_autofree guchar *raw = NULL;
+    gsize raw_len = 0;
+    guint32 n;
+    const char *start, *end;
+
+    if (strstr(content, "ENCRYPTED"))
+        return TRUE;
+    start = strstr(content, begin);
+    if (!start)
+        return FALSE;
+    start += sizeof begin - 1;
+    end = strstr(start, "-----END");
+    if (!end)
+        return FALSE;
+    body = g_strndup(start, end - start);
+    raw = g_base64_decode(body, &raw_len);
+    if (raw_len < sizeof magic + 4 || memcmp(raw, magic, sizeof magic) != 0)
+        return FALSE;
+    memcpy(&n, raw + sizeof magic, sizeof n);
+    n = GUINT32_FROM_BE(n);
+    return !(n == 4 && raw_len >= sizeof magic + 8
+             && memcmp(raw + sizeof magic + 4, "none", 4) == 0);
+}
+
+/* A jump host's own key (jump-key-file): unencrypted only, since
+ * key-passphrase is key-file's and a second passphrase would need a secret
+ * of its own per hop; the agent holds encrypted ones. */
+static gboolean
+auth_hop_key(SshtunHelper *h, const char *methods)
+{
+    int rc;
+
+    if (!sshtun_name_list_has(methods, "publickey"))
+        return fail_not_offered(h, "publickey", methods);
+    if (!h->hop_key_content)
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED, "jump-key-file %s was not read",
+                                    h->hop_key_file);
+    if (private_key_encrypted(h->hop_key_content))
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "jump-key-file %s is encrypted: a jump host's own key must be "
+                                    "unencrypted (key-passphrase is key-file's only); add it to "
+                                    "the SSH agent and leave its entry empty instead",
+                                    h->hop_key_file);
+    rc = libssh2_userauth_publickey_frommemory(h->session, h->login, strlen(h->login), NULL, 0,
+                                               h->hop_key_content, strlen(h->hop_key_content),
+                                               NULL);
+    if (rc == 0)
+        return TRUE;
+    sshtun_helper_debug(h, "public key authentication: %d %s", rc, sshtun_ssh_last_error(h));
+    if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_KEYFILE_AUTH_FAILED
+        || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+        return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                    "cannot use jump-key-file %s: a key format libssh2 cannot "
+                                    "read (%s)",
+                                    h->hop_key_file, sshtun_ssh_last_error(h));
+    return sshtun_helper_failed(h, SSHTUN_EXIT_AUTH_FAILED,
+                                "the jump host refused jump-key-file %s for user \"%s\"",
+                                h->hop_key_file, h->login);
+}
+
 static gboolean
 auth_key(SshtunHelper *h, const char *methods)
 {
@@ -340,6 +408,8 @@ second_factor(SshtunHelper *h)
 static gboolean
 jump_host_login(SshtunHelper *h, const char *methods)
 {
+    if (h->hop_key_file)
+        return auth_hop_key(h, methods);
     if (h->settings->auth_type == SSHTUN_AUTH_KEY
         || (h->settings->auth_type != SSHTUN_AUTH_AGENT && h->key_content && !h->agent_socket))
         return auth_key(h, methods);

@@ -18,7 +18,19 @@
 
 static const char *const known_groups[] = { "vpn", "secrets", "files", "helper", NULL };
 static const char *const secret_keys[] = SSHTUN_HELPER_SECRETS;
-static const char *const file_keys[] = { "key-file", "known-hosts", NULL };
+/* jump-key-file-N: the Nth hop's jump-key-file, from 1. */
+static const char *const file_keys[] = { "key-file",
+                                         "known-hosts",
+                                         "jump-key-file-1",
+                                         "jump-key-file-2",
+                                         "jump-key-file-3",
+                                         "jump-key-file-4",
+                                         "jump-key-file-5",
+                                         "jump-key-file-6",
+                                         "jump-key-file-7",
+                                         "jump-key-file-8",
+                                         NULL };
+G_STATIC_ASSERT(SSHTUN_JUMP_HOSTS_MAX == 8);
 /* ciphers and macs: libssh2 preference lists, for benchmarks and
  * debugging; a connection profile has no say in them. */
 static const char *const helper_keys[]
@@ -108,6 +120,10 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
     h->key_passphrase = get_string(file, "secrets", SSHTUN_SECRET_KEY_PASSPHRASE);
     h->agent_socket = get_string(file, "secrets", SSHTUN_SECRET_AGENT_SOCKET);
     h->key_content = get_string(file, "files", "key-file");
+    for (guint i = 0; i < SSHTUN_JUMP_HOSTS_MAX; i++) {
+        g_autofree char *name = g_strdup_printf("jump-key-file-%u", i + 1);
+        h->jump_key_content[i] = get_string(file, "files", name);
+    }
     h->known_hosts_content = get_string(file, "files", "known-hosts");
     h->target_user = get_string(file, "helper", "user");
     h->interface_name = get_string(file, "helper", "interface");

@@ -50,6 +50,13 @@ struct _SshtunHelper {
     char *key_passphrase;
     char *agent_socket;
     char *key_content;
+    /* Each hop's own jump-key-file, by hop; NULL: the connection's key or
+     * agent. */
+    char *jump_key_content[SSHTUN_JUMP_HOSTS_MAX];
+    /* While logging in to a jump host: its key, from jump_key_content
+     * (NULL: the connection's key or agent), and the file it came from. */
+    const char *hop_key_content;
+    const char *hop_key_file;
     char *known_hosts_content;
     gboolean password_offered; /* to a keyboard-interactive prompt, in this login */
     char *methods_left;        /* after a partial success: what the server asks for next */

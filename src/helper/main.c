@@ -87,6 +87,8 @@ forget_secrets(SshtunHelper *h)
     g_clear_pointer(&h->password, sshtun_secret_free);
     g_clear_pointer(&h->key_passphrase, sshtun_secret_free);
     g_clear_pointer(&h->key_content, sshtun_secret_free);
+    for (guint i = 0; i < SSHTUN_JUMP_HOSTS_MAX; i++)
+        g_clear_pointer(&h->jump_key_content[i], sshtun_secret_free);
 }
 
 /* Everything the helper holds, at the end: so that a leak checker sees

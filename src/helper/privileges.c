@@ -340,6 +340,12 @@ sshtun_privileges_read_files(SshtunHelper *h)
 
     if (s->auth_type == SSHTUN_AUTH_KEY && !h->key_content)
         h->key_content = read_file(h, s->key_file, TRUE, "key-file");
+    for (guint i = 0; s->jump_hosts && i < s->jump_hosts->len; i++) {
+        const SshtunHop *hop = s->jump_hosts->pdata[i];
+
+        if (hop->key_file && !h->jump_key_content[i])
+            h->jump_key_content[i] = read_file(h, hop->key_file, TRUE, "jump-key-file");
+    }
 
     if (s->host_key || h->known_hosts_content)
         return;

@@ -383,8 +383,15 @@ through_jump_host(SshtunHelper *h, const SshtunHop *hop, const char *next_host, 
     h->target_port = hop->port;
     /* The jump host's own user, else the connection's, as ssh -J does. */
     h->login = hop->user ? hop->user : login;
+    guint index = 0;
+
+    g_ptr_array_find(h->settings->jump_hosts, hop, &index);
+    h->hop_key_content = h->jump_key_content[index];
+    h->hop_key_file = hop->key_file;
     ok = handshake(h, name) && verify_host_key(h) && sshtun_ssh_authenticate(h)
          && open_forward(h, next_host, next_port);
+    h->hop_key_content = NULL;
+    h->hop_key_file = NULL;
     h->login = login;
     /* From now on it carries the next session (see transport.c). */
     if (ok)

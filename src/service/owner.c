@@ -113,6 +113,20 @@ sshtun_owner_read_system_files(const SshtunSettings *settings, GKeyFile *files, 
         g_key_file_set_string(files, "files", "key-file", key);
         wipe_and_free(key);
     }
+    /* Each hop's own key travels the same way, by hop number. */
+    for (guint i = 0; settings->jump_hosts && i < settings->jump_hosts->len; i++) {
+        const SshtunHop *hop = settings->jump_hosts->pdata[i];
+        g_autofree char *name = g_strdup_printf("jump-key-file-%u", i + 1);
+        char *key;
+
+        if (!hop->key_file)
+            continue;
+        key = read_regular_file(hop->key_file, "jump-key-file", FALSE, error);
+        if (!key)
+            return FALSE;
+        g_key_file_set_string(files, "files", name, key);
+        wipe_and_free(key);
+    }
     if (settings->host_key)
         return TRUE;
     if (settings->known_hosts_file) {

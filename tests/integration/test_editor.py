@@ -85,7 +85,7 @@ ALL_ADVANCED = {
     "local-forwards": "8080:intranet:80 ?9090:[fd00::5]:90",
     "remote-forwards": "2222:localhost:22", "dynamic-forwards": "1080",
     "keepalive": "15", "keepalive-count": "4", "reconnect": "no",
-    "jump-host": "bob@bastion:2200", "proxy": "socks5://127.0.0.1:9050", "compression": "yes",
+    "jump-host": "bob@bastion:2200", "jump-key-file": "/home/alice/.ssh/id_bastion", "proxy": "socks5://127.0.0.1:9050", "compression": "yes",
 }
 
 
@@ -167,6 +167,30 @@ class EditorTests(unittest.TestCase):
                     self.assertIn(reason, result["error"])
                     self.assertEqual(result["error_label"], result["error"])
                     self.assertEqual(result["marked"], [widget])
+
+    def test_host_list_dialog_imports_the_host_chosen(self):
+        """A file with several hosts and none marked for import: the
+        editors' Import lists them, and the connection is the host chosen,
+        not the first; Cancel imports nothing."""
+        text = ("Host github.com\n  User git\n"
+                "Host office\n  HostName gw.office.example\n  User alice\n  Port 2201\n"
+                "  Tunnel yes\n  RemoteCommand sshtun-server-config\n"
+                "Host lab\n  HostName lab.example\n  User bob\n  Port 2202\n"
+                "  Tunnel ethernet\n  RemoteCommand sshtun-server-config\n")
+        for gtk in ("3.0", "4.0"):
+            with self.subTest(gtk=gtk):
+                result = self.drive(gtk, {"import": {"text": text, "choose": "lab",
+                                                     "screenshots": f"gtk{gtk[0]}"}})
+                self.assertEqual(result["hosts"], ["github.com", "office", "lab"], result)
+                self.assertEqual(result.get("error"), None, result)
+                self.assertEqual(result["data"]["host"], "lab.example")
+                self.assertEqual(result["data"]["user"], "bob")
+                self.assertEqual(result["data"]["port"], "2202")
+                self.assertEqual(result["data"]["tunnel-mode"], "ethernet")
+                cancelled = self.drive(gtk, {"import": {"text": text, "choose": None}})
+                self.assertEqual(cancelled["hosts"], ["github.com", "office", "lab"])
+                self.assertIn("no host chosen to import", cancelled["error"])
+                self.assertNotIn("data", cancelled)
 
     def test_advanced_cancel_keeps_the_old_values(self):
         result = self.drive("3.0", {"data": {"host": "h", "remote-command": "x",

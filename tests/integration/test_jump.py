@@ -2,8 +2,10 @@
 """jump-host: the server is reachable only through a jump host with its own
 sshd, in a namespace of its own (ssh -J)."""
 
+import os
+
 from harness import TUN_SERVER_IP, JumpNamespace, Sshd, ping
-from test_helper import HelperTestCase
+from test_helper import NOBODY, HelperTestCase
 from test_nm import NetworkManagerTestCase
 
 J = JumpNamespace
@@ -99,4 +101,91 @@ class NetworkManagerThroughJumpHost(JumpFixtures, NetworkManagerTestCase):
         self.nm.add_vpn("tunnel", self.jump_settings())
         self.up("tunnel")
         self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.down("tunnel")
+
+
+class HelperJumpHostKeys(JumpFixtures, HelperTestCase):
+    """jump-key-file: the jump host accepts only its own key K1, the server
+    only the connection's key K2."""
+
+    def setUp(self):
+        super().setUp()
+        self.hop_key = self.sshd.keys.make("id_hop")
+        self._give_to_nobody(self.hop_key)
+        with open(self.jump.authorized_keys, "w") as f:
+            f.write(self.sshd.keys.public(self.hop_key) + "\n")
+
+    def test_each_hop_logs_in_with_its_own_key(self):
+        self.connect(self.jump_settings(jump_key_file=self.hop_key))
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assertIn("Accepted publickey", self.jump.log_text())
+        self.assertIn("Accepted publickey", self.sshd.log_text())
+
+    def test_without_the_hop_key_the_jump_host_refuses(self):
+        self.expect_failure(self.jump_settings(), "auth-failed", f"jump host {J.JUMP_NEAR}",
+                            "refused key-file")
+
+    def test_second_hop_with_its_key_first_with_the_connections(self):
+        # The jump host reaches itself as the second hop; only that hop has
+        # a key of its own, so the first logs in with K2 (authorized too).
+        self.jump.authorize(self.sshd.keys.public(self.key))
+        self.connect(self.jump_settings(jump=f"root@{J.JUMP_NEAR},{J.JUMP_NEAR}:22",
+                                        jump_key_file="," + self.hop_key))
+        self.assertEqual(self.jump.log_text().count("Accepted publickey"), 2)
+
+    def test_hop_key_content_handed_in_settings(self):
+        """A system connection: the root service passes the content as
+        [files] jump-key-file-1, never the path to read."""
+        with open(self.hop_key) as f:
+            content = f.read()
+        helper = self.connect(self.jump_settings(jump_key_file="/nonexistent/hop"),
+                              files={"jump-key-file-1": content})
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        body = content.splitlines()[1]
+        self.assertNotIn(body, helper.log_text())
+
+    def test_encrypted_hop_key_refused_naming_it(self):
+        key = self.sshd.keys.make("id_hop_encrypted", passphrase="correct horse")
+        self._give_to_nobody(key)
+        self.jump.authorize(self.sshd.keys.public(key))
+        self.expect_failure(self.jump_settings(jump_key_file=key), "auth-failed",
+                            f"jump-key-file {key} is encrypted",
+                            secrets={"key-passphrase": "correct horse"})
+
+    def test_bad_hop_key_files_refused_naming_them(self):
+        """Files the helper must not read, or cannot: each refused before
+        any login, naming the file."""
+        fifo = os.path.join(self.tmp.path, "hop-fifo")
+        os.mkfifo(fifo, 0o600)
+        os.chown(fifo, NOBODY, NOBODY)
+        roots = self.sshd.keys.make("id_root_only")
+        missing = os.path.join(self.tmp.path, "no-such-key")
+        cases = [
+            (fifo, (f'jump-key-file "{fifo}"', "not a regular file")),
+            (roots, (f'cannot read jump-key-file "{roots}"', "uid 65534")),
+            (missing, (f'cannot read jump-key-file "{missing}"',)),
+            (f"{self.hop_key},{self.hop_key}", ("jump-key-file", "2 key files for 1 jump hosts")),
+        ]
+        for value, fragments in cases:
+            with self.subTest(value=value):
+                self.expect_failure(self.jump_settings(jump_key_file=value), "bad-settings",
+                                    *fragments)
+        self.assertNotIn("Accepted", self.jump.log_text())
+
+class NetworkManagerJumpHostKeys(JumpFixtures, NetworkManagerTestCase):
+    """A system connection: the hop's key is root's alone (0600), read by
+    the root service and handed to the helper, which runs unprivileged."""
+
+    def base_connection(self):
+        NetworkManagerThroughJumpHost.base_connection(self)
+
+    def test_hop_key_of_a_system_connection(self):
+        hop_key = self.sshd.keys.make("id_hop")
+        os.chmod(hop_key, 0o600)
+        with open(self.jump.authorized_keys, "w") as f:
+            f.write(self.sshd.keys.public(hop_key) + "\n")
+        self.nm.add_vpn("tunnel", self.jump_settings(jump_key_file=hop_key))
+        self.up("tunnel")
+        self.assertEqual(ping(self.ns.client, TUN_SERVER_IP).returncode, 0)
+        self.assertIn("Accepted publickey", self.jump.log_text())
         self.down("tunnel")

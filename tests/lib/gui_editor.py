@@ -109,11 +109,70 @@ def marked(widgets):
     return sorted(bad)
 
 
+def find_named(root, name):
+    stack = [root]
+    while stack:
+        w = stack.pop()
+        if w.get_name() == name:
+            return w
+        stack.extend(children(w))
+    return None
+
+
+def import_choosing(plugin, spec, outdir):
+    """Imports spec["text"] as a file, as the editors' Import does; when
+    the plugin asks which host, picks spec["choose"] from the list shown
+    (or cancels with None). Returns the result object."""
+    path = os.path.join(outdir, spec.get("file", "ssh_config"))
+    with open(path, "w") as f:
+        f.write(spec["text"])
+    seen = {}
+
+    def answer():
+        dialogs = [w for w in toplevels() if w.get_name() == "sshtun-hosts-dialog"
+                   and w.get_visible()]
+        if not dialogs:
+            return True  # not shown yet: look again
+        dialog = dialogs[0]
+        box = find_named(dialog, "sshtun-hosts-list")
+        rows = []
+        while box.get_row_at_index(len(rows)) is not None:
+            rows.append(box.get_row_at_index(len(rows)))
+        seen["hosts"] = [row.get_child().get_label() for row in rows]
+        if spec.get("screenshots"):
+            screenshot(dialog, os.path.join(outdir, f"{spec['screenshots']}-hosts.png"))
+        if spec.get("choose") is None:
+            dialog.response(Gtk.ResponseType.CANCEL)
+            return False
+        for row in rows:
+            if row.get_child().get_label() == spec["choose"]:
+                box.select_row(row)
+        dialog.response(Gtk.ResponseType.ACCEPT)
+        return False
+
+    GLib.timeout_add(100, answer)
+    result = {}
+    try:
+        conn = plugin.import_(path)
+        s_vpn = conn.get_setting_vpn()
+        result["data"] = {k: s_vpn.get_data_item(k) for k in s_vpn.get_data_keys()}
+        result["id"] = conn.get_id()
+    except GLib.Error as e:
+        result["error"] = e.message
+    result["hosts"] = seen.get("hosts")
+    os.unlink(path)
+    return result
+
+
 def main():
     name_file, outdir = sys.argv[2], sys.argv[3]
     scenario = json.load(sys.stdin)
     info = NM.VpnPluginInfo.new_from_file(name_file)
     plugin = info.load_editor_plugin()
+    if "import" in scenario:
+        print(json.dumps(import_choosing(plugin, scenario["import"], outdir)))
+        sys.stdout.flush()
+        os._exit(0)
 
     conn = NM.SimpleConnection.new()
     s_con = NM.SettingConnection.new()

@@ -186,7 +186,7 @@ test_bad_values(void)
         { "port", " 22", "\"port\"" },
         { "port", "22x", "\"port\"" },
         { "user", "-l", "\"user\"" },
-        { "user", "a@b", "\"user\"" },
+        { "user", "a b", "\"user\"" },
         { "user", "a\nb", "\"user\"" },
         { "auth-type", "hostbased", "\"auth-type\"" },
         { "key-file", "relative/key", "\"key-file\"" },
@@ -212,6 +212,9 @@ test_bad_values(void)
         { "jump-host", "host:0", "\"jump-host\"" },
         { "jump-host", "[::1", "\"jump-host\"" },
         { "jump-host", "a,b,c,d,e,f,g,h,i", "\"jump-host\"" },
+        { "jump-key-file", "relative/key", "\"jump-key-file\"" },
+        { "jump-key-file", "/k/a\n", "\"jump-key-file\"" },
+        { "jump-key-file", "/k/a", "1 key files for 0 jump hosts" },
         { "proxy", "socks4://p:1080", "\"proxy\"" },
         { "proxy", "socks5://p", "\"proxy\"" },
         { "proxy", "http://[::1:1080", "\"proxy\"" },
@@ -316,11 +319,12 @@ static void
 test_jump_hosts(void)
 {
     g_autoptr(GPtrArray) hops = sshtun_settings_parse_jump_hosts(
-            "alice@bastion.example:2200, gw.example,[2001:db8::7]:22,bob@[2001:db8::8]");
+            "alice@bastion.example:2200, gw.example,[2001:db8::7]:22,bob@[2001:db8::8],"
+            "carol@ad.example@gate");
     const SshtunHop *hop;
 
     g_assert_nonnull(hops);
-    g_assert_cmpuint(hops->len, ==, 4);
+    g_assert_cmpuint(hops->len, ==, 5);
     hop = hops->pdata[0];
     g_assert_cmpstr(hop->user, ==, "alice");
     g_assert_cmpstr(hop->host, ==, "bastion.example");
@@ -334,6 +338,49 @@ test_jump_hosts(void)
     hop = hops->pdata[3];
     g_assert_cmpstr(hop->user, ==, "bob");
     g_assert_cmpstr(hop->host, ==, "2001:db8::8");
+    /* ssh splits at the last '@': a directory account keeps its own. */
+    hop = hops->pdata[4];
+    g_assert_cmpstr(hop->user, ==, "carol@ad.example");
+    g_assert_cmpstr(hop->host, ==, "gate");
+}
+
+/* jump-key-file gives each hop its key, in the order of jump-host; an
+ * empty entry (or none at the end) leaves the hop to the connection's key
+ * or agent; more keys than hops is refused. */
+static void
+test_jump_keys(void)
+{
+    g_autoptr(GHashTable) data = data_of("host", "h", "local-address", "10.0.0.1", "jump-host",
+                                         "a,b@c,d", "jump-key-file", ",/k/c", NULL);
+    g_autoptr(GHashTable) many = data_of("host", "h", "local-address", "10.0.0.1", "jump-host", "a",
+                                         "jump-key-file", "/k/a,/k/b", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+    g_autoptr(SshtunSettings) refused = NULL;
+    const char *bad_key = NULL;
+
+    g_assert_no_error(error);
+    g_assert_null(((SshtunHop *)s->jump_hosts->pdata[0])->key_file);
+    g_assert_cmpstr(((SshtunHop *)s->jump_hosts->pdata[1])->key_file, ==, "/k/c");
+    g_assert_null(((SshtunHop *)s->jump_hosts->pdata[2])->key_file);
+    refused = sshtun_settings_parse_naming(many, &bad_key, &error);
+    g_assert_null(refused);
+    g_assert_cmpstr(bad_key, ==, "jump-key-file");
+    g_assert_nonnull(strstr(error->message, "2 key files for 1 jump hosts"));
+}
+
+/* ssh takes "User alice@corp.example" as it is (directory accounts); the
+ * user key is never split, so '@' is unambiguous there. */
+static void
+test_user_with_at(void)
+{
+    g_autoptr(GHashTable) data
+            = data_of("host", "h", "local-address", "10.0.0.1", "user", "alice@corp.example", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(s->user, ==, "alice@corp.example");
 }
 
 static void
@@ -378,6 +425,7 @@ test_key_list_matches_design(void)
         "keepalive-count",
         "reconnect",
         "jump-host",
+        "jump-key-file",
         "proxy",
         "compression",
         NULL,
@@ -406,6 +454,8 @@ main(int argc, char **argv)
     g_test_add_func("/settings/static-ip-config", test_static_ip_config);
     g_test_add_func("/settings/proxy", test_proxy);
     g_test_add_func("/settings/jump-hosts", test_jump_hosts);
+    g_test_add_func("/settings/user-with-at", test_user_with_at);
+    g_test_add_func("/settings/jump-keys", test_jump_keys);
     g_test_add_func("/settings/key-list-matches-design", test_key_list_matches_design);
     return g_test_run();
 }

@@ -173,6 +173,37 @@ test_config_remote_command_verbatim(void)
     assert_key(data, "remote-command", "printf '%s' \"it's\" \\");
 }
 
+/* ssh splits every line into words first and refuses one whose quote does
+ * not close, RemoteCommand's too; an escaped quote, or one in a comment,
+ * is fine. */
+/* "User a@b" is taken as it is, for the host and for a jump host; a
+ * ProxyJump hop's user is what comes before its last '@'. */
+static void
+test_config_user_with_at(void)
+{
+    g_autoptr(GHashTable) data = import_ok("Host gate\n  User ops@corp.example\n"
+                                           "Host vpn\n  User alice@corp.example\n  Tunnel yes\n"
+                                           "  RemoteCommand sshtun-server-config\n"
+                                           "  ProxyJump gate,carol@ad.example@outer:2200\n",
+                                           "vpn");
+
+    assert_key(data, "user", "alice@corp.example");
+    assert_key(data, "jump-host", "ops@corp.example@gate,carol@ad.example@outer:2200");
+}
+
+static void
+test_config_remote_command_unbalanced(void)
+{
+    g_autoptr(GHashTable) escaped
+            = import_ok("Host h\n  Tunnel yes\n  RemoteCommand echo \\\"x # it's\n", "h");
+
+    assert_key(escaped, "remote-command", "echo \\\"x # it's");
+    import_fails("Host h\n  Tunnel yes\n  RemoteCommand echo \"unbalanced \\\n", "line 3: ");
+    import_fails("Host h\n  Tunnel yes\n  RemoteCommand echo \"unbalanced \\\n",
+                 "a quote is not closed");
+    import_fails("Host h\n  ProxyCommand ssh -W '%h:%p gate\n  Tunnel yes\n", "line 2: ");
+}
+
 /* ssh strips a line's trailing blanks, carriage return included, and
  * takes a word starting with '#' as the start of a comment. */
 static void
@@ -263,11 +294,51 @@ test_config_jump_alias(void)
 
         assert_key(upper, "jump-host", "Gate");
     }
-    /* A jump host's own key: the helper logs in to jump hosts with the
-     * connection's key or agent, so that is refused, saying where. */
-    import_fails("Host gate\n  IdentityFile /k/other\n"
+    /* The connection's key standing in for the agent ssh would use on the
+     * jump host would be a different login: refused, saying where. */
+    import_fails("Host gate\n  IdentityFile /k/other.pub\n"
                  "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n  ProxyJump gate\n",
-                 "line 6: the jump host gate logs in with IdentityFile /k/other (line 2)");
+                 "line 6: the jump host gate logs in with the agent's key /k/other.pub (line 2)");
+    import_fails("Host gate\n  IdentityFile /k/a,b\n"
+                 "Host vpn\n  Tunnel yes\n  ProxyJump gate\n",
+                 "whose comma cannot be kept in jump-key-file");
+}
+
+/* A jump host's own IdentityFile becomes its entry in jump-key-file, in
+ * the order of the hops (a ".pub" one, or the connection's own key, an
+ * empty entry), and export writes it back in the hop's own Host block. */
+static void
+test_config_jump_keys(void)
+{
+    g_autoptr(GHashTable) own = import_ok("Host gate\n  IdentityFile /k/gate\n"
+                                          "Host vpn\n  Tunnel yes\n  IdentityFile /k/id\n"
+                                          "  ProxyJump gate\n",
+                                          "vpn");
+    g_autoptr(GHashTable) middle
+            = import_ok("Host a\n  IdentityFile /k/a.pub\nHost b\n  IdentityFile /k/b\n"
+                        "Host c\nHost vpn\n  Tunnel yes\n  ProxyJump a,b,c\n"
+                        "  RemoteCommand sshtun-server-config\n",
+                        "vpn");
+    g_autoptr(GHashTable) none = import_ok("Host a\n  IdentityFile /k/a.pub\n"
+                                           "Host vpn\n  Tunnel yes\n  ProxyJump a\n",
+                                           "vpn");
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autoptr(GHashTable) again = NULL;
+
+    assert_key(own, "jump-host", "gate");
+    assert_key(own, "jump-key-file", "/k/gate");
+    assert_key(own, "key-file", "/k/id");
+    assert_key(middle, "jump-key-file", ",/k/b");
+    g_assert_false(g_hash_table_contains(none, "jump-key-file"));
+
+    text = sshtun_sshconfig_export("vpn", middle, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(text, "\nHost b\n    IdentityFile /k/b\n"));
+    g_assert_null(strstr(text, "\nHost a\n"));
+    again = import_ok(text, "vpn");
+    assert_key(again, "jump-host", "a,b,c");
+    assert_key(again, "jump-key-file", ",/k/b");
     import_fails("Host a\n  Tunnel yes\n  ProxyJump b\nHost b\n  ProxyJump a\n",
                  ": ProxyJump: more than 8 jump hosts");
     import_fails("Host a\n  Tunnel yes\n  ProxyCommand ssh -W fixed:22 gate\n",
@@ -752,6 +823,10 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/config-forwards-only", test_config_forwards_only);
     g_test_add_func("/sshconfig/config-remote-command-verbatim",
                     test_config_remote_command_verbatim);
+    g_test_add_func("/sshconfig/config-user-with-at", test_config_user_with_at);
+    g_test_add_func("/sshconfig/config-jump-keys", test_config_jump_keys);
+    g_test_add_func("/sshconfig/config-remote-command-unbalanced",
+                    test_config_remote_command_unbalanced);
     g_test_add_func("/sshconfig/config-crlf-and-comments", test_config_crlf_and_comments);
     g_test_add_func("/sshconfig/config-choose-host", test_config_choose_host);
     g_test_add_func("/sshconfig/config-jump-alias", test_config_jump_alias);
