@@ -224,18 +224,18 @@ class EditorTests(unittest.TestCase):
               "advanced": {"local-forwards": "8080:a:80", "dynamic-forwards": "8080"}},
              None, None),
         ]
-        for gtk in ("4.0", "3.0"):
-            for scenario, widget, _ in cases:
-                with self.subTest(gtk=gtk, widget=widget):
-                    english = self.drive(gtk, scenario)
-                    result = self.drive(gtk, scenario, **german)
-                    self.assertFalse(result["ok"])
-                    self.assertEqual(result["marked"], english["marked"])
-                    label, _, why = result["error"].partition(": ")
-                    _, _, english_why = english["error"].partition(": ")
-                    self.assertTrue(why, result["error"])
-                    self.assertNotEqual(why, english_why, "untranslated")
-                    self.assertNotIn('key "', result["error"])
+        # GTK4 only: both toolkits build the messages from one source.
+        for scenario, widget, _ in cases:
+            with self.subTest(widget=widget):
+                english = self.drive("4.0", scenario)
+                result = self.drive("4.0", scenario, **german)
+                self.assertFalse(result["ok"])
+                self.assertEqual(result["marked"], english["marked"])
+                # The reason after the field's label, or the whole message.
+                why = result["error"].partition(": ")[2] or result["error"]
+                english_why = english["error"].partition(": ")[2] or english["error"]
+                self.assertNotEqual(why, english_why, "untranslated")
+                self.assertNotIn('key "', result["error"])
         shot = self.drive("4.0", {"host": "gnome-settings", "main": dict(ALL_MAIN, port="99999"),
                                   "screenshots": "gnome-settings-de",
                                   "screenshot_dir": DOC_SCREENSHOTS}, **german)
