@@ -187,11 +187,7 @@ def wheel_over(widget, window, notches):
     pump()
 
 
-def main():
-    name_file, outdir = sys.argv[2], sys.argv[3]
-    scenario = json.load(sys.stdin)
-    info = NM.VpnPluginInfo.new_from_file(name_file)
-    plugin = info.load_editor_plugin()
+def run_scenario(plugin, scenario, outdir):
 
     conn = NM.SimpleConnection.new()
     s_con = NM.SettingConnection.new()
@@ -246,6 +242,7 @@ def main():
                                         f"{prefix}-editor.png"))
 
     advanced = scenario.get("advanced")
+    header_bar = None
     if advanced is not None:
         widgets["advanced-button"].emit("clicked")
         pump()
@@ -253,6 +250,7 @@ def main():
         if len(dialogs) != 1:
             raise SystemExit("the advanced dialog did not open")
         dialog = dialogs[0]
+        header_bar = isinstance(dialog.get_header_bar(), Gtk.HeaderBar)
         adv_widgets = find_widgets(dialog)
         for key, value in advanced.items():
             set_value(adv_widgets, key, value)
@@ -271,6 +269,7 @@ def main():
               "error_label_shown": shown_within(widgets["error-label"], window),
               "window_height": window_height(window),
               "wheel": wheel_result,
+              "advanced_header_bar": header_bar,
               "marked": marked(widgets)}
     try:
         ok = editor.update_connection(conn)
@@ -282,6 +281,21 @@ def main():
         s_vpn = conn.get_setting_vpn()
         result["data"] = {k: s_vpn.get_data_item(k) for k in s_vpn.get_data_keys()}
         result["secrets"] = {k: s_vpn.get_secret(k) for k in s_vpn.get_secret_keys()}
+    window.destroy()
+    pump(0.1)
+    return result
+
+
+def main():
+    """One scenario, or a list of them (one result each) in one process."""
+    name_file, outdir = sys.argv[2], sys.argv[3]
+    scenario = json.load(sys.stdin)
+    info = NM.VpnPluginInfo.new_from_file(name_file)
+    plugin = info.load_editor_plugin()
+    if isinstance(scenario, list):
+        result = [run_scenario(plugin, one, outdir) for one in scenario]
+    else:
+        result = run_scenario(plugin, scenario, outdir)
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)
