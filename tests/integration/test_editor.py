@@ -7,6 +7,7 @@ nm-connection-editor against the test NetworkManager."""
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -298,6 +299,31 @@ class EditorTests(unittest.TestCase):
         self.assertTrue(result["ok"], result)
         self.assertEqual(result["data"]["keepalive"], "30")
         self.assertNotIn("compression", result["data"])
+
+
+class Mnemonics(unittest.TestCase):
+    """Alt+letter reaches one field of the main form, in each language: two
+    labels sharing a letter make Alt cycle between them (Alt+S landed on
+    "Server tun unit", not nm-connection-editor's Save)."""
+
+    def test_main_form_mnemonics_are_distinct(self):
+        with open(os.path.join(TOP_SRCDIR, "properties", "nm-sshtun-dialog.ui")) as f:
+            ui = f.read()
+        main = ui[:ui.index('id="sshtun-advanced-grid"')]
+        labels = re.findall(r'<property name="label" translatable="yes">([^<]*_[^<]*)<', main)
+        self.assertGreater(len(labels), 15)
+        for language in ("C", "de", "fr"):
+            texts = labels
+            if language != "C":
+                with open(os.path.join(TOP_SRCDIR, "po", f"{language}.po")) as f:
+                    po = f.read()
+                texts = [re.search(r'msgid "%s"\nmsgstr "([^"]*)"' % re.escape(label),
+                                   po).group(1) for label in labels]
+            keys = {}
+            for text in texts:
+                keys.setdefault(text[text.index("_") + 1].lower(), []).append(text)
+            with self.subTest(language=language):
+                self.assertEqual({k: v for k, v in keys.items() if len(v) > 1}, {})
 
 
 class AuthDialogExternalUi(unittest.TestCase):
