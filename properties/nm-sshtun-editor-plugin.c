@@ -264,7 +264,10 @@ sshtun_editor_plugin_class_init(SshtunEditorPluginClass *klass)
 G_MODULE_EXPORT NMVpnEditorPlugin *
 nm_vpn_editor_plugin_factory(GError **error)
 {
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    /* SSHTUN_LOCALEDIR: translations from a build tree (the tests), as the
+     * auth dialog takes them. */
+    bindtextdomain(GETTEXT_PACKAGE,
+                   g_getenv("SSHTUN_LOCALEDIR") ? g_getenv("SSHTUN_LOCALEDIR") : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     return g_object_new(SSHTUN_TYPE_EDITOR_PLUGIN, NULL);
 }

@@ -16,11 +16,13 @@
 
 #include "nm-sshtun-editor.h"
 
+#include "nm-sshtun-editor-messages.h"
 #include "nm-sshtun-gtk-compat.h"
 #include "nm-sshtun-settings.h"
 
 #include <NetworkManager.h>
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <nma-ui-utils.h>
 #include <string.h>
 
@@ -40,7 +42,7 @@ static const char *const secret_names[] = { SSHTUN_SECRET_PASSWORD, SSHTUN_SECRE
 struct _SshtunEditor {
     GObject parent;
     GtkBuilder *builder;
-    GtkWidget *widget;          /* the main grid */
+    GtkWidget *widget;          /* the main form with its error line */
     GtkWidget *advanced_grid;   /* moved into the dialog while it is open */
     GtkWidget *advanced_dialog; /* NULL when closed */
     GHashTable *advanced_saved; /* values to restore on Cancel */
@@ -91,8 +93,17 @@ field_value(SshtunEditor *self, const Field *field)
             g_clear_pointer(&text, g_free);
         return text;
     }
-    case SSHTUN_WIDGET_COMBO:
-        return g_strdup(gtk_combo_box_get_active_id(GTK_COMBO_BOX(w)));
+    case SSHTUN_WIDGET_COMBO: {
+        const char *value = gtk_combo_box_get_active_id(GTK_COMBO_BOX(w));
+
+        /* A combo always shows a choice: the default stays unwritten
+         * unless the connection held it, so that applying an untouched
+         * form changes nothing. */
+        if (g_strcmp0(value, field->fallback) == 0
+            && !nm_setting_vpn_get_data_item(self->s_vpn_copy, field->name))
+            return NULL;
+        return g_strdup(value);
+    }
     case SSHTUN_WIDGET_CHECK: {
         const char *value = sshtun_check_get_active(w) ? "yes" : "no";
 
@@ -140,6 +151,50 @@ form_data(SshtunEditor *self)
     return data;
 }
 
+/* The field's label as the form shows it, without the colon. */
+static char *
+field_label(SshtunEditor *self, const Field *field)
+{
+    GtkWidget *w = field_widget(self, field);
+    GList *labels = gtk_widget_list_mnemonic_labels(w);
+    g_autofree char *text = NULL;
+
+    if (labels)
+        text = g_strdup(gtk_label_get_text(GTK_LABEL(labels->data)));
+    else if (field->widget == SSHTUN_WIDGET_CHECK) {
+        g_auto(GStrv) parts = NULL;
+#if GTK_CHECK_VERSION(4, 0, 0)
+        parts = g_strsplit(gtk_check_button_get_label(GTK_CHECK_BUTTON(w)), "_", -1);
+#else
+        parts = g_strsplit(gtk_button_get_label(GTK_BUTTON(w)), "_", -1);
+#endif
+        text = g_strjoinv("", parts);
+    }
+    g_list_free(labels);
+    if (!text)
+        return g_strdup(field->name);
+    g_strchomp(text);
+    if (g_str_has_suffix(text, ":"))
+        text[strlen(text) - 1] = '\0';
+    return g_strchomp(g_steal_pointer(&text));
+}
+
+/* The message for the person at the form: the field by its label, in
+ * their language. */
+static char *
+form_message(SshtunEditor *self, GHashTable *data, const char *bad_key, const GError *error)
+{
+    g_autofree char *label = NULL;
+    const Field *f;
+
+    FOR_EACH_FIELD(f)
+    {
+        if (g_strcmp0(f->name, bad_key) == 0)
+            label = field_label(self, f);
+    }
+    return sshtun_editor_message(data, bad_key, label, error);
+}
+
 /* Checks the form; marks the widget the first problem is in and shows it. */
 static gboolean
 check_form(SshtunEditor *self, GError **error)
@@ -147,6 +202,7 @@ check_form(SshtunEditor *self, GError **error)
     g_autoptr(GHashTable) data = form_data(self);
     g_autoptr(SshtunSettings) settings = NULL;
     g_autoptr(GError) local = NULL;
+    g_autofree char *message = NULL;
     const char *bad_key = NULL;
     const Field *f;
     const char *auth = g_hash_table_lookup(data, "auth-type");
@@ -172,10 +228,15 @@ check_form(SshtunEditor *self, GError **error)
                              g_strcmp0(auth, "key") == 0);
     gtk_widget_set_sensitive(secret_entry(self, SSHTUN_SECRET_PASSWORD),
                              g_strcmp0(auth, "password") == 0);
-    gtk_label_set_text(GTK_LABEL(named_widget(self, "error-label")), local ? local->message : "");
     if (local) {
+        /* The key's name stays in the log, for who reads it next to nmcli. */
+        g_debug("sshtun editor: %s", local->message);
+        message = form_message(self, data, bad_key, local);
+    }
+    gtk_label_set_text(GTK_LABEL(named_widget(self, "error-label")), message ? message : "");
+    if (message) {
         g_set_error(error, NM_CONNECTION_ERROR, NM_CONNECTION_ERROR_INVALID_PROPERTY, "%s",
-                    local->message);
+                    message);
         return FALSE;
     }
     return TRUE;
@@ -195,6 +256,55 @@ on_widget_changed(GtkWidget *widget, gpointer user_data)
 {
     form_changed(SSHTUN_EDITOR(user_data));
 }
+
+/* ---- the mouse wheel over a choice ---- */
+
+/* The wheel scrolls the form, never the choice under the pointer: a
+ * person scrolling a long form must not change Mode on the way. */
+#if GTK_CHECK_VERSION(4, 0, 0)
+static gboolean
+on_combo_scroll(GtkEventControllerScroll *controller, double dx, double dy, gpointer user_data)
+{
+    GtkWidget *combo = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(controller));
+    GtkWidget *scrolled = gtk_widget_get_ancestor(combo, GTK_TYPE_SCROLLED_WINDOW);
+
+    if (scrolled) {
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scrolled));
+        /* The step GtkScrolledWindow takes for one notch. */
+        double step = pow(gtk_adjustment_get_page_size(adj), 2.0 / 3.0);
+
+        gtk_adjustment_set_value(adj, gtk_adjustment_get_value(adj) + dy * step);
+    }
+    /* Claimed in the capture phase: the combo's own handler never runs. */
+    return TRUE;
+}
+
+static void
+keep_wheel_off(GtkWidget *combo)
+{
+    GtkEventController *controller
+            = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+
+    gtk_event_controller_set_propagation_phase(controller, GTK_PHASE_CAPTURE);
+    g_signal_connect(controller, "scroll", G_CALLBACK(on_combo_scroll), NULL);
+    gtk_widget_add_controller(combo, controller);
+}
+#else
+static gboolean
+on_combo_scroll(GtkWidget *combo, GdkEvent *event, gpointer user_data)
+{
+    /* Stops the combo's own handler; not handled, so the event goes on
+     * to the scrolled window around the form. */
+    g_signal_stop_emission_by_name(combo, "scroll-event");
+    return FALSE;
+}
+
+static void
+keep_wheel_off(GtkWidget *combo)
+{
+    g_signal_connect(combo, "scroll-event", G_CALLBACK(on_combo_scroll), NULL);
+}
+#endif
 
 /* ---- the key file chooser ---- */
 
@@ -277,10 +387,15 @@ on_advanced_clicked(GtkButton *button, gpointer user_data)
     if (self->advanced_dialog)
         return;
     self->advanced_saved = form_data(self);
-    dialog = gtk_dialog_new_with_buttons(
-            _("Advanced SSH tunnel settings"), sshtun_widget_window(self->widget),
-            GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, _("_Cancel"), GTK_RESPONSE_CANCEL,
-            _("_OK"), GTK_RESPONSE_OK, NULL);
+    /* GNOME's dialogs carry their title and buttons in a header bar;
+     * nm-connection-editor's (GTK3) in the window manager's title bar. */
+    dialog = g_object_new(GTK_TYPE_DIALOG, "use-header-bar", GTK_CHECK_VERSION(4, 0, 0), "title",
+                          _("Advanced SSH tunnel settings"), "transient-for",
+                          sshtun_widget_window(self->widget), "modal", TRUE, "destroy-with-parent",
+                          TRUE, NULL);
+    gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
+                           GTK_RESPONSE_OK, NULL);
+    gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_OK);
     gtk_widget_set_name(dialog, "sshtun-advanced-dialog");
     sshtun_dialog_add_content(dialog, self->advanced_grid);
     g_signal_connect(dialog, "response", G_CALLBACK(on_advanced_response), self);
@@ -331,8 +446,12 @@ connect_signals(SshtunEditor *self)
     const Field *f;
 
     FOR_EACH_FIELD(f)
-    g_signal_connect(field_widget(self, f), signal_of[f->widget], G_CALLBACK(on_widget_changed),
-                     self);
+    {
+        g_signal_connect(field_widget(self, f), signal_of[f->widget], G_CALLBACK(on_widget_changed),
+                         self);
+        if (f->widget == SSHTUN_WIDGET_COMBO)
+            keep_wheel_off(field_widget(self, f));
+    }
     g_signal_connect(named_widget(self, "key-file-button"), "clicked",
                      G_CALLBACK(on_choose_key_file), self);
     g_signal_connect(named_widget(self, "advanced-button"), "clicked",
@@ -411,7 +530,7 @@ sshtun_editor_new(NMConnection *connection, GError **error)
                     _("cannot load the editor's form: %s"), local->message);
         return NULL;
     }
-    self->widget = g_object_ref_sink(named_widget(self, "sshtun-main-grid"));
+    self->widget = g_object_ref_sink(named_widget(self, "sshtun-main-box"));
     self->advanced_grid = g_object_ref_sink(named_widget(self, "sshtun-advanced-grid"));
     self->s_vpn_copy = s_vpn ? NM_SETTING_VPN(nm_setting_duplicate(NM_SETTING(s_vpn)))
                              : NM_SETTING_VPN(nm_setting_vpn_new());

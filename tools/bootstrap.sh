@@ -14,7 +14,7 @@ SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
   openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko
   xvfb xauth x11-utils imagemagick network-manager-gnome python3-gi gir1.2-gtk-3.0 gir1.2-gtk-4.0
   gir1.2-nm-1.0 valgrind dnsmasq-base busybox libcap2-bin
-  gnome-keyring xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-secret-1 dbus-bin"
+  gnome-keyring xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-secret-1 dbus-bin locales"
 
 sshtun_install_packages() {
     local missing=""
@@ -29,6 +29,8 @@ sshtun_install_packages() {
         # shellcheck disable=SC2086
         apt-get install -y -q --no-install-recommends $missing >/dev/null
     fi
+    # The editor's German test runs in a German locale.
+    locale -a 2>/dev/null | grep -qx 'de_DE.utf8' || localedef -i de_DE -f UTF-8 de_DE.UTF-8
 }
 
 # Builds with warnings as errors; reconfigures only when needed.

@@ -10,8 +10,30 @@ import subprocess
 import time
 
 from harness import SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, ping, stop_process, tun_devices
-from test_editor import SCREENSHOTS, Xvfb, have_gui
+from test_editor import SCREEN_HEIGHT, SCREENSHOTS, Xvfb, have_gui
 from test_nm import NetworkManagerTestCase
+
+
+def red_bands(png):
+    """Row ranges of a screenshot holding text in GTK's error colour."""
+    raw = subprocess.run(["convert", png, "-depth", "8", "rgb:-"], capture_output=True,
+                         check=True, timeout=30).stdout
+    size = subprocess.run(["identify", "-format", "%w %h", png], capture_output=True,
+                          text=True, check=True).stdout.split()
+    width, height = int(size[0]), int(size[1])
+    rows = []
+    for y in range(height):
+        line = raw[y * width * 3:(y + 1) * width * 3]
+        if any(line[i] > 150 and line[i + 1] < 60 and line[i + 2] < 60
+               for i in range(0, len(line), 3)):
+            rows.append(y)
+    bands = []
+    for y in rows:
+        if bands and y == bands[-1][1] + 1:
+            bands[-1][1] = y
+        else:
+            bands.append([y, y])
+    return bands
 
 
 class ImportExport(NetworkManagerTestCase):
@@ -109,6 +131,7 @@ Host office
 
 
 class ConnectionEditor(NetworkManagerTestCase):
+    data = ImportExport.data
     def test_nm_connection_editor_opens_the_sshtun_editor(self):
         if not have_gui():
             self.skipTest("built without the GTK editors, or no Xvfb")
@@ -145,6 +168,81 @@ class ConnectionEditor(NetworkManagerTestCase):
             self.assertNotIn(complaint, text)
         self.assertIsNone(editor.poll())
         self.assertEqual(tun_devices(self.ns.client), [])
+
+    def test_nm_connection_editor_fits_shows_the_error_and_saves_what_was_there(self):
+        if not have_gui():
+            self.skipTest("built without the GTK editors, or no Xvfb")
+        self.nm.add_vpn("office", self.nm_settings())
+        before = self.data("office")
+        uuid = self.nm.nmcli("-g", "connection.uuid", "connection", "show",
+                             "office").stdout.strip()
+        x = Xvfb()
+        self.addCleanup(x.stop)
+        editor = self.start_editor(x, uuid)
+        wid, (top, height) = self.editor_window(x, editor)
+        # The whole window on a 1366x768 screen (Xvfb has no title bar to add).
+        self.assertLessEqual(top + height, SCREEN_HEIGHT)
+
+        def xdotool(*args):
+            subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=True,
+                           env=x.env(), timeout=30)
+            subprocess.run(["xdotool", *args], check=True, env=x.env(), timeout=30)
+            time.sleep(1)
+
+        # Alt+L is the Local IPv4 address's mnemonic; a bad address shows
+        # the error line in the error colour below the form, in the window.
+        xdotool("key", "alt+l", "ctrl+a")
+        xdotool("type", "10.0.0.300")
+        shot = os.path.join(SCREENSHOTS, "nm-connection-editor-error.png")
+        subprocess.run(["import", "-display", x.display, "-window", wid, shot], check=True,
+                       timeout=30)
+        bands = red_bands(shot)
+        # The port's text, then the error line further down.
+        self.assertGreaterEqual(len(bands), 2, bands)
+        # The address as it was, the form is unchanged: Save (bottom right)
+        # writes no default.
+        xdotool("key", "ctrl+a")
+        xdotool("type", before["local-address"])
+        width = int(subprocess.run(["xwininfo", "-display", x.display, "-id", wid],
+                                   capture_output=True, text=True, check=True)
+                    .stdout.split("Width: ", 1)[1].split()[0])
+        xdotool("mousemove", "--window", wid, str(width - 40), str(height - 25), "click", "1")
+        deadline = time.monotonic() + 20
+        while editor.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(editor.poll(), 0, "nm-connection-editor did not save and close")
+        self.assertEqual(self.data("office"), before)
+        self.assertNotIn("tunnel-mode", before)
+
+    def start_editor(self, x, uuid):
+        log = os.path.join(self.tmp.path, "nm-connection-editor.log")
+        with open(log, "w") as logfile:
+            editor = subprocess.Popen(
+                ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "-r", "-w",
+                 "nm-connection-editor", f"--edit={uuid}"),
+                env=x.env(**{"DBUS_SYSTEM_BUS_ADDRESS": self.nm.env["DBUS_SYSTEM_BUS_ADDRESS"]}),
+                stdout=logfile, stderr=subprocess.STDOUT)
+        self.addCleanup(stop_process, editor)
+        return editor
+
+    def editor_window(self, x, editor):
+        """The "Editing office" window's id, top and height once mapped."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.assertIsNone(editor.poll(), "nm-connection-editor exited")
+            r = subprocess.run(["xwininfo", "-display", x.display, "-name", "Editing office"],
+                               capture_output=True, text=True)
+            if r.returncode == 0 and "IsViewable" in r.stdout:
+                time.sleep(2)  # laid out and drawn
+                r = subprocess.run(["xwininfo", "-display", x.display, "-name",
+                                    "Editing office"], capture_output=True, text=True,
+                                   check=True)
+                info = dict(line.strip().split(": ", 1) for line in r.stdout.splitlines()
+                            if ": " in line)
+                wid = r.stdout.split("Window id: ", 1)[1].split()[0]
+                return wid, (int(info["Absolute upper-left Y"]), int(info["Height"]))
+            time.sleep(0.5)
+        self.fail("nm-connection-editor's window did not appear")
 
     @staticmethod
     def window_titles(x):

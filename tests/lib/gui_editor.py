@@ -100,13 +100,13 @@ def screenshot(window, path):
                    capture_output=True, timeout=30)
 
 
+def has_error_style(w):
+    return w.has_css_class("error") if GTK4 else w.get_style_context().has_class("error")
+
+
 def marked(widgets):
-    bad = []
-    for wid, w in widgets.items():
-        has = w.has_css_class("error") if GTK4 else w.get_style_context().has_class("error")
-        if has:
-            bad.append(wid)
-    return sorted(bad)
+    return sorted(wid for wid, w in widgets.items()
+                  if wid != "error-label" and has_error_style(w))
 
 
 def find_named(root, name):
@@ -164,15 +164,87 @@ def import_choosing(plugin, spec, outdir):
     return result
 
 
-def main():
-    name_file, outdir = sys.argv[2], sys.argv[3]
-    scenario = json.load(sys.stdin)
-    info = NM.VpnPluginInfo.new_from_file(name_file)
-    plugin = info.load_editor_plugin()
+def window_height(window):
+    return window.get_height() if GTK4 else window.get_allocated_height()
+
+
+def shown_within(widget, window):
+    """Mapped, of some size, and inside the window (not scrolled or cut off)."""
+    if not widget.get_mapped():
+        return False
+    point = widget.translate_coordinates(window, 0, 0)
+    if point is None:
+        return False
+    x, y = point[-2:]
+    h = widget.get_height() if GTK4 else widget.get_allocated_height()
+    return h > 0 and y >= 0 and y + h <= window_height(window)
+
+
+def gnome_settings_window(widget):
+    """A window put together as GNOME Settings shows a VPN connection: a
+    header bar, then the Identity page with the connection's name above
+    the plugin's widget, at its natural height."""
+    window = Gtk.Window()
+    header = Gtk.HeaderBar()
+    cancel, apply = Gtk.Button(label="Cancel"), Gtk.Button(label="Apply")
+    notebook = Gtk.Notebook()
+    page = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=6)
+    name = Gtk.Box(spacing=12)
+    entry = Gtk.Entry()
+    entry.set_text("office")
+    entry.set_hexpand(True)
+    if GTK4:
+        header.pack_start(cancel)
+        header.pack_end(apply)
+        header.set_title_widget(Gtk.Label(label="office"))
+        window.set_titlebar(header)
+        name.append(Gtk.Label(label="Name"))
+        name.append(entry)
+        page.append(name)
+        page.append(widget)
+    else:
+        header.pack_start(cancel)
+        header.pack_end(apply)
+        header.set_title("office")
+        window.set_titlebar(header)
+        name.pack_start(Gtk.Label(label="Name"), False, False, 0)
+        name.pack_start(entry, True, True, 0)
+        page.pack_start(name, False, False, 0)
+        page.pack_start(widget, True, True, 0)
+    for title in ("Details", "Identity", "IPv4", "IPv6"):
+        child = page if title == "Identity" else Gtk.Label(label=title)
+        notebook.append_page(child, Gtk.Label(label=title))
+    window.set_default_size(640, -1)
+    if GTK4:
+        window.set_child(notebook)
+    else:
+        window.add(notebook)
+    return window
+
+
+def wheel_over(widget, window, notches):
+    """Real wheel clicks (X buttons 4 and 5) with the pointer over @widget."""
+    if GTK4:
+        point = widget.translate_coordinates(window, widget.get_width() / 2,
+                                             widget.get_height() / 2)
+    else:
+        point = widget.translate_coordinates(window, widget.get_allocated_width() // 2,
+                                             widget.get_allocated_height() // 2)
+    x, y = point[-2:]
+    win = str(xid(window))
+    subprocess.run(["xdotool", "mousemove", "--window", win, str(int(x)), str(int(y))],
+                   check=True)
+    pump()
+    button = "5" if notches > 0 else "4"
+    for _ in range(abs(notches)):
+        subprocess.run(["xdotool", "click", button], check=True)
+        pump(0.1)
+    pump()
+
+
+def run_scenario(plugin, scenario, outdir):
     if "import" in scenario:
-        print(json.dumps(import_choosing(plugin, scenario["import"], outdir)))
-        sys.stdout.flush()
-        os._exit(0)
+        return import_choosing(plugin, scenario["import"], outdir)
 
     conn = NM.SimpleConnection.new()
     s_con = NM.SettingConnection.new()
@@ -192,25 +264,42 @@ def main():
     widget = editor.get_widget()
     changed = []
     editor.connect("changed", lambda *_: changed.append(1))
-    window = Gtk.Window()
+    if scenario.get("host") == "gnome-settings":
+        window = gnome_settings_window(widget)
+    else:
+        window = Gtk.Window()
+        window.set_default_size(640, -1)
+        if GTK4:
+            window.set_child(widget)
+        else:
+            window.add(widget)
     window.set_title("sshtun editor (GTK %s)" % GTK_VERSION)
-    window.set_default_size(640, -1)
     if GTK4:
-        window.set_child(widget)
         window.present()
     else:
-        window.add(widget)
         window.show_all()
+    if isinstance(window.get_child(), Gtk.Notebook):
+        # (GTK3 switches only to a page already shown.)
+        window.get_child().set_current_page(1)
     pump()
     widgets = find_widgets(widget)
     for key, value in scenario.get("main", {}).items():
         set_value(widgets, key, value)
     pump()
+    wheel = scenario.get("wheel")
+    wheel_result = None
+    if wheel:
+        combo = widgets[wheel["widget"]]
+        before = combo.get_active_id()
+        wheel_over(combo, window, wheel["notches"])
+        wheel_result = {"before": before, "after": combo.get_active_id()}
     prefix = scenario.get("screenshots")
     if prefix:
-        screenshot(window, os.path.join(outdir, f"{prefix}-editor.png"))
+        screenshot(window, os.path.join(scenario.get("screenshot_dir", outdir),
+                                        f"{prefix}-editor.png"))
 
     advanced = scenario.get("advanced")
+    header_bar = None
     if advanced is not None:
         widgets["advanced-button"].emit("clicked")
         pump()
@@ -218,6 +307,7 @@ def main():
         if len(dialogs) != 1:
             raise SystemExit("the advanced dialog did not open")
         dialog = dialogs[0]
+        header_bar = isinstance(dialog.get_header_bar(), Gtk.HeaderBar)
         adv_widgets = find_widgets(dialog)
         for key, value in advanced.items():
             set_value(adv_widgets, key, value)
@@ -232,6 +322,11 @@ def main():
 
     result = {"changed": len(changed),
               "error_label": widgets["error-label"].get_text(),
+              "error_label_styled": has_error_style(widgets["error-label"]),
+              "error_label_shown": shown_within(widgets["error-label"], window),
+              "window_height": window_height(window),
+              "wheel": wheel_result,
+              "advanced_header_bar": header_bar,
               "marked": marked(widgets)}
     try:
         ok = editor.update_connection(conn)
@@ -243,6 +338,21 @@ def main():
         s_vpn = conn.get_setting_vpn()
         result["data"] = {k: s_vpn.get_data_item(k) for k in s_vpn.get_data_keys()}
         result["secrets"] = {k: s_vpn.get_secret(k) for k in s_vpn.get_secret_keys()}
+    window.destroy()
+    pump(0.1)
+    return result
+
+
+def main():
+    """One scenario, or a list of them (one result each) in one process."""
+    name_file, outdir = sys.argv[2], sys.argv[3]
+    scenario = json.load(sys.stdin)
+    info = NM.VpnPluginInfo.new_from_file(name_file)
+    plugin = info.load_editor_plugin()
+    if isinstance(scenario, list):
+        result = [run_scenario(plugin, one, outdir) for one in scenario]
+    else:
+        result = run_scenario(plugin, scenario, outdir)
     print(json.dumps(result))
     sys.stdout.flush()
     os._exit(0)
