@@ -9,7 +9,7 @@ its peak RSS. Prints a table with medians, spread and ratios to ssh -w,
 writes JSON and draws a PNG chart with gnuplot.
 
   tools/bench [--quick] [--out DIR]
-  tools/bench --forwards [--rounds N] [--seconds S]
+  tools/bench --forwards [--rounds N] [--seconds S] [--compare-helper PROGRAM]
 
 --forwards compares byte streams and packets through the same sshd, all
 set up at once and measured in turns (round after round, each path up then
@@ -17,7 +17,9 @@ down), so that the load of a shared machine falls on every path alike:
 this helper's local forward (direct-tcpip), OpenSSH's ssh -L, ssh -w, and
 the helper's tunnel, the same helper process that carries the forward.
 Each round prints its figures and the ratios to ssh -L and ssh -w of that
-round.
+round. A fifth path measures what capturing by the kernel costs (the choice
+in docs/streams.md): iperf3 connects to an address of no host, which an
+nftables table in the client namespace redirects to the helper's forward.
 """
 
 import argparse
@@ -30,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
-from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
+from harness import (HELPER, SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
                      TempDir, in_ns, libssh2_version, run, stop_process)
 from harness_nm import NetworkManagerStack  # noqa: E402
 from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
@@ -283,9 +285,18 @@ class Bench:
 IPERF_PORT = 5201
 HELPER_FORWARD_PORT, SSH_FORWARD_PORT = 15201, 15202
 SSH_W_CLIENT_IP, SSH_W_SERVER_IP = "198.51.100.5", "198.51.100.6"
+# Routed nowhere but to the client's loopback, where nftables redirects it.
+REDIRECTED_IP = "203.0.113.80"
+# --compare-helper: another build's helper and this build's, both forward
+# only (no tunnel), beside the rest.
+OTHER_FORWARD_PORT, THIS_FORWARD_PORT = 15203, 15204
+REDIRECT_TABLE = "sshtun_bench_redirect"
 
 
 class ForwardsBench(Bench):
+    other_program = None
+    others = ()
+
     def iperf_at(self, address, port, reverse, bind):
         """One iperf3 run from the client namespace to @address:@port, the
         server bound to @bind in the server namespace: Mbit/s received."""
@@ -337,6 +348,17 @@ class ForwardsBench(Bench):
         }, helper={"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]}, debug=False)
         self.helper.wait_ready()
         self.helper.apply_config()
+        if self.other_program:
+            self.others = []
+            for program, port in ((HELPER, THIS_FORWARD_PORT),
+                                  (self.other_program, OTHER_FORWARD_PORT)):
+                self.forward_only_helper(program, port)
+        self.client_ip("route", "add", f"{REDIRECTED_IP}/32", "dev", "lo")
+        nft = (f"add table ip {REDIRECT_TABLE}; "
+               f"add chain ip {REDIRECT_TABLE} output {{ type nat hook output priority -100; }}; "
+               f"add rule ip {REDIRECT_TABLE} output ip daddr {REDIRECTED_IP} "
+               f"tcp dport {IPERF_PORT} redirect to :{HELPER_FORWARD_PORT}")
+        run(*in_ns(self.ns.client, "nft", nft))
         self.wait_port(SSH_FORWARD_PORT)
         self.wait_port(HELPER_FORWARD_PORT)
         for _ in range(200):
@@ -345,12 +367,27 @@ class ForwardsBench(Bench):
                 return
         raise RuntimeError("ssh -w does not answer pings")
 
+    def forward_only_helper(self, program, port):
+        helper = Helper(self.ns.client, self.tmp.path, {
+            "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+            "known-hosts-file": self.known_hosts, "no-tunnel": "yes",
+            "local-forwards": f"{port}:127.0.0.1:{IPERF_PORT}",
+        }, helper={"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]}, debug=False,
+            program=program)
+        self.others.append(helper)  # stopped by stop_all() even if it fails to start
+        helper.wait_ready()
+        self.wait_port(port)
+
     def stop_all(self):
         if getattr(self, "helper", None):
             self.helper.stop()
+        for helper in self.others:
+            helper.stop()
         for name in ("ssh_l", "ssh_w"):
             if getattr(self, name, None):
                 stop_process(getattr(self, name))
+        run(*in_ns(self.ns.client, "nft", "delete", "table", "ip", REDIRECT_TABLE), check=False)
+        run(*in_ns(self.ns.client, "ip", "route", "del", f"{REDIRECTED_IP}/32"), check=False)
         run(*in_ns(self.ns.client, "ip", "tuntap", "del", "tun1", "mode", "tun"), check=False)
         run(*in_ns(self.ns.server, "ip", "tuntap", "del", "tun8", "mode", "tun"), check=False)
 
@@ -359,28 +396,38 @@ class ForwardsBench(Bench):
         ("ssh -L", "127.0.0.1", SSH_FORWARD_PORT, "127.0.0.1"),
         ("ssh -w", SSH_W_SERVER_IP, IPERF_PORT, SSH_W_SERVER_IP),
         ("helper tun", TUN_SERVER_IP, IPERF_PORT, TUN_SERVER_IP),
+        ("REDIRECT+-L", REDIRECTED_IP, IPERF_PORT, "127.0.0.1"),
     )
 
     def run_rounds(self, rounds):
-        figures = {name: {"up": [], "down": []} for name, *_ in self.PATHS}
+        paths = list(self.PATHS)
+        if self.other_program:
+            paths[1:1] = [("this -L", "127.0.0.1", THIS_FORWARD_PORT, "127.0.0.1"),
+                          ("other -L", "127.0.0.1", OTHER_FORWARD_PORT, "127.0.0.1")]
+        figures = {name: {"up": [], "down": []} for name, *_ in paths}
         self.start_all()
         try:
             for i in range(rounds):
                 line = {}
-                for name, address, port, bind in self.PATHS:
+                for name, address, port, bind in paths:
                     for direction, reverse in (("up", False), ("down", True)):
                         mbps = self.iperf_at(address, port, reverse, bind)
                         figures[name][direction].append(mbps)
                         line[name, direction] = mbps
                 print(f"round {i + 1}: " + ", ".join(
                     f"{name} {line[name, 'up']:.0f}/{line[name, 'down']:.0f}"
-                    for name, *_ in self.PATHS) + " Mbit/s up/down", flush=True)
+                    for name, *_ in paths) + " Mbit/s up/down", flush=True)
                 print("  ratios up/down: " + ", ".join(
                     f"helper -L/{ref} {line['helper -L', 'up'] / line[ref, 'up']:.2f}/"
                     f"{line['helper -L', 'down'] / line[ref, 'down']:.2f}"
                     for ref in ("ssh -L", "ssh -w"))
                     + f", helper tun/ssh -w {line['helper tun', 'up'] / line['ssh -w', 'up']:.2f}/"
-                    f"{line['helper tun', 'down'] / line['ssh -w', 'down']:.2f}", flush=True)
+                    f"{line['helper tun', 'down'] / line['ssh -w', 'down']:.2f}"
+                    f", REDIRECT+-L/helper -L {line['REDIRECT+-L', 'up'] / line['helper -L', 'up']:.2f}/"
+                    f"{line['REDIRECT+-L', 'down'] / line['helper -L', 'down']:.2f}"
+                    + (f", this -L/other -L {line['this -L', 'up'] / line['other -L', 'up']:.2f}/"
+                       f"{line['this -L', 'down'] / line['other -L', 'down']:.2f}"
+                       if self.other_program else ""), flush=True)
             peak = status_kib(self.helper.proc.pid, "VmHWM") / 1024
         finally:
             self.stop_all()
@@ -500,11 +547,16 @@ def main():
                         help="forwards beside ssh -L and ssh -w, measured in turns")
     parser.add_argument("--rounds", type=int, default=3, help="with --forwards")
     parser.add_argument("--seconds", type=int, default=5, help="with --forwards")
+    parser.add_argument("--compare-helper", metavar="PROGRAM",
+                        help="with --forwards: another build's nm-sshtun-helper (\"other -L\") "
+                             "and this build's (\"this -L\"), forward only, measured in the "
+                             "same turns")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.forwards:
         bench = ForwardsBench(False)
         bench.seconds = args.seconds
+        bench.other_program = args.compare_helper
         try:
             figures, peak = bench.run_rounds(args.rounds)
         finally:
