@@ -140,7 +140,7 @@ raise_descriptor_limit(void)
  * channel is read, so a forward's download comes and goes in bursts of up
  * to a channel window (2 MiB). glibc gave the top of the heap back to the
  * kernel whenever more than 128 KiB of it was free, and the next burst
- * faulted every page in again: most of the helper's time downward went to
+ * faulted every page in again: a third of the helper's time downward went to
  * those page faults (docs/benchmarks.md, "Forwards"). Kept up to a few
  * windows instead; the memory stays bounded, by this and by the windows. */
 #define KEEP_FREED_HEAP (4 * SSHTUN_FORWARD_WINDOW)
