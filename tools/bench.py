@@ -9,6 +9,17 @@ its peak RSS. Prints a table with medians, spread and ratios to ssh -w,
 writes JSON and draws a PNG chart with gnuplot.
 
   tools/bench [--quick] [--out DIR]
+  tools/bench --forwards [--rounds N] [--seconds S] [--compare-helper PROGRAM]
+
+--forwards compares byte streams and packets through the same sshd, all
+set up at once and measured in turns (round after round, each path up then
+down), so that the load of a shared machine falls on every path alike:
+this helper's local forward (direct-tcpip), OpenSSH's ssh -L, ssh -w, and
+the helper's tunnel, the same helper process that carries the forward.
+Each round prints its figures and the ratios to ssh -L and ssh -w of that
+round. A fifth path measures what capturing by the kernel costs (the choice
+in docs/streams.md): iperf3 connects to an address of no host, which an
+nftables table in the client namespace redirects to the helper's forward.
 """
 
 import argparse
@@ -21,7 +32,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib"))
-from harness import (SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
+from harness import (HELPER, SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
                      TempDir, in_ns, libssh2_version, run, stop_process)
 from harness_nm import NetworkManagerStack  # noqa: E402
 from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
@@ -268,6 +279,172 @@ class Bench:
             NM_SSH_SERVER_IP, "ssh")
 
 
+# --forwards: iperf3's server on the server's loopback, reached through a
+# forward from the client's; ssh -w on a second server tun device, so that
+# the helper's tunnel can run at the same time.
+IPERF_PORT = 5201
+HELPER_FORWARD_PORT, SSH_FORWARD_PORT = 15201, 15202
+SSH_W_CLIENT_IP, SSH_W_SERVER_IP = "198.51.100.5", "198.51.100.6"
+# Routed nowhere but to the client's loopback, where nftables redirects it.
+REDIRECTED_IP = "203.0.113.80"
+# --compare-helper: another build's helper and this build's, both forward
+# only (no tunnel), beside the rest.
+OTHER_FORWARD_PORT, THIS_FORWARD_PORT = 15203, 15204
+REDIRECT_TABLE = "sshtun_bench_redirect"
+
+
+class ForwardsBench(Bench):
+    other_program = None
+    others = ()
+
+    def iperf_at(self, address, port, reverse, bind):
+        """One iperf3 run from the client namespace to @address:@port, the
+        server bound to @bind in the server namespace: Mbit/s received."""
+        server = subprocess.Popen(in_ns(self.ns.server, "iperf3", "-s", "-1", "-B", bind),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if run(*in_ns(self.ns.server, "ss", "-Hltn",
+                              f"sport = :{IPERF_PORT}")).stdout.strip():
+                    break
+                time.sleep(0.02)
+            args = ["iperf3", "-c", address, "-p", str(port), "-t", str(self.seconds), "-J"]
+            if reverse:
+                args.append("-R")
+            out = run(*in_ns(self.ns.client, *args), timeout=self.seconds + 60).stdout
+            return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
+        finally:
+            stop_process(server)
+
+    def wait_port(self, port):
+        for _ in range(200):
+            if run(*in_ns(self.ns.client, "ss", "-Hltn", f"sport = :{port}")).stdout.strip():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"nothing listens on port {port} in the client namespace")
+
+    def start_all(self):
+        """The helper (tunnel and forward), ssh -L and ssh -w, all up."""
+        self.server_ip("tuntap", "add", "tun8", "mode", "tun")
+        self.server_ip("link", "set", "tun8", "up")
+        self.server_ip("addr", "add", SSH_W_SERVER_IP, "peer", SSH_W_CLIENT_IP, "dev", "tun8")
+        self.client_ip("tuntap", "add", "tun1", "mode", "tun")
+        self.client_ip("link", "set", "tun1", "up")
+        self.client_ip("addr", "add", SSH_W_CLIENT_IP, "peer", SSH_W_SERVER_IP, "dev", "tun1")
+        common = ["-i", self.key, "-o", f"UserKnownHostsFile={self.known_hosts}",
+                  "-o", "BatchMode=yes", "-c", SAME_CIPHER[0], "-m", SAME_CIPHER[1]]
+        self.ssh_l = subprocess.Popen(in_ns(
+            self.ns.client, "ssh", "-N", "-L",
+            f"127.0.0.1:{SSH_FORWARD_PORT}:127.0.0.1:{IPERF_PORT}", *common, f"root@{SERVER_IP}"),
+            stderr=subprocess.DEVNULL)
+        self.ssh_w = subprocess.Popen(in_ns(
+            self.ns.client, "ssh", "-N", "-w", "1:8", *common, f"root@{SERVER_IP}"),
+            stderr=subprocess.DEVNULL)
+        self.helper = Helper(self.ns.client, self.tmp.path, {
+            "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+            "known-hosts-file": self.known_hosts, "remote-tun": "7", "mtu": "1500",
+            "local-address": TUN_CLIENT_IP, "remote-address": TUN_SERVER_IP,
+            "local-forwards": f"{HELPER_FORWARD_PORT}:127.0.0.1:{IPERF_PORT}",
+        }, helper={"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]}, debug=False)
+        self.helper.wait_ready()
+        self.helper.apply_config()
+        if self.other_program:
+            self.others = []
+            for program, port in ((HELPER, THIS_FORWARD_PORT),
+                                  (self.other_program, OTHER_FORWARD_PORT)):
+                self.forward_only_helper(program, port)
+        self.client_ip("route", "add", f"{REDIRECTED_IP}/32", "dev", "lo")
+        nft = (f"add table ip {REDIRECT_TABLE}; "
+               f"add chain ip {REDIRECT_TABLE} output {{ type nat hook output priority -100; }}; "
+               f"add rule ip {REDIRECT_TABLE} output ip daddr {REDIRECTED_IP} "
+               f"tcp dport {IPERF_PORT} redirect to :{HELPER_FORWARD_PORT}")
+        run(*in_ns(self.ns.client, "nft", nft))
+        self.wait_port(SSH_FORWARD_PORT)
+        self.wait_port(HELPER_FORWARD_PORT)
+        for _ in range(200):
+            if run(*in_ns(self.ns.client, "ping", "-c1", "-W1", SSH_W_SERVER_IP),
+                   check=False).returncode == 0:
+                return
+        raise RuntimeError("ssh -w does not answer pings")
+
+    def forward_only_helper(self, program, port):
+        helper = Helper(self.ns.client, self.tmp.path, {
+            "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+            "known-hosts-file": self.known_hosts, "no-tunnel": "yes",
+            "local-forwards": f"{port}:127.0.0.1:{IPERF_PORT}",
+        }, helper={"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]}, debug=False,
+            program=program)
+        self.others.append(helper)  # stopped by stop_all() even if it fails to start
+        helper.wait_ready()
+        self.wait_port(port)
+
+    def stop_all(self):
+        if getattr(self, "helper", None):
+            self.helper.stop()
+        for helper in self.others:
+            helper.stop()
+        for name in ("ssh_l", "ssh_w"):
+            if getattr(self, name, None):
+                stop_process(getattr(self, name))
+        run(*in_ns(self.ns.client, "nft", "delete", "table", "ip", REDIRECT_TABLE), check=False)
+        run(*in_ns(self.ns.client, "ip", "route", "del", f"{REDIRECTED_IP}/32"), check=False)
+        run(*in_ns(self.ns.client, "ip", "tuntap", "del", "tun1", "mode", "tun"), check=False)
+        run(*in_ns(self.ns.server, "ip", "tuntap", "del", "tun8", "mode", "tun"), check=False)
+
+    PATHS = (
+        ("helper -L", "127.0.0.1", HELPER_FORWARD_PORT, "127.0.0.1"),
+        ("ssh -L", "127.0.0.1", SSH_FORWARD_PORT, "127.0.0.1"),
+        ("ssh -w", SSH_W_SERVER_IP, IPERF_PORT, SSH_W_SERVER_IP),
+        ("helper tun", TUN_SERVER_IP, IPERF_PORT, TUN_SERVER_IP),
+        ("REDIRECT+-L", REDIRECTED_IP, IPERF_PORT, "127.0.0.1"),
+    )
+
+    def run_rounds(self, rounds):
+        paths = list(self.PATHS)
+        if self.other_program:
+            paths[1:1] = [("this -L", "127.0.0.1", THIS_FORWARD_PORT, "127.0.0.1"),
+                          ("other -L", "127.0.0.1", OTHER_FORWARD_PORT, "127.0.0.1")]
+        figures = {name: {"up": [], "down": []} for name, *_ in paths}
+        self.start_all()
+        try:
+            for i in range(rounds):
+                line = {}
+                for name, address, port, bind in paths:
+                    for direction, reverse in (("up", False), ("down", True)):
+                        mbps = self.iperf_at(address, port, reverse, bind)
+                        figures[name][direction].append(mbps)
+                        line[name, direction] = mbps
+                print(f"round {i + 1}: " + ", ".join(
+                    f"{name} {line[name, 'up']:.0f}/{line[name, 'down']:.0f}"
+                    for name, *_ in paths) + " Mbit/s up/down", flush=True)
+                print("  ratios up/down: " + ", ".join(
+                    f"helper -L/{ref} {line['helper -L', 'up'] / line[ref, 'up']:.2f}/"
+                    f"{line['helper -L', 'down'] / line[ref, 'down']:.2f}"
+                    for ref in ("ssh -L", "ssh -w"))
+                    + f", helper tun/ssh -w {line['helper tun', 'up'] / line['ssh -w', 'up']:.2f}/"
+                    f"{line['helper tun', 'down'] / line['ssh -w', 'down']:.2f}"
+                    f", REDIRECT+-L/helper -L {line['REDIRECT+-L', 'up'] / line['helper -L', 'up']:.2f}/"
+                    f"{line['REDIRECT+-L', 'down'] / line['helper -L', 'down']:.2f}"
+                    + (f", this -L/other -L {line['this -L', 'up'] / line['other -L', 'up']:.2f}/"
+                       f"{line['this -L', 'down'] / line['other -L', 'down']:.2f}"
+                       if self.other_program else ""), flush=True)
+            peak = status_kib(self.helper.proc.pid, "VmHWM") / 1024
+        finally:
+            self.stop_all()
+        return figures, peak
+
+
+def forwards_summary(figures, peak_mib):
+    lines = [f"{'':12} {'up Mbit/s (range)':>22} {'down Mbit/s (range)':>22}"]
+    for name, f in figures.items():
+        lines.append(f"{name:12} {statistics.median(f['up']):7.0f} "
+                     f"({min(f['up']):5.0f}-{max(f['up']):5.0f}) "
+                     f"{statistics.median(f['down']):7.0f} "
+                     f"({min(f['down']):5.0f}-{max(f['down']):5.0f})")
+    lines.append(f"helper peak RSS {peak_mib:.1f} MiB")
+    return "\n".join(lines)
+
+
 def system_line():
     """Which Debian, libssh2 and OpenSSH the figures are for."""
     with open("/etc/debian_version") as f:
@@ -366,8 +543,30 @@ def main():
                         help="only draw the chart again from an earlier run's JSON")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "bench-results"))
+    parser.add_argument("--forwards", action="store_true",
+                        help="forwards beside ssh -L and ssh -w, measured in turns")
+    parser.add_argument("--rounds", type=int, default=3, help="with --forwards")
+    parser.add_argument("--seconds", type=int, default=5, help="with --forwards")
+    parser.add_argument("--compare-helper", metavar="PROGRAM",
+                        help="with --forwards: another build's nm-sshtun-helper (\"other -L\") "
+                             "and this build's (\"this -L\"), forward only, measured in the "
+                             "same turns")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.forwards:
+        bench = ForwardsBench(False)
+        bench.seconds = args.seconds
+        bench.other_program = args.compare_helper
+        try:
+            figures, peak = bench.run_rounds(args.rounds)
+        finally:
+            bench.close()
+        print(system_line() + ", aes128-ctr hmac-sha2-256, MTU 1500")
+        print(forwards_summary(figures, peak))
+        with open(os.path.join(args.out, "forwards.json"), "w") as f:
+            json.dump({"system": system_line(), "rows": figures, "peak_rss_mib": peak}, f,
+                      indent=2)
+        return 0
     if args.redraw:
         redraw(args.redraw, os.path.join(args.out, "bench.png"))
         return 0

@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +138,21 @@ raise_descriptor_limit(void)
     }
 }
 
+/* libssh2 allocates each SSH message it receives and frees it when the
+ * channel is read, so a forward's download comes and goes in bursts of up
+ * to a channel window (2 MiB). glibc gave the top of the heap back to the
+ * kernel whenever more than 128 KiB of it was free, and the next burst
+ * faulted every page in again: a third of the helper's time downward went to
+ * those page faults (docs/benchmarks.md, "Forwards"). Kept up to a few
+ * windows instead; the memory stays bounded, by this and by the windows. */
+#define KEEP_FREED_HEAP (4 * SSHTUN_FORWARD_WINDOW)
+
+static void
+keep_freed_heap(void)
+{
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED_HEAP);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,6 +171,7 @@ main(int argc, char **argv)
     sshtun_helper_set_exit_hook(sshtun_forwards_close);
     sshtun_privileges_protect_memory();
     raise_descriptor_limit();
+    keep_freed_heap();
     signal(SIGPIPE, SIG_IGN);
     h->control_buffer = g_string_new(NULL);
     parse_arguments(h, argc, argv);
