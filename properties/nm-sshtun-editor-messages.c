@@ -18,7 +18,7 @@ static const struct {
 } bad_values[] = {
     { "host", N_("“%s” is not a host name, IPv4 or IPv6 address") },
     { "port", N_("%s is not a port number (1-65535)") },
-    { "user", N_("“%s” is not a login name (no spaces, no “@”, no leading “-”)") },
+    { "user", N_("“%s” is not a login name (no spaces, no leading “-”)") },
     { "auth-type", N_("“%s” is not a known kind of authentication") },
     { "key-file", N_("“%s” is not a full file path (starting with /)") },
     { "known-hosts-file", N_("“%s” is not a full file path (starting with /)") },
@@ -37,6 +37,9 @@ static const struct {
     { "keepalive", N_("%s is not a number of seconds from 0 (off) to 3600") },
     { "keepalive-count", N_("%s is not a count from 1 to 100") },
     { "jump-host", N_("“%s” is not [user@]host[:port], several separated by commas (at most 8)") },
+    { "jump-key-file",
+      N_("“%s” is not a list of full file paths (starting with /), one for each jump host, "
+         "separated by commas") },
     { "proxy", N_("“%s” is not socks5://host:port or http://host:port") },
 };
 
@@ -90,6 +93,9 @@ combination(GHashTable *data, const char *bad_key, const GError *error)
         }
         return NULL;
     }
+    if (strcmp(bad_key, "jump-key-file") == 0)
+        return g_strdup(_("more key files than jump hosts: one for each jump host, an empty "
+                          "one for the connection's key or agent"));
     if (strcmp(bad_key, "mtu") == 0)
         return g_strdup_printf(_("IPv6 needs an MTU of at least %u"), SSHTUN_MTU_MIN_IPV6);
     if (g_strcmp0(g_hash_table_lookup(data, "no-tunnel"), "yes") == 0)

@@ -18,48 +18,74 @@
 /* The longest login banner passed on. */
 #define BANNER_MAX 2048
 
+/* An OpenSSH-format private key: its decoded body, the magic checked,
+ * or NULL. The body of an unencrypted key holds the secret key: callers
+ * free it with key_body_free, which wipes it first. */
+typedef struct {
+    guchar *raw;
+    gsize len;
+} KeyBody;
+
+static const char openssh_key_magic[] = "openssh-key-v1";
+
+static gboolean
+key_body_decode(const char *content, KeyBody *body)
+{
+    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+    g_autofree char *base64 = NULL;
+    const char *start, *end;
+
+    body->raw = NULL;
+    body->len = 0;
+    start = strstr(content, begin);
+    if (!start)
+        return FALSE;
+    start += sizeof begin - 1;
+    end = strstr(start, "-----END");
+    if (!end)
+        return FALSE;
+    base64 = g_strndup(start, end - start);
+    body->raw = g_base64_decode(base64, &body->len);
+    return body->len >= sizeof openssh_key_magic + 4
+           && memcmp(body->raw, openssh_key_magic, sizeof openssh_key_magic) == 0;
+}
+
+static void
+key_body_free(KeyBody *body)
+{
+    if (body->raw)
+        explicit_bzero(body->raw, body->len);
+    g_clear_pointer(&body->raw, g_free);
+}
+
 /* The public key type inside an OpenSSH-format private key, which keeps
  * the public part unencrypted; or "ssh-rsa" for a PEM RSA key. */
 static char *
 private_key_type(const char *content)
 {
-    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
-    static const char magic[] = "openssh-key-v1";
-    g_autofree char *body = NULL;
-    g_autofree guchar *raw = NULL;
-    gsize raw_len = 0, off;
-    const char *start, *end;
+    __attribute__((cleanup(key_body_free))) KeyBody body = { 0 };
+    gsize off = sizeof openssh_key_magic;
 
     if (strstr(content, "-----BEGIN RSA PRIVATE KEY-----"))
         return g_strdup("ssh-rsa");
-    start = strstr(content, begin);
-    if (!start)
+    if (!key_body_decode(content, &body))
         return NULL;
-    start += sizeof begin - 1;
-    end = strstr(start, "-----END");
-    if (!end)
-        return NULL;
-    body = g_strndup(start, end - start);
-    raw = g_base64_decode(body, &raw_len);
-    if (raw_len < sizeof magic || memcmp(raw, magic, sizeof magic) != 0)
-        return NULL;
-    off = sizeof magic;
     /* cipher name, kdf name, kdf options: three strings; then the key count */
     for (int i = 0; i < 3; i++) {
         guint32 n;
-        if (off + 4 > raw_len)
+        if (off + 4 > body.len)
             return NULL;
-        memcpy(&n, raw + off, sizeof n);
+        memcpy(&n, body.raw + off, sizeof n);
         n = GUINT32_FROM_BE(n);
-        if (n > raw_len - off - 4)
+        if (n > body.len - off - 4)
             return NULL;
         off += 4 + n;
     }
     off += 4; /* number of keys */
-    if (off + 4 > raw_len)
+    if (off + 4 > body.len)
         return NULL;
     off += 4; /* length of the public key blob */
-    return sshtun_host_key_type(raw + off, raw_len - off);
+    return sshtun_host_key_type(body.raw + off, body.len - off);
 }
 
 static const char rsa_note[]
@@ -218,31 +244,17 @@ auth_agent(SshtunHelper *h, const char *methods)
 static gboolean
 private_key_encrypted(const char *content)
 {
-    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
-    static const char magic[] = "openssh-key-v1";
-    g_autofree char *body = NULL;
-    g_autofree guchar *raw = NULL;
-    gsize raw_len = 0;
+    __attribute__((cleanup(key_body_free))) KeyBody body = { 0 };
+    const gsize cipher = sizeof openssh_key_magic;
     guint32 n;
-    const char *start, *end;
 
     if (strstr(content, "ENCRYPTED"))
         return TRUE;
-    start = strstr(content, begin);
-    if (!start)
+    if (!key_body_decode(content, &body))
         return FALSE;
-    start += sizeof begin - 1;
-    end = strstr(start, "-----END");
-    if (!end)
-        return FALSE;
-    body = g_strndup(start, end - start);
-    raw = g_base64_decode(body, &raw_len);
-    if (raw_len < sizeof magic + 4 || memcmp(raw, magic, sizeof magic) != 0)
-        return FALSE;
-    memcpy(&n, raw + sizeof magic, sizeof n);
+    memcpy(&n, body.raw + cipher, sizeof n);
     n = GUINT32_FROM_BE(n);
-    return !(n == 4 && raw_len >= sizeof magic + 8
-             && memcmp(raw + sizeof magic + 4, "none", 4) == 0);
+    return !(n == 4 && body.len >= cipher + 8 && memcmp(body.raw + cipher + 4, "none", 4) == 0);
 }
 
 /* A jump host's own key (jump-key-file): unencrypted only, since

@@ -132,6 +132,7 @@ Host office
 
 class ConnectionEditor(NetworkManagerTestCase):
     data = ImportExport.data
+
     def test_nm_connection_editor_opens_the_sshtun_editor(self):
         if not have_gui():
             self.skipTest("built without the GTK editors, or no Xvfb")
@@ -140,14 +141,8 @@ class ConnectionEditor(NetworkManagerTestCase):
                              "office").stdout.strip()
         x = Xvfb()
         self.addCleanup(x.stop)
+        editor = self.start_editor(x, uuid)
         log = os.path.join(self.tmp.path, "nm-connection-editor.log")
-        with open(log, "w") as logfile:
-            editor = subprocess.Popen(
-                ("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "-r", "-w",
-                 "nm-connection-editor", f"--edit={uuid}"),
-                env=x.env(**{"DBUS_SYSTEM_BUS_ADDRESS": self.nm.env["DBUS_SYSTEM_BUS_ADDRESS"]}),
-                stdout=logfile, stderr=subprocess.STDOUT)
-        self.addCleanup(stop_process, editor)
         # The window's title names the connection; wait until it is mapped.
         deadline = time.monotonic() + 30
         title = ""
