@@ -8,6 +8,7 @@ asserts the same inner addresses in both families, the stream intact
 the VPN activated all along. The long outages are in
 test_roaming_nm_long."""
 
+import re
 import sys
 import time
 
@@ -65,10 +66,13 @@ class RoamingThroughNetworkManager(ServerConfigFixtures, NetworkManagerTestCase)
         self.assertEqual([a.count(":") > 0 for a in found], [False, True], shown)
         return found
 
-    def roam(self, change, what):
+    def roam(self, change, what, path_change=True, nm_stopped=False):
         """Runs @change (which returns the monotonic moment the new path is
         usable) under a stream and a watch on NetworkManager, then checks
-        what the module says."""
+        what the module says; @path_change: the helper must have seen the
+        change on rtnetlink (a long outage may end the session before);
+        @nm_stopped: NetworkManager itself was stopped a while, and some
+        polls of its state went unanswered."""
         stream = Stream(self.ns.client, self.ns.server, INNER_PEER, self.stream_bytes,
                         self.stream_seconds)
         self.addCleanup(stream.stop)
@@ -83,8 +87,14 @@ class RoamingThroughNetworkManager(ServerConfigFixtures, NetworkManagerTestCase)
         print(f"\n    {what}: tunnel answered again {seconds:.2f} s after it", end=" ",
               file=sys.stderr)
         self.assertEqual(states, ["activated"], self.nm.log_text()[-4000:])
-        # The helper saw the change itself (not its keepalive).
-        self.assertIn(f"the path to {SERVER_IP} changed", self.nm.log_text())
+        if not nm_stopped:
+            self.assertEqual(watch.unanswered, 0)
+        # Nor did it take the VPN down and up again between two polls.
+        vpn_states = re.findall(r'"tunnel".*: set state: ([a-z-]+)', self.nm.log_text())
+        self.assertEqual(vpn_states[vpn_states.index("activated"):], ["activated"], vpn_states)
+        if path_change:
+            # The helper saw the change itself (not its keepalive).
+            self.assertIn(f"the path to {SERVER_IP} changed", self.nm.log_text())
         self.assertEqual(self.inner_addresses(), self.before)
         self.assertEqual(ping(self.ns.client, INNER_PEER6).returncode, 0)
         self.assertEqual((nbytes, received), (self.stream_bytes, sent))

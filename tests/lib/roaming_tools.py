@@ -63,10 +63,13 @@ class Stream:
 
 class StateWatch:
     """Polls NetworkManager's state of connection @name until stopped;
-    seen() lists every state it showed, in order, without repeats."""
+    seen() lists every state it showed, in order, without repeats;
+    unanswered counts the polls NetworkManager did not answer (while it is
+    stopped, a poll started just before the stop times out)."""
 
     def __init__(self, stack, name, interval=0.2):
         self.states = []
+        self.unanswered = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, args=(stack, name, interval),
                                         daemon=True)
@@ -77,10 +80,15 @@ class StateWatch:
             try:
                 # While NetworkManager is stopped (the frozen client) this
                 # waits for it.
-                state = stack.nmcli("-g", "GENERAL.STATE", "connection", "show", name,
-                                    check=False, timeout=180).stdout.strip()
+                result = stack.nmcli("-g", "GENERAL.STATE", "connection", "show", name,
+                                     check=False, timeout=180)
             except subprocess.TimeoutExpired:
-                state = "(no answer from NetworkManager)"
+                result = None
+            if result is None or result.returncode != 0:
+                self.unanswered += 1
+                self._stop.wait(interval)
+                continue
+            state = result.stdout.strip()
             if not self.states or self.states[-1] != state:
                 self.states.append(state)
             self._stop.wait(interval)
