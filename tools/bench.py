@@ -9,6 +9,8 @@ its peak RSS. Prints a table with medians, spread and ratios to ssh -w,
 writes JSON and draws a PNG chart with gnuplot.
 
   tools/bench [--quick] [--out DIR]
+  tools/bench --roaming [--tries N] [--stream-mb MB] [--limit S] [--out DIR]
+    the roaming rows instead (tools/bench_roaming.py)
 """
 
 import argparse
@@ -364,6 +366,15 @@ def main():
                         help="measure only the rows whose name contains TEXT (and ssh -w defaults)")
     parser.add_argument("--redraw", metavar="JSON",
                         help="only draw the chart again from an earlier run's JSON")
+    parser.add_argument("--roaming", action="store_true",
+                        help="measure roaming instead: seconds until the tunnel answers after "
+                        "the client's address changed, for this plugin, ssh -w in a loop and "
+                        "NetworkManager-ssh")
+    parser.add_argument("--tries", type=int, default=10, help="roaming: tries per row (10)")
+    parser.add_argument("--stream-mb", type=float, default=200,
+                        help="roaming: MB of the stream in the tunnel across each change (200)")
+    parser.add_argument("--limit", type=float, default=60,
+                        help="roaming: seconds a try waits for the tunnel to answer (60)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "bench-results"))
     args = parser.parse_args()
@@ -371,6 +382,9 @@ def main():
     if args.redraw:
         redraw(args.redraw, os.path.join(args.out, "bench.png"))
         return 0
+    if args.roaming:
+        import bench_roaming
+        return bench_roaming.main(args, nm_ssh_installed())
     bench = Bench(args.quick)
     rows = []
     plan = [
