@@ -240,10 +240,12 @@ def summarize(rows, limit):
         if len(answered) < len(tries):
             median += " (not back)" if not answered else "+"
         same = sum(1 for t in tries if t.get("same_addresses"))
-        intact = sum(1 for t in tries if t.get("stream_intact"))
+        streamed = [t for t in tries if "stream_intact" in t]
+        intact = (f"{sum(1 for t in streamed if t['stream_intact'])}/{len(streamed):<3}"
+                  if streamed else "-  ")
         spread = (f" [{min(answered):.2f}-{max(answered):.2f}]" if len(answered) > 1 else "")
         lines.append(f"{row['name']:44} {median:>9} {len(tries):>6} {same:>15}/{len(tries):<3} "
-                     f"{intact:>10}/{len(tries):<3}{spread}")
+                     f"{intact:>14}{spread}")
     return "\n".join(lines)
 
 
@@ -255,6 +257,8 @@ def main(args, nm_ssh_installed):
     else:
         print("network-manager-ssh is not installed: its roaming row is left out",
               file=sys.stderr)
+    if args.only:
+        plan = [(name, up) for name, up in plan if args.only in name]
     stream_bytes = int(args.stream_mb * 1000 * 1000)
     rows = [measure(name, up, args.tries, stream_bytes, args.limit) for name, up in plan]
     table = summarize(rows, args.limit)
