@@ -40,7 +40,7 @@ class RoamingThroughNetworkManager(ServerConfigFixtures, NetworkManagerTestCase)
     # whose time (a second here, with pyenv) would be in every figure.
     sshd_options = {"root_shell": "/bin/sh"}
     # Small here; tools/bench --roaming moves 200 MB.
-    stream_bytes, stream_seconds = 6_000_000, 6
+    stream_bytes, stream_seconds = 4_000_000, 4
 
     def setUp(self):
         super().setUp()
