@@ -10,6 +10,8 @@ writes JSON and draws a PNG chart with gnuplot.
 
   tools/bench [--quick] [--out DIR]
   tools/bench --forwards [--rounds N] [--seconds S] [--compare-helper PROGRAM]
+  tools/bench --roaming [--tries N] [--stream-mb MB] [--limit S] [--out DIR]
+    the roaming rows instead (tools/bench_roaming.py)
 
 --forwards compares byte streams and packets through the same sshd, all
 set up at once and measured in turns (round after round, each path up then
@@ -541,6 +543,15 @@ def main():
                         help="measure only the rows whose name contains TEXT (and ssh -w defaults)")
     parser.add_argument("--redraw", metavar="JSON",
                         help="only draw the chart again from an earlier run's JSON")
+    parser.add_argument("--roaming", action="store_true",
+                        help="measure roaming instead: seconds until the tunnel answers after "
+                        "the client's address changed, for this plugin, ssh -w in a loop and "
+                        "NetworkManager-ssh")
+    parser.add_argument("--tries", type=int, default=10, help="roaming: tries per row (10)")
+    parser.add_argument("--stream-mb", type=float, default=200,
+                        help="roaming: MB of the stream in the tunnel across each change (200)")
+    parser.add_argument("--limit", type=float, default=60,
+                        help="roaming: seconds a try waits for the tunnel to answer (60)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "bench-results"))
     parser.add_argument("--forwards", action="store_true",
@@ -570,6 +581,9 @@ def main():
     if args.redraw:
         redraw(args.redraw, os.path.join(args.out, "bench.png"))
         return 0
+    if args.roaming:
+        import bench_roaming
+        return bench_roaming.main(args, nm_ssh_installed())
     bench = Bench(args.quick)
     rows = []
     plan = [

@@ -79,18 +79,21 @@ QUIET_LOGGING = "level=INFO"
 
 
 class NetworkManagerStack:
-    def __init__(self, ns, workdir, installed=False, quiet=False, other_plugins=(), binds=()):
+    def __init__(self, ns, workdir, installed=False, quiet=False, other_plugins=(), binds=(),
+                 config=""):
         """@installed: use the plugin installed on the machine (the Debian
         package) instead of the build tree's. @quiet: log at INFO, not
         debug. @other_plugins: pairs (.name file, D-Bus policy file) of other
         installed VPN plugins NetworkManager should also see (the benchmark
         compares NetworkManager-ssh). @binds: pairs (directory, mount point)
-        bound in NetworkManager's private mount namespace only."""
+        bound in NetworkManager's private mount namespace only. @config:
+        more NetworkManager.conf text (sections of its own)."""
         self.ns = ns
         self.installed = installed
         self.quiet = quiet
         self.other_plugins = other_plugins
         self.binds = binds
+        self.extra_config = config
         self.dir = os.path.join(workdir, "nm")
         os.makedirs(self.dir)
         self.bus_socket = os.path.join(self.dir, "system_bus_socket")
@@ -135,7 +138,8 @@ class NetworkManagerStack:
         self.config = os.path.join(self.dir, "NetworkManager.conf")
         with open(self.config, "w") as f:
             f.write(NM_CONFIG.format(keyfiles=os.path.join(self.dir, "keyfiles"),
-                                     logging=QUIET_LOGGING if self.quiet else DEBUG_LOGGING))
+                                     logging=QUIET_LOGGING if self.quiet else DEBUG_LOGGING)
+                    + self.extra_config)
 
     def start_networkmanager(self):
         """NetworkManager alone (the bus stays): also to start it again
