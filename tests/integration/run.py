@@ -2,8 +2,10 @@
 """Runs every tests/integration/test_*.py and ends with one line
 "integration: N passed, N failed, N skipped"."""
 
+import collections
 import os
 import sys
+import time
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -29,8 +31,27 @@ def without_excluded(tests):
     return kept
 
 
+class TimedResult(unittest.TextTestResult):
+    """Adds up each module's seconds: the whole command has a time limit,
+    and this says where the time goes (Debian 12's Python has no
+    --durations)."""
+
+    seconds = collections.Counter()
+
+    def startTest(self, test):
+        self._started = time.monotonic()
+        super().startTest(test)
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.seconds[type(test).__module__] += time.monotonic() - self._started
+
+
 suite = without_excluded(suite)
-result = unittest.TextTestRunner(stream=sys.stderr, verbosity=2).run(suite)
+result = unittest.TextTestRunner(stream=sys.stderr, verbosity=2,
+                                 resultclass=TimedResult).run(suite)
+slowest = TimedResult.seconds.most_common(12)
+print("seconds by module: " + ", ".join(f"{m} {s:.0f}" for m, s in slowest), file=sys.stderr)
 failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
 skipped = len(result.skipped)
 passed = result.testsRun - failed - skipped
