@@ -14,7 +14,8 @@ SSHTUN_RUN_PACKAGES="openssh-server openssh-client iproute2 iputils-ping python3
   openssl util-linux procps network-manager dbus libpam-modules tinyproxy curl nftables groff-base python3-paramiko
   xvfb xauth x11-utils imagemagick network-manager-gnome python3-gi gir1.2-gtk-3.0 gir1.2-gtk-4.0
   gir1.2-nm-1.0 valgrind dnsmasq-base busybox libcap2-bin
-  gnome-keyring xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-secret-1 dbus-bin locales"
+  gnome-keyring xdotool at-spi2-core gir1.2-atspi-2.0 gir1.2-secret-1 dbus-bin locales
+  gnome-control-center"
 
 sshtun_install_packages() {
     local missing=""

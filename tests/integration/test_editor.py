@@ -231,10 +231,10 @@ class EditorTests(unittest.TestCase):
                 self.assertNotIn("data", cancelled)
 
     def test_fits_a_laptop_screen_as_gnome_settings_hosts_it(self):
-        # GNOME Settings 43 itself is not driven here (Debian's package
-        # pulls in 430 packages): the GTK4 editor sits in a window built as
-        # its connection dialog is (header bar, tabs, Name above the
-        # plugin's widget), at its natural height.
+        # The GTK4 and GTK3 editors in a window built as GNOME Settings'
+        # connection dialog is (header bar, tabs, Name above the plugin's
+        # widget), at its natural height; test_gnome_settings drives the
+        # real GNOME Settings 43.
         os.makedirs(DOC_SCREENSHOTS, exist_ok=True)
         for gtk in ("4.0", "3.0"):
             with self.subTest(gtk=gtk):

@@ -2,7 +2,8 @@
 """A desktop user's session for the nm-applet tests: an X server (Xvfb),
 a session D-Bus of its own, gnome-keyring-daemon serving the Secret
 Service on it (its login keyring unlocked with a known password) and the
-real nm-applet as the user's NetworkManager secret agent.
+real nm-applet as the user's NetworkManager secret agent. The GNOME
+Settings test uses the session bus alone.
 
 Everything but the X server runs as the user (nobody) in the test
 NetworkManager's network and mount namespace, where the private system
@@ -79,10 +80,7 @@ class DesktopSession:
         """Starts the session with @agent, the secret agent's command line
         (nm-applet, or the test's agent that runs the auth dialog as older
         agents do)."""
-        self.spawn("dbus-daemon", "--session", "--nofork", "--nopidfile",
-                   f"--address=unix:path={self.bus_socket}",
-                   log=os.path.join(self.dir, "dbus.log"))
-        self._wait(lambda: os.path.exists(self.bus_socket), "the session bus")
+        self.start_bus()
         # The login keyring, made on first use and unlocked with the
         # password on stdin, as pam_gnome_keyring does at login.
         keyring = self.spawn("gnome-keyring-daemon", "--foreground", "--unlock",
@@ -96,6 +94,13 @@ class DesktopSession:
         # Registered with NetworkManager: its log names the agent.
         self._wait(lambda: "agent registered" in self.nm.log_text()[before:],
                    f"{agent[0]} as secret agent")
+
+    def start_bus(self):
+        """The session bus alone (GNOME Settings needs no agent)."""
+        self.spawn("dbus-daemon", "--session", "--nofork", "--nopidfile",
+                   f"--address=unix:path={self.bus_socket}",
+                   log=os.path.join(self.dir, "dbus.log"))
+        self._wait(lambda: os.path.exists(self.bus_socket), "the session bus")
 
     def bus_has(self, name):
         r = subprocess.run(self.enter() + ("dbus-send", "--session", "--print-reply",
