@@ -161,6 +161,15 @@ sshconfig_import_command(Import *imp, char **argv, GError **error)
     for (; argv[i]; i++)
         g_string_append_printf(command, "%s%s", command->len ? " " : "", argv[i]);
     g_strstrip(command->str);
+    /* ssh joins the words with spaces for the remote shell, which then
+     * fails on an open quote; ssh_config could not hold it either. */
+    if (!sshconfig_quotes_balanced(command->str)) {
+        SSH_TOKEN_ERROR(error,
+                        _("the remote command \"%s\" leaves a quote open once its words are "
+                          "joined, so the remote shell would refuse it: close or escape it"),
+                        command->str);
+        return FALSE;
+    }
     if (command->str[0] && !sshconfig_set_first(imp, "remote-command", command->str, error))
         return FALSE;
     if (!imp->tunnel_seen) {

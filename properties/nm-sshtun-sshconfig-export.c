@@ -83,6 +83,18 @@ is_set(GHashTable *data, const char *key)
     return value && *value;
 }
 
+static gboolean
+alias_names_a_hop(const char *alias, const SshtunSettings *settings)
+{
+    for (guint i = 0; settings->jump_hosts && i < settings->jump_hosts->len; i++) {
+        const SshtunHop *hop = settings->jump_hosts->pdata[i];
+
+        if (g_ascii_strcasecmp(hop->host, alias) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 char *
 sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
 {
@@ -100,12 +112,26 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
                                  "cannot hold"));
         return NULL;
     }
+    if (settings->remote_command && !sshconfig_quotes_balanced(settings->remote_command)) {
+        SSH_TOKEN_ERROR(error, _("key \"remote-command\" leaves a quote open, which ssh_config "
+                                 "cannot hold (ssh refuses the line): close or escape it"));
+        return NULL;
+    }
     alias = g_strdup(name && *name ? name : "sshtun");
     for (char *c = alias; *c; c++) {
         /* Blanks and controls separate words, the rest have a meaning in
          * a Host pattern or to ssh's line parser. */
         if ((guchar)*c <= ' ' || *c == 0x7f || strchr("*?!,\"'#=\\%", *c))
             *c = '-';
+    }
+    /* ssh looks each hop up by its name: a Host block named like a hop
+     * would give the hop this connection's options, its ProxyJump
+     * included, and ssh would jump through itself without end. */
+    while (alias_names_a_hop(alias, settings)) {
+        char *longer = g_strconcat(alias, "-sshtun", NULL);
+
+        g_free(alias);
+        alias = longer;
     }
     out = g_string_new(NULL);
     g_string_append_printf(out,

@@ -436,8 +436,8 @@ sshconfig_apply_option(Import *imp, const char *keyword, char **args, const char
  * the keyword then takes the rest of the line verbatim. Same rules: a
  * backslash escapes a quote or backslash, a word starting with '#' ends
  * the line. */
-static gboolean
-quotes_balanced(const char *s)
+gboolean
+sshconfig_quotes_balanced(const char *s)
 {
     char quote = 0;
     gboolean in_word = FALSE;
@@ -487,7 +487,7 @@ sshconfig_split_line(const char *line, char **keyword, const char **rest, char *
      * are for the remote shell, not for ssh's word splitting. */
     if (g_ascii_strcasecmp(*keyword, "RemoteCommand") == 0
         || g_ascii_strcasecmp(*keyword, "ProxyCommand") == 0) {
-        if (!quotes_balanced(p)) {
+        if (!sshconfig_quotes_balanced(p)) {
             SSH_TOKEN_ERROR(error,
                             _("%s: a quote is not closed, which ssh refuses (\"invalid "
                               "quotes\"): close it, or escape it with a backslash"),

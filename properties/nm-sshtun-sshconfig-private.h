@@ -113,6 +113,7 @@ gboolean sshconfig_add_forward(Import *imp, SshtunForwardKind kind, const char *
 gboolean sshconfig_apply_tunnel_device(Import *imp, const char *value, GError **error);
 gboolean sshconfig_apply_option(Import *imp, const char *keyword, char **args, const char *rest,
                                 GError **error);
+gboolean sshconfig_quotes_balanced(const char *s);
 gboolean sshconfig_split_line(const char *line, char **keyword, const char **rest, char ***args,
                               GError **error);
 

@@ -490,6 +490,9 @@ test_command_line_errors(void)
     import_fails("ssh -w 0:x host", "remote-tun");
     import_fails("ssh -w 0 -p 0 host", "-p: ");
     import_fails("ssh -w 0 -o ProxyCommand=nc host", "ProxyCommand");
+    /* The words join to an open quote: neither the remote shell nor
+     * ssh_config would take it (the fuzzer found the export refused). */
+    import_fails("ssh -w any host echo \"'\"", "leaves a quote open");
     import_fails("ssh -w 0 bob@", "names no host");
 }
 
@@ -567,6 +570,42 @@ test_export_refuses_invalid(void)
     text = sshtun_sshconfig_export("x", data, &error);
     g_assert_null(text);
     g_assert_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_MISSING);
+    g_clear_error(&error);
+
+    /* Set through nmcli: ssh_config has no way to write an open quote. */
+    g_hash_table_insert(data, "host", "gw.example");
+    g_hash_table_insert(data, "user", "alice");
+    g_hash_table_insert(data, "remote-command", "echo 'x");
+    text = sshtun_sshconfig_export("x", data, &error);
+    g_assert_null(text);
+    g_assert_nonnull(error);
+    g_assert_nonnull(strstr(error->message, "remote-command"));
+    g_assert_nonnull(strstr(error->message, "quote open"));
+}
+
+/* A connection named like its jump host (the fuzzer's "ssh" via
+ * root@ssh): its Host block must not be the hop's, or ssh would jump
+ * through itself without end, and the export would not import. */
+static void
+test_export_alias_is_not_a_hop(void)
+{
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL, *name = NULL;
+
+    g_hash_table_insert(data, "host", "ssh");
+    g_hash_table_insert(data, "user", "s");
+    g_hash_table_insert(data, "jump-host", "root@ssh");
+    g_hash_table_insert(data, "remote-command", "sshtun-server-config");
+    text = sshtun_sshconfig_export("ssh", data, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(strstr(text, "Host ssh-sshtun\n"));
+    again = sshtun_sshconfig_import(text, &name, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(name, ==, "ssh-sshtun");
+    assert_key(again, "host", "ssh");
+    assert_key(again, "jump-host", "root@ssh");
 }
 
 /* ---- Include ---- */
@@ -842,6 +881,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/command-line-errors", test_command_line_errors);
     g_test_add_func("/sshconfig/export-round-trip", test_export_round_trip);
     g_test_add_func("/sshconfig/export-refuses-invalid", test_export_refuses_invalid);
+    g_test_add_func("/sshconfig/export-alias-is-not-a-hop", test_export_alias_is_not_a_hop);
 #define ADD_HOME_TEST(path, func) g_test_add(path, Home, NULL, home_setup, func, home_teardown)
     ADD_HOME_TEST("/sshconfig/include-paths", test_include_paths);
     ADD_HOME_TEST("/sshconfig/include-globs", test_include_globs);
