@@ -194,11 +194,19 @@ class EthernetBridgedToPaddingLan(BehindTheServer):
                   f"--pid-file={os.path.join(self.tmp.path, 'dnsmasq.pid')}"),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(stop_process, server)
+        # dnsmasq listens only after it has read its options; a DISCOVER
+        # sent before that is lost, and on a loaded machine (CI builds in
+        # the background) all of udhcpc's tries could be.
+        for _ in range(100):
+            if run(*in_ns(self.behind, "ss", "-Hlun", "sport = :67")).stdout.strip():
+                break
+            self.assertIsNone(server.poll(), "dnsmasq exited")
+            time.sleep(0.1)
         script = self._write("udhcpc.sh", "#!/bin/sh\n"
                              "[ \"$1\" = bound ] && ip addr add \"$ip/$mask\" dev \"$interface\"\n"
                              "exit 0\n", mode=0o755)
         run(*in_ns(self.ns.client, "busybox", "udhcpc", "-i", helper.interface, "-n", "-q",
-                   "-t", "5", "-T", "2", "-s", script), timeout=60)
+                   "-t", "10", "-T", "3", "-s", script), timeout=60)
         addresses = run(*in_ns(self.ns.client, "ip", "-4", "-o", "addr", "show", "dev",
                                helper.interface)).stdout
         leased = re.search(r"inet (198\.51\.100\.(?:5\d|60))/24", addresses)

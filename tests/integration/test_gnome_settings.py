@@ -19,6 +19,7 @@ import time
 
 from desktop_session import DesktopSession
 from harness import LIB_DIR
+from harness_nm import AUTH_DIALOG, PLUGIN_DIR
 from test_editor import SCREEN_HEIGHT, SCREENSHOTS, Xvfb, have_gui
 from test_nm import NetworkManagerTestCase
 import test_nm_editor
@@ -54,6 +55,8 @@ class GnomeSettings(NetworkManagerTestCase):
         session.start_bus()
         self.session = session
         self.driver_script = session.copy(DRIVER)
+        # The editor GNOME Settings loads, where the user can read it.
+        session.serve_plugin(AUTH_DIALOG, PLUGIN_DIR)
         self.settings_log = os.path.join(session.dir, "gnome-control-center.log")
         settings = session.spawn("gnome-control-center", "network", log=self.settings_log)
 

@@ -22,7 +22,7 @@ import unittest
 
 from desktop_session import DesktopSession
 from harness import LIB_DIR, TOP_SRCDIR, TUN_SERVER_IP, Sshd, ping, run, stop_process
-from harness_nm import AUTH_DIALOG
+from harness_nm import AUTH_DIALOG, PLUGIN_DIR
 from test_editor import SCREENSHOTS, Xvfb
 from test_nm import NetworkManagerTestCase
 
@@ -56,12 +56,7 @@ class DesktopTestCase(NetworkManagerTestCase):
         self.driver_script = self.session.copy(DRIVER)
         # The auth dialog nm-applet finds through the .name file: a copy
         # the user can run.
-        dialog = self.session.copy(AUTH_DIALOG)
-        name_file = os.path.join(self.nm.plugin_dir, "nm-sshtun-service.name")
-        with open(name_file) as f:
-            text = f.read().replace(AUTH_DIALOG, dialog)
-        with open(name_file, "w") as f:
-            f.write(text)
+        self.session.serve_plugin(AUTH_DIALOG, PLUGIN_DIR)
         self.prepare_session()
         self.session.start(tuple(self.session.copy(a) if a in (LEGACY_AGENT, AUTH_DIALOG) else a
                                  for a in self.agent))

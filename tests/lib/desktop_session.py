@@ -49,6 +49,25 @@ class DesktopSession:
         os.makedirs(tools, mode=0o755, exist_ok=True)
         return shutil.copy(path, tools)
 
+    def serve_plugin(self, auth_dialog, plugin_dir):
+        """Points NetworkManager's .name file at copies the user can reach
+        of the auth dialog (which nm-applet runs) and of the libnm plugin
+        and its editors (which GNOME Settings loads): the build tree may
+        not be reachable. Returns the auth dialog's copy."""
+        dialog = self.copy(auth_dialog)
+        plugins = os.path.join(self.dir, "tools", "plugin")
+        os.makedirs(plugins, mode=0o755, exist_ok=True)
+        for name in os.listdir(plugin_dir):
+            # The plugin finds its editors beside itself.
+            if name.startswith("libnm-") and "sshtun" in name and name.endswith(".so"):
+                shutil.copy(os.path.join(plugin_dir, name), plugins)
+        name_file = os.path.join(self.nm.plugin_dir, "nm-sshtun-service.name")
+        with open(name_file) as f:
+            text = f.read().replace(auth_dialog, dialog).replace(plugin_dir, plugins)
+        with open(name_file, "w") as f:
+            f.write(text)
+        return dialog
+
     def enter(self):
         """The command prefix: the user in NetworkManager's namespaces."""
         return (("nsenter", "-t", str(self.nm.proc.pid), "-m", "-n", "-r", "-w")

@@ -284,8 +284,15 @@ def nmcli_on_terminal(stack, args, answers, timeout=60, env=None, run_as=()):
     answer once its prompt (a substring) shows; @env adds to its
     environment, @run_as (setpriv ...) makes it another user's. Returns
     (status, output)."""
+    import fcntl
     import pty
+    import struct
+    import termios
     master, slave = pty.openpty()
+    # A terminal's size, as a person's has: with none (0 columns), the
+    # line editor of newer nmcli (NetworkManager 1.52) scrolls a long
+    # prompt sideways and shows "<econd factor)" for "(second factor)".
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
     cmd = (("nsenter", "-t", str(stack.proc.pid), "-m", "-n", "-r", "-w") + tuple(run_as) + ("nmcli",)
            + tuple(args))
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
