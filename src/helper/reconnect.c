@@ -29,8 +29,9 @@ sshtun_reconnect(SshtunHelper *h)
     gint64 delay_ms = SSHTUN_RECONNECT_FIRST_DELAY_MS;
 
     sshtun_helper_event(h, "reconnecting", h->failure_message);
+    /* A forwards-only session has no interface to keep. */
     sshtun_helper_log(h, "session lost (%s); reconnecting, keeping %s", h->failure_message,
-                      h->interface_name);
+                      h->interface_name ? h->interface_name : "the forwards' listeners");
     for (guint attempt = 1;; attempt++) {
         /* Jitter: many clients that lost the same server do not all come
          * back in the same second. */

@@ -104,7 +104,8 @@ class PhoneHome(ForwardFixtures, HelperTestCase, LinkControl):
         self.kill_sshd()
         self.assertEqual(helper.wait_for({"reconnecting"}, timeout=15)[0], "reconnecting")
         self.sshd.start()
-        self.assertEqual(helper.wait_for({"ready"}, timeout=30)[0], "ready", helper.log_text())
+        name, arg = helper.wait_for({"ready"}, timeout=30)
+        self.assertEqual(name, "ready", f"{arg}\n{helper.log_text()}")
         result = ssh_home()
         self.assertEqual(result.stdout.strip(), "home reached", result.stderr)
 

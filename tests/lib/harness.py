@@ -437,8 +437,19 @@ class Helper:
                     return name, arg
             seen = len(self.events)
             if self._read_events(max(0.0, deadline - time.monotonic())) is None:
-                return None, None
+                return None, self._how_it_ended()
         raise TimeoutError(f"no {names} event within {timeout} s; events: {self.events}")
+
+    def _how_it_ended(self):
+        """Why the events ended: a helper that dies of a signal says
+        nothing in its log."""
+        try:
+            status = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "the helper closed its events but still runs"
+        if status < 0:
+            return f"the helper was killed by signal {-status}"
+        return f"the helper exited with status {status}"
 
     def wait_ready(self, timeout=30):
         name, arg = self.wait_for({"ready"}, timeout)
