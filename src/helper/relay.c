@@ -57,6 +57,7 @@ typedef struct {
     guint64 dropped;
     guint64 dropped_stream_bytes;
     guint stream_drops;
+    guint64 not_carried; /* streams mode: what reached the device (not TCP) */
 } Relay;
 
 /* The session is gone: records why and returns FALSE. */
@@ -279,6 +280,27 @@ take_in(Relay *r)
     return TRUE;
 }
 
+/* Streams mode: the device has no channel behind it. What the kernel routes
+ * into it is not TCP (the service's table redirected that before): UDP and
+ * ICMP, which phase 1 does not carry (docs/streams.md). Read and dropped,
+ * so that the device's queue does not fill. */
+static void
+discard_tun(Relay *r)
+{
+    SshtunHelper *h = r->h;
+
+    for (int i = 0; i < TUN_BATCH; i++) {
+        ssize_t n = read(h->tun_fd, r->tx, TX_BUFFER_SIZE);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        if (r->not_carried++ < 5)
+            sshtun_helper_debug(h, "streams: dropped a packet of %zd bytes that is not TCP", n);
+    }
+}
+
 /* One round of work in both directions; FALSE when the session is lost. */
 static gboolean
 relay_round(Relay *r, const GArray *fds, int *timeout_ms)
@@ -290,6 +312,8 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         ok = pump_channel_to_tun(r);
     else
         ok = take_in(r);
+    if (!h->tun_channel && h->tun_fd >= 0)
+        discard_tun(r);
     if (!ok)
         return FALSE;
     /* Whoever sends first may fill the shared backlog: take turns. */
@@ -388,8 +412,8 @@ sshtun_relay_run(SshtunHelper *h)
         base[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
         if (sshtun_transport_socket_pending(h) || r.backlogged || r.forwards_backlogged)
             base[0].events |= POLLOUT;
-        base[1] = (struct pollfd){ .fd = h->tun_channel ? h->tun_fd : -1, .events = 0 };
-        if (r.tx_len == 0 && !r.backlogged)
+        base[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
+        if (!h->tun_channel || (r.tx_len == 0 && !r.backlogged))
             base[1].events = POLLIN;
         base[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
         base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
@@ -428,6 +452,9 @@ sshtun_relay_run(SshtunHelper *h)
                       " bytes that were no whole frame",
                       r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped,
                       r.dropped_stream_bytes);
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS)
+        sshtun_helper_log(h, "streams: dropped %" G_GUINT64_FORMAT " packets that were not TCP",
+                          r.not_carried);
     if (stop) {
         stop_session(h);
         return SSHTUN_EXIT_OK;
