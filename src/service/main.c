@@ -17,6 +17,7 @@
 #include "helper-link.h"
 #include "nm-config.h"
 #include "owner.h"
+#include "streams.h"
 
 #include <NetworkManager.h>
 #include <errno.h>
@@ -42,6 +43,11 @@ struct _NMSshtunPlugin {
     char *last_config; /* what NetworkManager was given, to tell a change */
     gboolean interactive;
     gboolean stopping;
+    /* Streams mode: the device whose nftables table this service made, the
+     * helper's ports and the server address left out of it. */
+    char *streams_device;
+    guint streams_port4, streams_port6;
+    char *streams_server;
 };
 
 G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -108,6 +114,48 @@ sink(GVariant *value)
     return value ? g_variant_ref_sink(value) : NULL;
 }
 
+/* Streams mode: the table goes with the connection, whichever way it ends. */
+static void
+remove_streams_table(NMSshtunPlugin *self)
+{
+    if (!self->streams_device)
+        return;
+    sshtun_streams_remove(self->streams_device);
+    g_clear_pointer(&self->streams_device, g_free);
+    g_clear_pointer(&self->streams_server, g_free);
+}
+
+static gboolean
+install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char *server)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!sshtun_streams_install(self->tundev, port4, port6, server, &error)) {
+        g_warning("%s", error->message);
+        return FALSE;
+    }
+    g_free(self->streams_device);
+    self->streams_device = g_strdup(self->tundev);
+    self->streams_port4 = port4;
+    self->streams_port6 = port6;
+    g_free(self->streams_server);
+    self->streams_server = g_strdup(server);
+    g_message("streams: TCP routed into %s goes to the helper (ports %u and %u)", self->tundev,
+              port4, port6);
+    return TRUE;
+}
+
+static void
+helper_streams(gpointer user_data, guint port4, guint port6, const char *server)
+{
+    NMSshtunPlugin *self = user_data;
+
+    if (self->stopping || !self->tundev)
+        return;
+    if (!install_streams_table(self, port4, port6, server))
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+}
+
 static void
 helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *banner)
 {
@@ -122,6 +170,15 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
     g_autoptr(GVariant) ip4 = NULL;
     g_autoptr(GVariant) ip6 = NULL;
 
+    if (self->stopping)
+        return; /* failed meanwhile (the streams table) */
+    /* A reconnect may reach the server at another address: the table must
+     * leave that one alone. */
+    if (self->streams_device && g_strcmp0(self->streams_server, server) != 0
+        && !install_streams_table(self, self->streams_port4, self->streams_port6, server)) {
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+        return;
+    }
     if (self->last_config && strcmp(self->last_config, text) == 0) {
         g_message("%s back up through %s, configuration unchanged", what, server);
         return;
@@ -188,6 +245,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
     g_autofree char *why = g_strdup(message);
 
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
+    remove_streams_table(self);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     self->stopping = FALSE;
@@ -208,6 +266,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
 
 static const SshtunHelperLinkCallbacks helper_callbacks = {
     .ready = helper_ready,
+    .streams = helper_streams,
     .prompt = helper_prompt,
     .exited = helper_exited,
 };
@@ -528,6 +587,7 @@ dispose(GObject *object)
 
     if (self->helper)
         stop_helper_and_wait(self);
+    remove_streams_table(self);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     G_OBJECT_CLASS(nm_sshtun_plugin_parent_class)->dispose(object);
@@ -604,6 +664,8 @@ main(int argc, char **argv)
         g_printerr("cannot start the VPN service: %s\n", error->message);
         return EXIT_FAILURE;
     }
+    /* Tables of streams connections whose service was killed (streams.c). */
+    sshtun_streams_remove_stale();
     loop = g_main_loop_new(NULL, FALSE);
     main_loop = loop;
     if (!persist)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tunnel-mode=streams (docs/streams.md): the nftables table the service
+ * owns for one connection. It redirects this machine's TCP connections
+ * that the kernel routes into the connection's device to the helper's
+ * listeners on 127.0.0.1 and ::1, leaves the address the helper's own SSH
+ * connection goes to alone, and drops what would reach the listeners from
+ * another machine.
+ */
+#ifndef NM_SSHTUN_SERVICE_STREAMS_H
+#define NM_SSHTUN_SERVICE_STREAMS_H
+
+#include <glib.h>
+
+/* Every table of this plugin's starts so; the rest is the device's name. */
+#define SSHTUN_STREAMS_TABLE_PREFIX "nm_sshtun_"
+
+/* The table's name for @device ("nm_sshtun_sshtun0"). */
+char *sshtun_streams_table_name(const char *device);
+
+/* The nft script that replaces the table of @device: redirects TCP routed
+ * into @device to @port4 (IPv4) and @port6 (IPv6; 0: that family is not
+ * redirected), except to @server (an IP address; NULL: none). */
+char *sshtun_streams_script(const char *device, guint port4, guint port6, const char *server);
+
+/* Runs @script through nft; FALSE with @error when nft refuses it or is
+ * missing. */
+gboolean sshtun_streams_run(const char *script, GError **error);
+
+/* Creates (or replaces) the table of @device. */
+gboolean sshtun_streams_install(const char *device, guint port4, guint port6, const char *server,
+                                GError **error);
+
+/* Deletes the table of @device, if there is one. */
+void sshtun_streams_remove(const char *device);
+
+/* Deletes the tables of this plugin whose device is gone (their service
+ * was killed): called when a service starts. */
+void sshtun_streams_remove_stale(void);
+
+#endif

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""tunnel-mode=streams (docs/streams.md): each TCP connection routed into the
+connection's device is redirected by an nftables table to the helper, which
+opens a direct-tcpip channel to its original destination. The server has
+PermitTunnel no: no tun channel is ever asked for. A far namespace behind
+the server is the only place the destinations are."""
+
+import os
+import re
+import sys
+
+from harness import TUN_CLIENT_IP6, in_ns, run, transfer
+from test_forwards import ForwardFixtures
+from test_helper import HelperTestCase
+from test_nm import NetworkManagerTestCase
+
+FAR_SERVER_SIDE, FAR_HOST = "203.0.113.129", "203.0.113.130"
+FAR_SERVER_SIDE6, FAR_HOST6 = "2001:db8:f::1", "2001:db8:f::2"
+FAR_NET, FAR_NET6 = "203.0.113.128/25", "2001:db8:f::/64"
+TABLE_PREFIX = "nm_sshtun_"
+
+
+def streams_script(device, port4, port6, server):
+    """What the service writes (src/service/streams.c), for the tests that
+    run the helper without the service."""
+    table = TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
+    family = "ip6" if ":" in server else "ip"
+    lines = [f"add table inet {table}", f"delete table inet {table}",
+             f"table inet {table} {{",
+             "    chain output {",
+             "        type nat hook output priority -100; policy accept;",
+             f'        oifname "{device}" {family} daddr {server} return']
+    if port4:
+        lines.append(f'        oifname "{device}" meta nfproto ipv4 meta l4proto tcp '
+                     f"redirect to :{port4}")
+    if port6:
+        lines.append(f'        oifname "{device}" meta nfproto ipv6 meta l4proto tcp '
+                     f"redirect to :{port6}")
+    lines += ["    }", "    chain input {",
+              "        type filter hook input priority filter; policy accept;"]
+    if port4:
+        lines.append(f'        iifname != "lo" meta nfproto ipv4 tcp dport {port4} drop')
+    if port6:
+        lines.append(f'        iifname != "lo" meta nfproto ipv6 tcp dport {port6} drop')
+    lines += ["    }", "}", ""]
+    return "\n".join(lines)
+
+
+# A client that connects and reports how the connection ended: "reset",
+# "closed" (end of file without data) or "data".
+PROBE = r"""
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+try:
+    s = socket.create_connection((host, port), timeout=20)
+    s.settimeout(20)
+    data = s.recv(100)
+    print("data" if data else "closed")
+except (ConnectionResetError, ConnectionRefusedError):
+    print("reset")
+"""
+
+
+class StreamsFixtures(ForwardFixtures):
+    sshd_options = {"permit_tunnel": "no"}
+    make_server_tun = False
+
+    def prepare_network(self):
+        super().prepare_network()
+        self.far = self.ns.server.replace("sshtun-s-", "sshtun-f-")
+        run("ip", "netns", "add", self.far)
+        self.ns.created.insert(0, self.far)
+        run(*in_ns(self.far, "ip", "link", "set", "lo", "up"))
+        run("ip", "link", "add", "veth-far", "netns", self.ns.server, "type", "veth",
+            "peer", "name", "veth-far", "netns", self.far)
+        for ns, ip4, ip6 in ((self.ns.server, FAR_SERVER_SIDE, FAR_SERVER_SIDE6),
+                             (self.far, FAR_HOST, FAR_HOST6)):
+            run(*in_ns(ns, "ip", "addr", "add", f"{ip4}/25", "dev", "veth-far"))
+            run(*in_ns(ns, "ip", "addr", "add", f"{ip6}/64", "dev", "veth-far", "nodad"))
+            run(*in_ns(ns, "ip", "link", "set", "veth-far", "up"))
+
+    def streams_settings(self, **overrides):
+        return self.settings(tunnel_mode="streams", remote_tun=None,
+                             local_address6=TUN_CLIENT_IP6, **overrides)
+
+    def tables(self):
+        out = run(*in_ns(self.ns.client, "nft", "list", "tables")).stdout
+        return [line for line in out.splitlines() if TABLE_PREFIX in line]
+
+    def listening(self, port):
+        return run(*in_ns(self.ns.client, "ss", "-Hltn", f"sport = :{port}")).stdout.strip()
+
+    def probe(self, host, port):
+        result = run(*in_ns(self.ns.client, sys.executable, "-c", PROBE, host, str(port)),
+                     timeout=60)
+        return result.stdout.strip()
+
+    def check_traffic(self):
+        """Both directions, sha256-checked, IPv4 and IPv6; and a refused port
+        ends that connection alone."""
+        self.start_web_server(self.far, FAR_HOST)
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
+        self.start_web_server(self.far, FAR_HOST6, port=8001)
+        self.assert_page(self.curl(self.ns.client, f"http://[{FAR_HOST6}]:8001/page"))
+        sent, received, nbytes, _ = transfer(self.ns.client, self.far, FAR_HOST, 8 << 20)
+        self.assertEqual(nbytes, 8 << 20)
+        self.assertEqual(sent, received, "the upload did not arrive intact")
+        # Nothing listens on port 9 of the far host: the server's connect
+        # fails, and the client's connection is reset.
+        self.assertEqual(self.probe(FAR_HOST, 9), "reset")
+        self.assertEqual(self.probe(FAR_HOST6, 9), "reset")
+        # ...and the others go on.
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
+
+
+class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
+    """The helper alone, with the table the service would write."""
+
+    def connect_streams(self):
+        helper = self.connect(self.streams_settings())
+        ports = [arg for name, arg in helper.events if name == "streams"]
+        self.assertEqual(len(ports), 1, helper.events)
+        port4, port6 = (int(p) for p in ports[0].split())
+        self.assertTrue(port4 and port6)
+        server = [arg for name, arg in helper.events if name == "server"][0]
+        dev = helper.interface
+        run(*in_ns(self.ns.client, "ip", "route", "add", FAR_NET, "dev", dev))
+        run(*in_ns(self.ns.client, "ip", "-6", "route", "add", FAR_NET6, "dev", dev))
+        run(*in_ns(self.ns.client, "nft", "-f", "-"),
+            input=streams_script(dev, port4, port6, server))
+        self.addCleanup(self.delete_tables)
+        return helper, port4, port6
+
+    def delete_tables(self):
+        for line in self.tables():
+            run(*in_ns(self.ns.client, "nft", "delete", *line.split()), check=False)
+
+    def test_tcp_both_ways_without_permit_tunnel(self):
+        helper, port4, port6 = self.connect_streams()
+        self.check_traffic()
+        self.assertIsNone(helper.proc.poll(), "the session ended")
+        # Only loopback: the listeners are on 127.0.0.1 and ::1.
+        self.assertIn("127.0.0.1:", self.listening(port4))
+        self.assertIn("[::1]:", self.listening(port6))
+        # A connection to the listener itself (not redirected) is refused.
+        self.assertEqual(self.probe("127.0.0.1", port4), "reset")
+        self.assertEqual(helper.stop(), 0)
+        self.assertEqual(self.listening(port4), "")
+
+    def test_listeners_go_with_a_killed_helper(self):
+        helper, port4, port6 = self.connect_streams()
+        helper.proc.kill()
+        helper.wait_exit()
+        self.assertEqual(self.listening(port4), "")
+        self.assertEqual(self.listening(port6), "")
+
+
+class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
+    """The whole stack: the service writes the table and removes it."""
+
+    def add_streams_vpn(self):
+        self.nm.add_vpn("streams", self.streams_settings(),
+                        extra=("ipv4.routes", FAR_NET, "ipv6.routes", FAR_NET6))
+
+    def pid_of(self, program):
+        for pid in self.nm.service_pids():
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if program.encode() in f.read():
+                    return pid
+        self.fail(f"no {program} running")
+
+    def test_table_lives_with_the_connection(self):
+        self.add_streams_vpn()
+        self.up("streams")
+        self.assertEqual(len(self.tables()), 1, self.nm.log_text()[-3000:])
+        # NetworkManager's view stays true: the routes are on the device.
+        routes = run(*in_ns(self.ns.client, "ip", "route", "show", FAR_NET)).stdout
+        self.assertIn("dev tun", routes)
+        self.check_traffic()
+        self.down("streams")
+        self.assertEqual(self.tables(), [])
+
+        # A helper that dies: the service removes the table as it goes.
+        self.up("streams")
+        self.assertEqual(len(self.tables()), 1)
+        table = run(*in_ns(self.ns.client, "nft", "list", *self.tables()[0].split())).stdout
+        ports = re.findall(r"redirect to :(\d+)", table)
+        self.assertEqual(len(ports), 2, table)
+        os.kill(self.pid_of("nm-sshtun-helper"), 9)
+        self.wait_no_service()
+        self.assertEqual(self.tables(), [])
+        for port in ports:
+            self.assertEqual(self.listening(port), "")
+
+        # A killed service leaves its table; the next service removes it.
+        self.up("streams")
+        os.kill(self.pid_of("nm-sshtun-service"), 9)
+        self.wait_no_service()
+        self.assertEqual(len(self.tables()), 1)
+        self.up("streams")
+        self.assertEqual(len(self.tables()), 1)
+        self.assertIn("of a connection that is gone", self.nm.log_text())
+        self.down("streams")
+        self.assertEqual(self.tables(), [])
