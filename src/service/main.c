@@ -22,6 +22,7 @@
 #include <NetworkManager.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,9 @@ struct _NMSshtunPlugin {
     char *last_config; /* what NetworkManager was given, to tell a change */
     gboolean interactive;
     gboolean stopping;
-    /* Streams mode: the device whose nftables table this service made, the
-     * helper's ports and the server address left out of it. */
-    char *streams_device;
+    /* Streams mode: the nftables table of the connection, the helper's
+     * ports and the server address left out of it. */
+    SshtunStreamsTable *streams_table;
     guint streams_port4, streams_port6;
     char *streams_server;
 };
@@ -118,11 +119,29 @@ sink(GVariant *value)
 static void
 remove_streams_table(NMSshtunPlugin *self)
 {
-    if (!self->streams_device)
-        return;
-    sshtun_streams_remove(self->streams_device);
-    g_clear_pointer(&self->streams_device, g_free);
+    g_clear_pointer(&self->streams_table, sshtun_streams_table_free);
     g_clear_pointer(&self->streams_server, g_free);
+}
+
+/* The nft process holding the table ended: if the table was not given up
+ * on purpose, TCP no longer reaches the helper, and the connection fails
+ * rather than pretend. */
+static void
+streams_table_gone_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GWeakRef *ref = user_data;
+    g_autoptr(NMSshtunPlugin) self = g_weak_ref_get(ref);
+
+    g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+    g_weak_ref_clear(ref);
+    g_free(ref);
+    if (!self || !self->streams_table
+        || sshtun_streams_table_process(self->streams_table) != G_SUBPROCESS(source)
+        || self->stopping)
+        return;
+    g_warning("streams: the nft process holding the nftables table ended; TCP no longer "
+              "reaches the connection");
+    report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
 }
 
 static gboolean
@@ -130,12 +149,23 @@ install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char
 {
     g_autoptr(GError) error = NULL;
 
-    if (!sshtun_streams_install(self->tundev, port4, port6, server, &error)) {
+    if (!self->streams_table) {
+        GWeakRef *ref;
+
+        self->streams_table = sshtun_streams_table_new(self->tundev, &error);
+        if (!self->streams_table) {
+            g_warning("%s", error->message);
+            return FALSE;
+        }
+        ref = g_new0(GWeakRef, 1);
+        g_weak_ref_init(ref, self);
+        g_subprocess_wait_async(sshtun_streams_table_process(self->streams_table), NULL,
+                                streams_table_gone_cb, ref);
+    }
+    if (!sshtun_streams_table_write(self->streams_table, port4, port6, server, &error)) {
         g_warning("%s", error->message);
         return FALSE;
     }
-    g_free(self->streams_device);
-    self->streams_device = g_strdup(self->tundev);
     self->streams_port4 = port4;
     self->streams_port6 = port6;
     g_free(self->streams_server);
@@ -174,7 +204,7 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
         return; /* failed meanwhile (the streams table) */
     /* A reconnect may reach the server at another address: the table must
      * leave that one alone. */
-    if (self->streams_device && g_strcmp0(self->streams_server, server) != 0
+    if (self->streams_table && g_strcmp0(self->streams_server, server) != 0
         && !install_streams_table(self, self->streams_port4, self->streams_port6, server)) {
         report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
         return;
@@ -664,7 +694,10 @@ main(int argc, char **argv)
         g_printerr("cannot start the VPN service: %s\n", error->message);
         return EXIT_FAILURE;
     }
-    /* Tables of streams connections whose service was killed (streams.c). */
+    /* Streams mode writes to an nft process (streams.c): one that died
+     * must be an error, not the end of the service. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Tables of this plugin's without a device (streams.c). */
     sshtun_streams_remove_stale();
     loop = g_main_loop_new(NULL, FALSE);
     main_loop = loop;

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The table is written by the nft program, with the rules on its stdin, not
- * through libnftables: the `owner` flag (the kernel deletes the table when
- * the netlink socket that made it closes) is what libnftables would add
- * over the program, and it needs one socket kept open for the connection's
- * life, which libnftables 1.0.6 does not promise (docs/streams.md, "Cleanup
- * on every way out": not verified yet). Without it both are equal, and the
- * program adds no build dependency. So the service deletes the table
- * itself: on disconnect, when the helper dies, and, for a service that was
- * killed, when the next one starts (sshtun_streams_remove_stale).
+ * The table carries the `owner` flag: the kernel deletes it when the
+ * netlink socket that made it closes. That socket is an `nft -i` process
+ * the service keeps for the connection's life, reading commands on a pipe
+ * from the service: when the service dies, however it dies, the pipe ends,
+ * nft exits and the table goes with it. (libnftables would do the same
+ * from inside the service if its context kept one socket for its life,
+ * which libnftables 1.0.6 does not promise; the program adds no build
+ * dependency. Checked here: nft 1.0.6's interactive mode keeps one socket,
+ * an owner table refuses changes from any other, and it is gone once nft
+ * exits.) The service also deletes it on disconnect and when the helper
+ * dies, and a table of this plugin without a device (made by an older
+ * version, or by hand) is deleted by the next service that starts.
  */
 #include "config.h"
 
@@ -47,54 +50,86 @@ is_plain_device(const char *device)
     return TRUE;
 }
 
+/* Appends one statement: on a line of its own, or after the others with
+ * the separator nft takes between statements. */
+static void
+put(GString *out, gboolean one_line, const char *statement)
+{
+    if (!one_line) {
+        g_string_append_printf(out, "%s\n", statement);
+        return;
+    }
+    while (*statement == ' ')
+        statement++;
+    g_string_append(out, statement);
+    if (g_str_has_suffix(statement, "{") || g_str_has_suffix(statement, ";"))
+        g_string_append_c(out, ' ');
+    else
+        g_string_append(out, "; ");
+}
+
 char *
-sshtun_streams_script(const char *device, guint port4, guint port6, const char *server)
+sshtun_streams_script(const char *device, guint port4, guint port6, const char *server,
+                      gboolean owner, gboolean one_line)
 {
     g_autofree char *table = NULL;
+    g_autofree char *line = NULL;
     GString *out;
     struct in6_addr a6;
     struct in_addr a4;
+
+#define PUTF(...)                                                                                  \
+    do {                                                                                           \
+        g_free(line);                                                                              \
+        line = g_strdup_printf(__VA_ARGS__);                                                       \
+        put(out, one_line, line);                                                                  \
+    } while (0)
 
     if (!is_plain_device(device) || port4 > 65535 || port6 > 65535)
         return NULL;
     table = sshtun_streams_table_name(device);
     out = g_string_new(NULL);
-    /* Replaces a table of the same name left by a killed service: adding
-     * first makes the delete succeed either way, all in one transaction. */
-    g_string_append_printf(out, "add table inet %s\ndelete table inet %s\n", table, table);
-    g_string_append_printf(out, "table inet %s {\n", table);
-    g_string_append(out, "    chain output {\n"
-                         "        type nat hook output priority -100; policy accept;\n");
+    /* Replaces a table of the same name in the same transaction: adding
+     * first makes the delete succeed either way. */
+    PUTF("add table inet %s", table);
+    PUTF("delete table inet %s", table);
+    PUTF("table inet %s {", table);
+    if (owner)
+        put(out, one_line, "    flags owner");
+    put(out, one_line, "    chain output {");
+    put(out, one_line, "        type nat hook output priority -100; policy accept;");
     /* The helper's own connection (to the server, the proxy or the first
      * jump host) is never captured, even when a route sends it into the
      * device. */
     if (server && inet_pton(AF_INET, server, &a4) == 1)
-        g_string_append_printf(out, "        oifname \"%s\" ip daddr %s return\n", device, server);
+        PUTF("        oifname \"%s\" ip daddr %s return", device, server);
     else if (server && inet_pton(AF_INET6, server, &a6) == 1)
-        g_string_append_printf(out, "        oifname \"%s\" ip6 daddr %s return\n", device, server);
+        PUTF("        oifname \"%s\" ip6 daddr %s return", device, server);
     if (port4)
-        g_string_append_printf(out,
-                               "        oifname \"%s\" meta nfproto ipv4 meta l4proto tcp "
-                               "redirect to :%u\n",
-                               device, port4);
+        PUTF("        oifname \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u", device,
+             port4);
     if (port6)
-        g_string_append_printf(out,
-                               "        oifname \"%s\" meta nfproto ipv6 meta l4proto tcp "
-                               "redirect to :%u\n",
-                               device, port6);
-    g_string_append(out, "    }\n");
+        PUTF("        oifname \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u", device,
+             port6);
+    put(out, one_line, "    }");
     /* The listeners are on loopback already; nothing from another machine
      * reaches their ports even where 127.0.0.0/8 is routed
      * (route_localnet). */
-    g_string_append(out, "    chain input {\n"
-                         "        type filter hook input priority filter; policy accept;\n");
+    put(out, one_line, "    chain input {");
+    put(out, one_line, "        type filter hook input priority filter; policy accept;");
     if (port4)
-        g_string_append_printf(
-                out, "        iifname != \"lo\" meta nfproto ipv4 tcp dport %u drop\n", port4);
+        PUTF("        iifname != \"lo\" meta nfproto ipv4 tcp dport %u drop", port4);
     if (port6)
-        g_string_append_printf(
-                out, "        iifname != \"lo\" meta nfproto ipv6 tcp dport %u drop\n", port6);
-    g_string_append(out, "    }\n}\n");
+        PUTF("        iifname != \"lo\" meta nfproto ipv6 tcp dport %u drop", port6);
+    put(out, one_line, "    }");
+    put(out, one_line, "}");
+#undef PUTF
+    if (one_line) {
+        /* One command ends with the line. */
+        g_strchomp(out->str);
+        out->len = strlen(out->str);
+        g_string_append_c(out, '\n');
+    }
     return g_string_free(out, FALSE);
 }
 
@@ -154,26 +189,138 @@ sshtun_streams_run(const char *script, GError **error)
     return run_nft(args, script, NULL, error);
 }
 
-gboolean
-sshtun_streams_install(const char *device, guint port4, guint port6, const char *server,
-                       GError **error)
-{
-    g_autofree char *script = sshtun_streams_script(device, port4, port6, server);
-    g_autoptr(GError) local = NULL;
+struct _SshtunStreamsTable {
+    char *device;
+    char *name;
+    GSubprocess *process;
+    GOutputStream *commands;
+};
 
-    if (!script) {
+SshtunStreamsTable *
+sshtun_streams_table_new(const char *device, GError **error)
+{
+    g_autoptr(SshtunStreamsTable) t = NULL;
+    g_autofree char *path = nft_path();
+
+    if (!is_plain_device(device)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "no nftables table for device \"%s\"", device ? device : "");
-        return FALSE;
+        return NULL;
     }
-    if (!sshtun_streams_run(script, &local)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "tunnel-mode streams cannot redirect TCP (it needs nftables with NAT in "
-                    "the kernel): %s",
-                    local->message);
+    if (!path) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "tunnel-mode streams needs nftables (the nft program), which is not "
+                    "installed");
+        return NULL;
+    }
+    t = g_new0(SshtunStreamsTable, 1);
+    t->device = g_strdup(device);
+    t->name = sshtun_streams_table_name(device);
+    /* Its output is not read: nothing it prints may fill a pipe. */
+    t->process = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                          | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                  error, path, "-i", NULL);
+    if (!t->process)
+        return NULL;
+    t->commands = g_object_ref(g_subprocess_get_stdin_pipe(t->process));
+    return g_steal_pointer(&t);
+}
+
+GSubprocess *
+sshtun_streams_table_process(SshtunStreamsTable *t)
+{
+    return t->process;
+}
+
+static gboolean
+send_command(SshtunStreamsTable *t, const char *command, GError **error)
+{
+    return g_output_stream_write_all(t->commands, command, strlen(command), NULL, NULL, error)
+           && g_output_stream_flush(t->commands, NULL, error);
+}
+
+/* Whether the kernel's table holds every one of @expected, asked through
+ * another nft: listing an owner table is allowed to anyone. */
+static gboolean
+table_shows(SshtunStreamsTable *t, const char *const *expected)
+{
+    const char *const args[] = { "list", "table", "inet", t->name, NULL };
+    g_autofree char *listing = NULL;
+
+    if (!run_nft(args, "", &listing, NULL))
         return FALSE;
+    for (guint i = 0; expected[i]; i++) {
+        if (!strstr(listing, expected[i]))
+            return FALSE;
     }
     return TRUE;
+}
+
+/* nft's interactive mode says nothing on success, and its errors are for a
+ * person: the table is asked for until it shows what was written. */
+#define WRITE_WAIT_MS 3000
+
+gboolean
+sshtun_streams_table_write(SshtunStreamsTable *t, guint port4, guint port6, const char *server,
+                           GError **error)
+{
+    g_autofree char *script = sshtun_streams_script(t->device, port4, port6, server, TRUE, TRUE);
+    g_autofree char *want4 = g_strdup_printf("redirect to :%u", port4);
+    g_autofree char *want6 = g_strdup_printf("redirect to :%u", port6);
+    g_autofree char *want_server = g_strdup_printf("daddr %s return", server ? server : "");
+    const char *expected[5] = { "flags owner", NULL };
+    guint n = 1;
+
+    if (!script) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no nftables table for %s",
+                    t->device);
+        return FALSE;
+    }
+    if (port4)
+        expected[n++] = want4;
+    if (port6)
+        expected[n++] = want6;
+    if (server && strstr(script, want_server))
+        expected[n++] = want_server;
+    if (!send_command(t, script, error))
+        return FALSE;
+    for (guint waited = 0; waited < WRITE_WAIT_MS; waited += 50) {
+        if (table_shows(t, expected))
+            return TRUE;
+        if (!g_subprocess_get_identifier(t->process))
+            break; /* nft is gone */
+        g_usleep(50 * 1000);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                "tunnel-mode streams cannot redirect TCP: nftables did not take the table %s "
+                "(the kernel needs nftables with NAT, and Linux 5.12 or later for owner tables)",
+                t->name);
+    return FALSE;
+}
+
+void
+sshtun_streams_table_free(SshtunStreamsTable *t)
+{
+    if (!t)
+        return;
+    if (t->commands) {
+        g_autofree char *command = g_strdup_printf("delete table inet %s\n", t->name);
+
+        /* The delete is a courtesy: the table goes with nft's socket. */
+        send_command(t, command, NULL);
+        g_output_stream_close(t->commands, NULL, NULL);
+        for (guint waited = 0; waited < 2000 && g_subprocess_get_identifier(t->process);
+             waited += 10)
+            g_usleep(10 * 1000);
+        if (g_subprocess_get_identifier(t->process))
+            g_subprocess_force_exit(t->process);
+        g_message("nftables table %s removed", t->name);
+    }
+    g_clear_object(&t->commands);
+    g_clear_object(&t->process);
+    g_free(t->device);
+    g_free(t->name);
+    g_free(t);
 }
 
 static void
@@ -185,18 +332,6 @@ delete_table(const char *table)
 
     if (!sshtun_streams_run(script, &error))
         g_warning("cannot delete the nftables table %s: %s", table, error->message);
-}
-
-void
-sshtun_streams_remove(const char *device)
-{
-    g_autofree char *table = NULL;
-
-    if (!is_plain_device(device))
-        return;
-    table = sshtun_streams_table_name(device);
-    delete_table(table);
-    g_message("nftables table %s removed", table);
 }
 
 /* Whether a device of this machine has the table @name. */

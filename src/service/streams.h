@@ -10,7 +10,7 @@
 #ifndef NM_SSHTUN_SERVICE_STREAMS_H
 #define NM_SSHTUN_SERVICE_STREAMS_H
 
-#include <glib.h>
+#include <gio/gio.h>
 
 /* Every table of this plugin's starts so; the rest is the device's name. */
 #define SSHTUN_STREAMS_TABLE_PREFIX "nm_sshtun_"
@@ -20,19 +20,32 @@ char *sshtun_streams_table_name(const char *device);
 
 /* The nft script that replaces the table of @device: redirects TCP routed
  * into @device to @port4 (IPv4) and @port6 (IPv6; 0: that family is not
- * redirected), except to @server (an IP address; NULL: none). */
-char *sshtun_streams_script(const char *device, guint port4, guint port6, const char *server);
+ * redirected), except to @server (an IP address; NULL: none). @owner: with
+ * the table flag "owner". A line a statement, or all on one line with
+ * @one_line (what nft's interactive mode takes as one command). */
+char *sshtun_streams_script(const char *device, guint port4, guint port6, const char *server,
+                            gboolean owner, gboolean one_line);
 
 /* Runs @script through nft; FALSE with @error when nft refuses it or is
  * missing. */
 gboolean sshtun_streams_run(const char *script, GError **error);
 
-/* Creates (or replaces) the table of @device. */
-gboolean sshtun_streams_install(const char *device, guint port4, guint port6, const char *server,
-                                GError **error);
+/* The table of one connection, held by an nft process of its own. */
+typedef struct _SshtunStreamsTable SshtunStreamsTable;
 
-/* Deletes the table of @device, if there is one. */
-void sshtun_streams_remove(const char *device);
+/* Starts the nft process that will own the table of @device. */
+SshtunStreamsTable *sshtun_streams_table_new(const char *device, GError **error);
+
+/* Writes (or rewrites) the table and waits until the kernel has it. */
+gboolean sshtun_streams_table_write(SshtunStreamsTable *table, guint port4, guint port6,
+                                    const char *server, GError **error);
+
+/* The nft process: when it ends, the table is gone. */
+GSubprocess *sshtun_streams_table_process(SshtunStreamsTable *table);
+
+/* Deletes the table and ends its process. */
+void sshtun_streams_table_free(SshtunStreamsTable *table);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshtunStreamsTable, sshtun_streams_table_free)
 
 /* Deletes the tables of this plugin whose device is gone (their service
  * was killed): called when a service starts. */

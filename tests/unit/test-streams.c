@@ -19,7 +19,7 @@ test_table_name(void)
 static void
 test_script(void)
 {
-    g_autofree char *s = sshtun_streams_script("sshtun3", 40001, 40002, "192.0.2.2");
+    g_autofree char *s = sshtun_streams_script("sshtun3", 40001, 40002, "192.0.2.2", FALSE, FALSE);
 
     g_assert_nonnull(s);
     /* Replaces a table of the same name in one transaction. */
@@ -41,7 +41,7 @@ test_script(void)
 static void
 test_script_ipv6_server_and_one_family(void)
 {
-    g_autofree char *s = sshtun_streams_script("sshtun0", 40001, 0, "2001:db8::2");
+    g_autofree char *s = sshtun_streams_script("sshtun0", 40001, 0, "2001:db8::2", FALSE, FALSE);
 
     g_assert_nonnull(strstr(s, "oifname \"sshtun0\" ip6 daddr 2001:db8::2 return\n"));
     g_assert_null(strstr(s, "nfproto ipv6 meta l4proto tcp"));
@@ -51,16 +51,35 @@ test_script_ipv6_server_and_one_family(void)
 static void
 test_script_refuses_odd_devices(void)
 {
-    g_assert_null(sshtun_streams_script("tun\" accept", 1, 2, NULL));
-    g_assert_null(sshtun_streams_script("", 1, 2, NULL));
-    g_assert_null(sshtun_streams_script("a-device-name-too-long", 1, 2, NULL));
-    g_assert_null(sshtun_streams_script("sshtun0", 70000, 2, NULL));
+    g_assert_null(sshtun_streams_script("tun\" accept", 1, 2, NULL, FALSE, FALSE));
+    g_assert_null(sshtun_streams_script("", 1, 2, NULL, FALSE, FALSE));
+    g_assert_null(sshtun_streams_script("a-device-name-too-long", 1, 2, NULL, FALSE, FALSE));
+    g_assert_null(sshtun_streams_script("sshtun0", 70000, 2, NULL, FALSE, FALSE));
+}
+
+/* What the service sends nft's interactive mode: one line, one command,
+ * the table owned by that nft's socket. */
+static void
+test_script_one_line_owner(void)
+{
+    g_autofree char *s = sshtun_streams_script("sshtun3", 40001, 40002, "192.0.2.2", TRUE, TRUE);
+
+    g_assert_cmpstr(s, ==,
+                    "add table inet nm_sshtun_sshtun3; delete table inet nm_sshtun_sshtun3; "
+                    "table inet nm_sshtun_sshtun3 { flags owner; chain output { type nat hook "
+                    "output priority -100; policy accept; oifname \"sshtun3\" ip daddr "
+                    "192.0.2.2 return; oifname \"sshtun3\" meta nfproto ipv4 meta l4proto tcp "
+                    "redirect to :40001; oifname \"sshtun3\" meta nfproto ipv6 meta l4proto "
+                    "tcp redirect to :40002; }; chain input { type filter hook input priority "
+                    "filter; policy accept; iifname != \"lo\" meta nfproto ipv4 tcp dport "
+                    "40001 drop; iifname != \"lo\" meta nfproto ipv6 tcp dport 40002 drop; "
+                    "}; };\n");
 }
 
 static void
 test_script_without_server(void)
 {
-    g_autofree char *s = sshtun_streams_script("sshtun0", 1, 2, "not an address");
+    g_autofree char *s = sshtun_streams_script("sshtun0", 1, 2, "not an address", FALSE, FALSE);
 
     g_assert_null(strstr(s, "return"));
 }
@@ -75,5 +94,6 @@ main(int argc, char **argv)
                     test_script_ipv6_server_and_one_family);
     g_test_add_func("/streams/script-refuses-odd-devices", test_script_refuses_odd_devices);
     g_test_add_func("/streams/script-without-server", test_script_without_server);
+    g_test_add_func("/streams/script-one-line-owner", test_script_one_line_owner);
     return g_test_run();
 }
