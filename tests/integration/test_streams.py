@@ -7,13 +7,14 @@ the server is the only place the destinations are."""
 
 import os
 import re
-import time
 import sys
+import time
 
 from harness import TUN_CLIENT_IP6, in_ns, run, transfer
-from test_forwards import ForwardFixtures
+from test_forwards import ECHO_PORT, ForwardFixtures
 from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
+from test_reconnect import LinkControl
 
 FAR_SERVER_SIDE, FAR_HOST = "203.0.113.129", "203.0.113.130"
 FAR_SERVER_SIDE6, FAR_HOST6 = "2001:db8:f::1", "2001:db8:f::2"
@@ -62,6 +63,21 @@ except (ConnectionResetError, ConnectionRefusedError):
 """
 
 
+# Connects, says so, then reports how the connection ends.
+HOLD = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+s.sendall(b"x")
+assert s.recv(1) == b"x"
+print("connected", flush=True)
+s.settimeout(60)
+try:
+    print("data" if s.recv(100) else "closed", flush=True)
+except ConnectionResetError:
+    print("reset", flush=True)
+"""
+
+
 class StreamsFixtures(ForwardFixtures):
     sshd_options = {"permit_tunnel": "no"}
     make_server_tun = False
@@ -96,6 +112,25 @@ class StreamsFixtures(ForwardFixtures):
                      timeout=60)
         return result.stdout.strip()
 
+    def connect_streams(self, **overrides):
+        helper = self.connect(self.streams_settings(**overrides))
+        ports = [arg for name, arg in helper.events if name == "streams"]
+        self.assertEqual(len(ports), 1, helper.events)
+        port4, port6 = (int(p) for p in ports[0].split())
+        self.assertTrue(port4 and port6)
+        server = [arg for name, arg in helper.events if name == "server"][0]
+        dev = helper.interface
+        run(*in_ns(self.ns.client, "ip", "route", "add", FAR_NET, "dev", dev))
+        run(*in_ns(self.ns.client, "ip", "-6", "route", "add", FAR_NET6, "dev", dev))
+        run(*in_ns(self.ns.client, "nft", "-f", "-"),
+            input=streams_script(dev, port4, port6, server))
+        self.addCleanup(self.delete_tables)
+        return helper, port4, port6
+
+    def delete_tables(self):
+        for line in self.tables():
+            run(*in_ns(self.ns.client, "nft", "delete", *line.split()), check=False)
+
     def check_traffic(self):
         """Both directions, sha256-checked, IPv4 and IPv6; and a refused port
         ends that connection alone."""
@@ -117,25 +152,6 @@ class StreamsFixtures(ForwardFixtures):
 class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
     """The helper alone, with the table the service would write."""
 
-    def connect_streams(self):
-        helper = self.connect(self.streams_settings())
-        ports = [arg for name, arg in helper.events if name == "streams"]
-        self.assertEqual(len(ports), 1, helper.events)
-        port4, port6 = (int(p) for p in ports[0].split())
-        self.assertTrue(port4 and port6)
-        server = [arg for name, arg in helper.events if name == "server"][0]
-        dev = helper.interface
-        run(*in_ns(self.ns.client, "ip", "route", "add", FAR_NET, "dev", dev))
-        run(*in_ns(self.ns.client, "ip", "-6", "route", "add", FAR_NET6, "dev", dev))
-        run(*in_ns(self.ns.client, "nft", "-f", "-"),
-            input=streams_script(dev, port4, port6, server))
-        self.addCleanup(self.delete_tables)
-        return helper, port4, port6
-
-    def delete_tables(self):
-        for line in self.tables():
-            run(*in_ns(self.ns.client, "nft", "delete", *line.split()), check=False)
-
     def test_tcp_both_ways_without_permit_tunnel(self):
         helper, port4, port6 = self.connect_streams()
         self.check_traffic()
@@ -154,6 +170,28 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         helper.wait_exit()
         self.assertEqual(self.listening(port4), "")
         self.assertEqual(self.listening(port6), "")
+
+
+class StreamsAfterReconnect(StreamsFixtures, HelperTestCase, LinkControl):
+    def test_connections_reset_listeners_kept(self):
+        self.start_tool(self.far, "echo", f"{FAR_HOST}:{ECHO_PORT}")
+        helper, port4, _ = self.connect_streams(keepalive="1", keepalive_count="2")
+        held = self.start_in(self.ns.client, sys.executable, "-c", HOLD, FAR_HOST, str(ECHO_PORT),
+                             wait_line="connected")
+        self.kill_sshd()
+        name, _ = helper.wait_for({"reconnecting"}, timeout=15)
+        self.assertEqual(name, "reconnecting", helper.log_text())
+        # The connection went with the session, as the destination's would
+        # have gone: reset, not a clean end.
+        self.assertEqual(held.stdout.readline().strip(), "reset")
+        self.assertIn("127.0.0.1:", self.listening(port4))
+        self.sshd.start()
+        name, _ = helper.wait_for({"ready"}, timeout=30)
+        self.assertEqual(name, "ready", helper.log_text())
+        # Same listeners: no second streams event, the table still holds.
+        self.assertEqual(len([n for n, _ in helper.events if n == "streams"]), 1)
+        self.start_web_server(self.far, FAR_HOST)
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
 
 
 class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
