@@ -78,6 +78,25 @@ except ConnectionResetError:
 """
 
 
+# Sends one UDP datagram and reports the error the answer raised, or
+# "timeout" when none came.
+UDP = r"""
+import errno, socket, sys
+host = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((host, 53))
+s.send(b"query")
+s.settimeout(5)
+try:
+    s.recv(100)
+    print("answer")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+"""
+
+
 class StreamsFixtures(ForwardFixtures):
     sshd_options = {"permit_tunnel": "no"}
     make_server_tun = False
@@ -147,6 +166,16 @@ class StreamsFixtures(ForwardFixtures):
         self.assertEqual(self.probe(FAR_HOST6, 9), "reset")
         # ...and the others go on.
         self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
+        # What is not TCP is refused at once ("administratively
+        # prohibited"), not left to time out.
+        self.assertEqual(self.udp(FAR_HOST), "EHOSTUNREACH")
+        self.assertEqual(self.udp(FAR_HOST6), "EACCES")
+        pinged = run(*in_ns(self.ns.client, "ping", "-c", "1", "-W", "3", FAR_HOST), check=False)
+        self.assertNotEqual(pinged.returncode, 0)
+        self.assertIn("Packet filtered", pinged.stdout)
+
+    def udp(self, host):
+        return run(*in_ns(self.ns.client, sys.executable, "-c", UDP, host), timeout=30).stdout.strip()
 
 
 class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
