@@ -277,6 +277,20 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         self.down("streams")
         self.wait_no_tables()
 
+    def test_default_route_means_all(self):
+        """No routes of its own: the connection takes the default route, and
+        every TCP connection goes through the server, the SSH connection's
+        own excepted (NetworkManager keeps the server outside)."""
+        self.nm.add_vpn("everything", self.streams_settings())
+        self.up("everything")
+        default = run(*in_ns(self.ns.client, "ip", "route", "show", "default")).stdout
+        self.assertIn("dev tun", default)
+        self.start_web_server(self.far, FAR_HOST)
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
+        self.assertEqual(self.udp(FAR_HOST), "EHOSTUNREACH")
+        self.down("everything")
+        self.wait_no_tables()
+
     def nft_processes(self):
         found = []
         for pid in run("ip", "netns", "pids", self.ns.client).stdout.split():
