@@ -11,7 +11,7 @@ import sys
 import time
 
 from harness import TUN_CLIENT_IP6, in_ns, run, transfer
-from test_forwards import ECHO_PORT, ForwardFixtures
+from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
 from test_reconnect import LinkControl
@@ -192,6 +192,16 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         self.assertEqual(self.probe("127.0.0.1", port4), "reset")
         self.assertEqual(helper.stop(), 0)
         self.assertEqual(self.listening(port4), "")
+
+    def test_a_thousand_connections_at_once(self):
+        many = ("prlimit", "--nofile=4096:4096", sys.executable, TOOLS)
+        self.start_in(self.far, *many, "echo", f"{FAR_HOST}:{ECHO_PORT}", wait_line="listening")
+        helper, _, _ = self.connect_streams()
+        result = run(*in_ns(self.ns.client, *many, "echo-clients", f"{FAR_HOST}:{ECHO_PORT}",
+                            "1000", "4096"), check=False, timeout=300)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("ok 1000", result.stdout)
+        self.assertIsNone(helper.proc.poll(), "the session ended")
 
     def test_listeners_go_with_a_killed_helper(self):
         helper, port4, port6 = self.connect_streams()
