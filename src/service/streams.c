@@ -145,12 +145,28 @@ nft_path(void)
     return g_find_program_in_path("nft");
 }
 
+/* A launcher for nft with @flags. nft's interactive mode (libedit) reads
+ * $HOME/.editrc and writes every line it is given, the rules and the SSH
+ * server's address among them, to $HOME/.nft.history: root's HOME would
+ * keep a record of each connection and take settings from a file the
+ * service does not control. nft gets a HOME that does not exist, so there
+ * is nothing to read and nowhere to write; PATH stays. */
+static GSubprocessLauncher *
+nft_launcher(GSubprocessFlags flags)
+{
+    GSubprocessLauncher *launcher = g_subprocess_launcher_new(flags);
+
+    g_subprocess_launcher_setenv(launcher, "HOME", "/nonexistent", TRUE);
+    return launcher;
+}
+
 /* Runs nft with @args and @input on stdin; its stdout in *@output. */
 static gboolean
 run_nft(const char *const *args, const char *input, char **output, GError **error)
 {
     g_autofree char *path = nft_path();
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) process = NULL;
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
@@ -165,10 +181,9 @@ run_nft(const char *const *args, const char *input, char **output, GError **erro
     for (guint i = 0; args[i]; i++)
         g_ptr_array_add(argv, (gpointer)args[i]);
     g_ptr_array_add(argv, NULL);
-    process = g_subprocess_newv((const char *const *)argv->pdata,
-                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                error);
+    launcher = nft_launcher(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                            | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    process = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
     if (!process || !g_subprocess_communicate_utf8(process, input, NULL, &out, &err, error))
         return FALSE;
     if (!g_subprocess_get_if_exited(process) || g_subprocess_get_exit_status(process) != 0) {
@@ -200,6 +215,7 @@ SshtunStreamsTable *
 sshtun_streams_table_new(const char *device, GError **error)
 {
     g_autoptr(SshtunStreamsTable) t = NULL;
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autofree char *path = nft_path();
 
     if (!is_plain_device(device)) {
@@ -217,9 +233,9 @@ sshtun_streams_table_new(const char *device, GError **error)
     t->device = g_strdup(device);
     t->name = sshtun_streams_table_name(device);
     /* Its output is not read: nothing it prints may fill a pipe. */
-    t->process = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                          | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                  error, path, "-i", NULL);
+    launcher = nft_launcher(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                            | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    t->process = g_subprocess_launcher_spawn(launcher, error, path, "-i", NULL);
     if (!t->process)
         return NULL;
     t->commands = g_object_ref(g_subprocess_get_stdin_pipe(t->process));

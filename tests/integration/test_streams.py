@@ -247,16 +247,41 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
                     return pid
         self.fail(f"no {program} running")
 
+    def environ(self, pid):
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+
+    def history_state(self, home):
+        try:
+            st = os.stat(os.path.join(home, b".nft.history"))
+        except FileNotFoundError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
     def test_table_lives_with_the_connection(self):
         self.add_streams_vpn()
+        homes = {os.fsencode(os.environ.get("HOME", "/root")), b"/root"}
+        histories = {home: self.history_state(home) for home in homes}
         self.up("streams")
         self.assertEqual(len(self.tables()), 1, self.nm.log_text()[-3000:])
+        # nft -i (libedit) would write each line, the rules and the
+        # server's address among them, to $HOME/.nft.history: the service
+        # gives it a HOME that does not exist, and the service's own HOME
+        # (the one nft would have had) gets no history.
+        pids = self.nft_processes()
+        self.assertEqual(len(pids), 1, pids)
+        self.assertEqual(self.environ(pids[0]).get(b"HOME"), b"/nonexistent")
+        self.assertFalse(os.path.exists("/nonexistent"))
+        service_home = self.environ(self.pid_of("nm-sshtun-service")).get(b"HOME", b"/")
+        history = histories.get(service_home)
+        self.assertEqual(self.history_state(service_home), history)
         # NetworkManager's view stays true: the routes are on the device.
         routes = run(*in_ns(self.ns.client, "ip", "route", "show", FAR_NET)).stdout
         self.assertIn("dev tun", routes)
         self.check_traffic()
         self.down("streams")
         self.wait_no_tables()
+        self.assertEqual(self.history_state(service_home), history)
 
         # A helper that dies: the service removes the table as it goes.
         self.up("streams")
