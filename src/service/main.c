@@ -80,6 +80,14 @@ quit_soon(void)
 
 /* ---- helper events ---- */
 
+/* Streams mode: the table goes with the connection, whichever way it ends. */
+static void
+remove_streams_table(NMSshtunPlugin *self)
+{
+    g_clear_pointer(&self->streams_table, sshtun_streams_table_free);
+    g_clear_pointer(&self->streams_server, g_free);
+}
+
 /* Reports @failure to NetworkManager exactly once (docs/design.md,
  * "Lifecycle of one activation"). libnm's failure() disconnects, and a
  * disconnect while the plugin is still STARTING sends a second failure,
@@ -94,6 +102,8 @@ report_failure(NMSshtunPlugin *self, NMVpnPluginFailure failure)
     nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure);
     if (self->helper) {
         self->stopping = TRUE;
+        /* The table first: see real_disconnect(). */
+        remove_streams_table(self);
         sshtun_helper_link_stop(self->helper);
     } else {
         g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPED, NULL);
@@ -113,14 +123,6 @@ static GVariant *
 sink(GVariant *value)
 {
     return value ? g_variant_ref_sink(value) : NULL;
-}
-
-/* Streams mode: the table goes with the connection, whichever way it ends. */
-static void
-remove_streams_table(NMSshtunPlugin *self)
-{
-    g_clear_pointer(&self->streams_table, sshtun_streams_table_free);
-    g_clear_pointer(&self->streams_server, g_free);
 }
 
 /* The nft process holding the table ended: if the table was not given up
@@ -180,8 +182,18 @@ helper_streams(gpointer user_data, guint port4, guint port6, const char *server)
 {
     NMSshtunPlugin *self = user_data;
 
+    g_autoptr(GError) error = NULL;
+
     if (self->stopping || !self->tundev)
         return;
+    /* What the helper says is not trusted: a port it cannot hold (below
+     * 1024) would redirect TCP to, and drop inbound TCP for, a port of
+     * someone else's (22: SSH). */
+    if (!sshtun_streams_ports_check(port4, port6, &error)) {
+        g_warning("%s", error->message);
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+        return;
+    }
     if (!install_streams_table(self, port4, port6, server))
         report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
 }
@@ -566,6 +578,10 @@ real_disconnect(NMVpnServicePlugin *plugin, GError **error)
 
     if (self->helper) {
         self->stopping = TRUE;
+        /* The table goes before the helper: once the helper has closed its
+         * listeners, a table still redirecting to their ports would hand
+         * this machine's TCP to whoever binds them next. */
+        remove_streams_table(self);
         sshtun_helper_link_stop(self->helper);
     } else {
         quit_soon();
@@ -597,6 +613,8 @@ stop_helper_and_wait(NMSshtunPlugin *self)
     guint timeout = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, waited_out_cb, &waited_out);
 
     self->stopping = TRUE;
+    /* The table first: see real_disconnect(). */
+    remove_streams_table(self);
     sshtun_helper_link_stop(self->helper);
     while (self->helper && !waited_out)
         g_main_context_iteration(NULL, TRUE);

@@ -133,6 +133,20 @@ sshtun_streams_script(const char *device, guint port4, guint port6, const char *
     return g_string_free(out, FALSE);
 }
 
+gboolean
+sshtun_streams_ports_check(guint port4, guint port6, GError **error)
+{
+    if ((port4 && (port4 < 1024 || port4 > 65535)) || (port6 && (port6 < 1024 || port6 > 65535))
+        || (!port4 && !port6)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                    "tunnel-mode streams: the helper named ports %u and %u to redirect TCP to; "
+                    "only unprivileged ports (1024 to 65535) are taken",
+                    port4, port6);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static char *
 nft_path(void)
 {

@@ -26,6 +26,12 @@ char *sshtun_streams_table_name(const char *device);
 char *sshtun_streams_script(const char *device, guint port4, guint port6, const char *server,
                             gboolean owner, gboolean one_line);
 
+/* Whether @port4 and @port6 may be what the helper listens on: each 0 (no
+ * listener for that family) or 1024 and above, not both 0. An unprivileged
+ * helper cannot hold a lower port; one that named 22 would have the table
+ * drop inbound SSH. FALSE with @error otherwise. */
+gboolean sshtun_streams_ports_check(guint port4, guint port6, GError **error);
+
 /* Runs @script through nft; FALSE with @error when nft refuses it or is
  * missing. */
 gboolean sshtun_streams_run(const char *script, GError **error);

@@ -84,11 +84,34 @@ test_script_without_server(void)
     g_assert_null(strstr(s, "return"));
 }
 
+/* The helper's ports are not trusted: none below 1024 (22 would have the
+ * table drop inbound SSH), and at least one. */
+static void
+test_ports_check(void)
+{
+    GError *error = NULL;
+
+    g_assert_true(sshtun_streams_ports_check(40001, 40002, NULL));
+    g_assert_true(sshtun_streams_ports_check(40001, 0, NULL));
+    g_assert_true(sshtun_streams_ports_check(0, 1024, NULL));
+    g_assert_true(sshtun_streams_ports_check(65535, 65535, NULL));
+    g_assert_false(sshtun_streams_ports_check(0, 0, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    g_clear_error(&error);
+    g_assert_false(sshtun_streams_ports_check(22, 40002, &error));
+    g_assert_nonnull(strstr(error->message, "1024 to 65535"));
+    g_clear_error(&error);
+    g_assert_false(sshtun_streams_ports_check(40001, 1023, NULL));
+    g_assert_false(sshtun_streams_ports_check(1, 0, NULL));
+    g_assert_false(sshtun_streams_ports_check(40001, 65536, NULL));
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/streams/table-name", test_table_name);
+    g_test_add_func("/streams/ports-check", test_ports_check);
     g_test_add_func("/streams/script", test_script);
     g_test_add_func("/streams/script-ipv6-server-and-one-family",
                     test_script_ipv6_server_and_one_family);
