@@ -152,8 +152,16 @@ install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char
     g_autoptr(GError) error = NULL;
 
     if (!self->streams_table) {
+        static gboolean stale_removed;
         GWeakRef *ref;
 
+        /* Tables of this plugin's without a device (streams.c): looked for
+         * here, once, not at every start of the service, so that the
+         * other tunnel modes never run nft (nor load nf_tables). */
+        if (!stale_removed) {
+            stale_removed = TRUE;
+            sshtun_streams_remove_stale();
+        }
         self->streams_table = sshtun_streams_table_new(self->tundev, &error);
         if (!self->streams_table) {
             g_warning("%s", error->message);
@@ -715,8 +723,6 @@ main(int argc, char **argv)
     /* Streams mode writes to an nft process (streams.c): one that died
      * must be an error, not the end of the service. */
     signal(SIGPIPE, SIG_IGN);
-    /* Tables of this plugin's without a device (streams.c). */
-    sshtun_streams_remove_stale();
     loop = g_main_loop_new(NULL, FALSE);
     main_loop = loop;
     if (!persist)

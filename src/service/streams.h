@@ -53,8 +53,9 @@ GSubprocess *sshtun_streams_table_process(SshtunStreamsTable *table);
 void sshtun_streams_table_free(SshtunStreamsTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshtunStreamsTable, sshtun_streams_table_free)
 
-/* Deletes the tables of this plugin whose device is gone (their service
- * was killed): called when a service starts. */
+/* Deletes the tables of this plugin whose device is gone (an older
+ * version's, without the owner flag, or made by hand): called before a
+ * service installs its first table. */
 void sshtun_streams_remove_stale(void);
 
 #endif

@@ -304,7 +304,8 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         self.wait_no_tables()
 
         # A table of the plugin's without a device (an older version's, or
-        # made by hand) is deleted by the next service that starts.
+        # made by hand) is deleted by the next service as it installs its
+        # own table.
         run(*in_ns(self.ns.client, "nft", "add", "table", "inet", TABLE_PREFIX + "gone0"))
         self.up("streams")
         self.assertEqual(len(self.tables()), 1, self.tables())
