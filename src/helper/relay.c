@@ -335,7 +335,10 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         ok = pump_channel_to_tun(r);
     else
         ok = take_in(r);
-    if (!h->tun_channel && h->tun_fd >= 0)
+    /* Only when poll said so: a read() every round would be a system call
+     * per round for nothing. fds is empty before the first poll. */
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS && h->tun_fd >= 0 && fds->len > 1
+        && (g_array_index(fds, struct pollfd, 1).revents & POLLIN))
         refuse_tun(r);
     if (!ok)
         return FALSE;
@@ -436,7 +439,7 @@ sshtun_relay_run(SshtunHelper *h)
         if (sshtun_transport_socket_pending(h) || r.backlogged || r.forwards_backlogged)
             base[0].events |= POLLOUT;
         base[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
-        if (!h->tun_channel || (r.tx_len == 0 && !r.backlogged))
+        if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS || (r.tx_len == 0 && !r.backlogged))
             base[1].events = POLLIN;
         base[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
         base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
