@@ -11,6 +11,14 @@
 #define PROTO_ICMP       1
 #define PROTO_ICMPV6     58
 #define IPV4_DEFAULT_TTL 64
+/* IPv6 extension headers that may come before the upper-layer header. */
+#define IPV6_HOP_BY_HOP    0
+#define IPV6_ROUTING       43
+#define IPV6_FRAGMENT      44
+#define IPV6_DESTINATION   60
+#define IPV6_FRAGMENT_SIZE 8
+/* How many extension headers are followed; a longer chain gets no answer. */
+#define IPV6_MAX_EXTENSIONS 8
 /* RFC 1812 4.3.2.3: an ICMPv4 error carries as much of the packet as fits
  * in 576 bytes. */
 #define IPV4_ERROR_MAX 576
@@ -93,20 +101,65 @@ ipv6_no_answer_to(const guint8 *addr)
     return addr[0] == 0xff || memcmp(addr, unspecified, 16) == 0;
 }
 
+/* Follows the extension headers of @packet, whose payload ends at @end:
+ * TRUE with the upper-layer header's protocol in *@next and its offset in
+ * *@offset; FALSE for a fragment but the first, a chain that leaves the
+ * payload or one longer than IPV6_MAX_EXTENSIONS. */
+static gboolean
+ipv6_upper_layer(const guint8 *packet, gsize end, guint8 *next, gsize *offset)
+{
+    guint8 header = packet[6];
+    gsize at = IPV6_HEADER;
+
+    for (guint i = 0; i <= IPV6_MAX_EXTENSIONS; i++) {
+        gsize size;
+
+        switch (header) {
+        case IPV6_FRAGMENT:
+            if (at + IPV6_FRAGMENT_SIZE > end)
+                return FALSE;
+            /* Fragments after the first carry no upper-layer header. */
+            if ((packet[at + 2] << 8 | packet[at + 3]) & 0xfff8)
+                return FALSE;
+            size = IPV6_FRAGMENT_SIZE;
+            break;
+        case IPV6_HOP_BY_HOP:
+        case IPV6_ROUTING:
+        case IPV6_DESTINATION:
+            if (at + 2 > end)
+                return FALSE;
+            size = ((gsize)packet[at + 1] + 1) * 8;
+            if (at + size > end)
+                return FALSE;
+            break;
+        default:
+            *next = header;
+            *offset = at;
+            return TRUE;
+        }
+        header = packet[at];
+        at += size;
+    }
+    return FALSE;
+}
+
 static gsize
 refuse_ipv6(const guint8 *packet, gsize len, guint8 *out)
 {
     gsize payload = (gsize)(packet[4] << 8 | packet[5]);
-    gsize quoted, answer_len;
+    gsize quoted, answer_len, upper_at;
+    guint8 upper;
     guint32 sum;
 
     if (len < IPV6_HEADER || IPV6_HEADER + payload > len)
         return 0;
     if (ipv6_no_answer_to(packet + 8) || ipv6_no_answer_to(packet + 24))
         return 0;
-    /* An ICMPv6 error (types below 128) never gets one; extension headers
-     * are not followed, and whatever sits behind them gets its answer. */
-    if (packet[6] == PROTO_ICMPV6 && (payload == 0 || packet[IPV6_HEADER] < 128))
+    if (!ipv6_upper_layer(packet, IPV6_HEADER + payload, &upper, &upper_at))
+        return 0;
+    /* An ICMPv6 error (types below 128) never gets one, behind extension
+     * headers or not (RFC 4443 2.4 e). */
+    if (upper == PROTO_ICMPV6 && (upper_at >= IPV6_HEADER + payload || packet[upper_at] < 128))
         return 0;
     quoted = MIN(IPV6_HEADER + payload, (gsize)SSHTUN_REFUSAL_MAX - IPV6_HEADER - ICMP_HEADER);
     answer_len = IPV6_HEADER + ICMP_HEADER + quoted;

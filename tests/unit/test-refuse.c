@@ -148,6 +148,81 @@ test_ipv6_no_answer(void)
     g_assert_cmpuint(sshtun_refusal(packet, len - 1, out), ==, 0);
 }
 
+/* An IPv6 packet whose extension headers are @chain (@n of them, each 8
+ * bytes; a fragment header's offset is @fragment_offset bytes), then an
+ * upper-layer header @upper whose first byte is @type, 8 bytes and @payload
+ * more. */
+static gsize
+ext6(guint8 *p, const guint8 *chain, guint n, guint16 fragment_offset, guint8 upper, guint8 type,
+     gsize payload)
+{
+    gsize len = udp6(p, n * 8 + payload);
+    gsize at = 40;
+
+    for (guint i = 0; i < n; i++) {
+        if (i == 0)
+            p[6] = chain[0];
+        p[at] = i + 1 < n ? chain[i + 1] : upper;
+        p[at + 1] = 0; /* 8 bytes */
+        if (chain[i] == 44) {
+            p[at + 2] = (guint8)(fragment_offset >> 8);
+            p[at + 3] = (guint8)(fragment_offset & 0xf8);
+            p[at + 3] |= 1; /* more fragments */
+        }
+        at += 8;
+    }
+    if (n == 0)
+        p[6] = upper;
+    p[at] = type;
+    return len;
+}
+
+static void
+test_ipv6_extension_headers(void)
+{
+    static const guint8 hop_fragment[] = { 0, 44 };
+    static const guint8 dest_routing[] = { 60, 43 };
+    static const guint8 fragment[] = { 44 };
+    guint8 packet[600], out[SSHTUN_REFUSAL_MAX], many[9];
+    gsize len;
+
+    /* An ICMPv6 error behind Hop-by-Hop and a first fragment: none. */
+    len = ext6(packet, hop_fragment, 2, 0, 58, 1, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+    /* An echo request there: answered, the whole packet quoted. */
+    len = ext6(packet, hop_fragment, 2, 0, 58, 128, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 48 + len);
+    g_assert_cmpmem(out + 48, len, packet, len);
+    /* An ICMPv6 error behind Destination Options and Routing: none. */
+    len = ext6(packet, dest_routing, 2, 0, 58, 3, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+    /* UDP behind them: answered. */
+    len = ext6(packet, dest_routing, 2, 0, 17, 0x13, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), >, 0);
+    /* The first fragment of UDP is answered, a later one is not. */
+    len = ext6(packet, fragment, 1, 0, 17, 0x13, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), >, 0);
+    len = ext6(packet, fragment, 1, 1232, 17, 0x13, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+    len = ext6(packet, hop_fragment, 2, 8, 58, 128, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+    /* A chain that leaves the payload: none. */
+    len = ext6(packet, dest_routing, 2, 0, 17, 0x13, 0);
+    packet[49] = 200; /* Routing says 1608 bytes */
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+    /* An ICMPv6 header cut off by the payload's end: none. */
+    len = ext6(packet, fragment, 1, 0, 58, 128, 0);
+    packet[4] = 0;
+    packet[5] = 8;
+    g_assert_cmpuint(sshtun_refusal(packet, 48, out), ==, 0);
+    /* Eight extension headers are followed, nine are not. */
+    memset(many, 60, sizeof many);
+    len = ext6(packet, many, 8, 0, 17, 0x13, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), >, 0);
+    len = ext6(packet, many, 9, 0, 17, 0x13, 10);
+    g_assert_cmpuint(sshtun_refusal(packet, len, out), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,5 +231,6 @@ main(int argc, char **argv)
     g_test_add_func("/refuse/ipv4-no-answer", test_ipv4_no_answer);
     g_test_add_func("/refuse/ipv6-udp", test_ipv6_udp);
     g_test_add_func("/refuse/ipv6-no-answer", test_ipv6_no_answer);
+    g_test_add_func("/refuse/ipv6-extension-headers", test_ipv6_extension_headers);
     return g_test_run();
 }
