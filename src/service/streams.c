@@ -68,6 +68,18 @@ put(GString *out, gboolean one_line, const char *statement)
         g_string_append(out, "; ");
 }
 
+/* Deletes the table @table whether or not it exists: adding it first makes
+ * the delete succeed either way, in one transaction. */
+static void
+put_delete(GString *out, gboolean one_line, const char *table)
+{
+    g_autofree char *add = g_strdup_printf("add table inet %s", table);
+    g_autofree char *delete = g_strdup_printf("delete table inet %s", table);
+
+    put(out, one_line, add);
+    put(out, one_line, delete);
+}
+
 char *
 sshtun_streams_script(const char *device, guint port4, guint port6, const char *server,
                       gboolean owner, gboolean one_line)
@@ -89,10 +101,8 @@ sshtun_streams_script(const char *device, guint port4, guint port6, const char *
         return NULL;
     table = sshtun_streams_table_name(device);
     out = g_string_new(NULL);
-    /* Replaces a table of the same name in the same transaction: adding
-     * first makes the delete succeed either way. */
-    PUTF("add table inet %s", table);
-    PUTF("delete table inet %s", table);
+    /* Replaces a table of the same name in the same transaction. */
+    put_delete(out, one_line, table);
     PUTF("table inet %s {", table);
     if (owner)
         put(out, one_line, "    flags owner");
@@ -147,16 +157,23 @@ sshtun_streams_ports_check(guint port4, guint port6, GError **error)
     return TRUE;
 }
 
+/* Where nft is; NULL with @error when it is not installed. */
 static char *
-nft_path(void)
+nft_path(GError **error)
 {
     static const char *const places[] = { "/usr/sbin/nft", "/sbin/nft" };
+    char *found;
 
     for (guint i = 0; i < G_N_ELEMENTS(places); i++) {
         if (g_file_test(places[i], G_FILE_TEST_IS_EXECUTABLE))
             return g_strdup(places[i]);
     }
-    return g_find_program_in_path("nft");
+    found = g_find_program_in_path("nft");
+    if (!found)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    "tunnel-mode streams needs nftables (the nft program), which is not "
+                    "installed");
+    return found;
 }
 
 /* A launcher for nft with @flags. nft's interactive mode (libedit) reads
@@ -178,19 +195,15 @@ nft_launcher(GSubprocessFlags flags)
 static gboolean
 run_nft(const char *const *args, const char *input, char **output, GError **error)
 {
-    g_autofree char *path = nft_path();
+    g_autofree char *path = nft_path(error);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autoptr(GSubprocess) process = NULL;
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
 
-    if (!path) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "tunnel-mode streams needs nftables (the nft program), which is not "
-                    "installed");
+    if (!path)
         return FALSE;
-    }
     g_ptr_array_add(argv, path);
     for (guint i = 0; args[i]; i++)
         g_ptr_array_add(argv, (gpointer)args[i]);
@@ -230,19 +243,16 @@ sshtun_streams_table_new(const char *device, GError **error)
 {
     g_autoptr(SshtunStreamsTable) t = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
-    g_autofree char *path = nft_path();
+    g_autofree char *path = NULL;
 
     if (!is_plain_device(device)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                     "no nftables table for device \"%s\"", device ? device : "");
         return NULL;
     }
-    if (!path) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    "tunnel-mode streams needs nftables (the nft program), which is not "
-                    "installed");
+    path = nft_path(error);
+    if (!path)
         return NULL;
-    }
     t = g_new0(SshtunStreamsTable, 1);
     t->device = g_strdup(device);
     t->name = sshtun_streams_table_name(device);
@@ -269,6 +279,20 @@ send_command(SshtunStreamsTable *t, const char *command, GError **error)
            && g_output_stream_flush(t->commands, NULL, error);
 }
 
+/* Whether @listing has @words not followed by another letter or digit
+ * ("redirect to :1234" is not in "redirect to :12345"). */
+static gboolean
+shows_whole(const char *listing, const char *words)
+{
+    gsize len = strlen(words);
+
+    for (const char *at = strstr(listing, words); at; at = strstr(at + 1, words)) {
+        if (!g_ascii_isalnum(at[len]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Whether the kernel's table holds every one of @expected, asked through
  * another nft: listing an owner table is allowed to anyone. */
 static gboolean
@@ -280,7 +304,7 @@ table_shows(SshtunStreamsTable *t, const char *const *expected)
     if (!run_nft(args, "", &listing, NULL))
         return FALSE;
     for (guint i = 0; expected[i]; i++) {
-        if (!strstr(listing, expected[i]))
+        if (!shows_whole(listing, expected[i]))
             return FALSE;
     }
     return TRUE;
@@ -356,11 +380,11 @@ sshtun_streams_table_free(SshtunStreamsTable *t)
 static void
 delete_table(const char *table)
 {
-    g_autofree char *script
-            = g_strdup_printf("add table inet %s\ndelete table inet %s\n", table, table);
+    g_autoptr(GString) script = g_string_new(NULL);
     g_autoptr(GError) error = NULL;
 
-    if (!sshtun_streams_run(script, &error))
+    put_delete(script, FALSE, table);
+    if (!sshtun_streams_run(script->str, &error))
         g_warning("cannot delete the nftables table %s: %s", table, error->message);
 }
 
@@ -387,7 +411,7 @@ sshtun_streams_remove_stale(void)
     static const char *const args[] = { "list", "tables", "inet", NULL };
     g_autofree char *listing = NULL;
     g_auto(GStrv) lines = NULL;
-    g_autofree char *path = nft_path();
+    g_autofree char *path = nft_path(NULL);
 
     /* Without nft no table of this plugin can exist. */
     if (!path || !run_nft(args, "", &listing, NULL))
