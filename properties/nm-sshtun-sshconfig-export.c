@@ -188,8 +188,11 @@ sshtun_sshconfig_export(const char *name, GHashTable *data, GError **error)
         g_string_append_printf(hop_blocks, "Host %s\n", hop->host);
         put(hop_blocks, "IdentityFile", escaped);
     }
-    /* A forwards-only connection is a Host block without Tunnel. */
-    if (!settings->no_tunnel) {
+    /* A forwards-only connection is a Host block without Tunnel; ssh has
+     * no streams mode (docs/streams.md), which only this plugin reads. */
+    if (settings->tunnel_mode == SSHTUN_MODE_STREAMS) {
+        g_string_append_printf(out, "    " SSHTUN_SSHCONFIG_COMMENT " tunnel-mode=streams\n");
+    } else if (!settings->no_tunnel) {
         g_string_append_printf(out, "    Tunnel %s\n",
                                settings->tunnel_mode == SSHTUN_MODE_ETHERNET ? "ethernet"
                                                                              : "point-to-point");

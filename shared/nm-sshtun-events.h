@@ -30,6 +30,10 @@
  *      forward TEXT         a forward listens: "local forward 127.0.0.1:8080
  *                           -> web:80", "remote forward server *:2222 ->
  *                           localhost:22"; before "ready"
+ *      streams PORT4 PORT6  tunnel-mode=streams: the helper listens on
+ *                           127.0.0.1 port PORT4 and ::1 port PORT6 (0: not
+ *                           on that one) for the connections the service's
+ *                           nftables table redirects; before "ready"
  *      banner TEXT          the server's login banner (sshd's Banner),
  *                           before "ready"; libssh2 1.11 or later only
  *      ready                configuration complete; packets are relayed

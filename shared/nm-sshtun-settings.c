@@ -351,8 +351,9 @@ sshtun_settings_check_key(const char *key, const char *value, GError **error)
                     "a fingerprint SHA256:<43 base64 characters> as ssh-keygen -lf prints");
         return TRUE;
     case KIND_TUNNEL_MODE:
-        if (strcmp(value, "point-to-point") != 0 && strcmp(value, "ethernet") != 0)
-            return bad_value(error, key, value, "point-to-point or ethernet");
+        if (!g_strv_contains((const char *const[]){ "point-to-point", "ethernet", "streams", NULL },
+                             value))
+            return bad_value(error, key, value, "point-to-point, ethernet or streams");
         return TRUE;
     case KIND_REMOTE_TUN:
         if (strcmp(value, "any") != 0 && !parse_uint(value, 0, SSHTUN_REMOTE_TUN_ANY - 1, NULL))
@@ -557,10 +558,22 @@ check_combination(GHashTable *data, const SshtunSettings *s, const char **bad_ke
         return FALSE;
     if (s->no_tunnel)
         return check_forwards_only(data, s, bad_key, error);
-    if (s->tunnel_mode == SSHTUN_MODE_POINT_TO_POINT && !s->remote_command && !s->local_address
+    if (s->tunnel_mode == SSHTUN_MODE_STREAMS && lookup(data, "remote-tun")
+        && strcmp(lookup(data, "remote-tun"), "any") != 0) {
+        /* Streams mode opens no tun device on the server. */
+        *bad_key = "remote-tun";
+        g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
+                    "key \"remote-tun\" names the server's tun device, which tunnel-mode "
+                    "streams does not open");
+        return FALSE;
+    }
+    if (s->tunnel_mode != SSHTUN_MODE_ETHERNET && !s->remote_command && !s->local_address
         && !s->local_address6)
         return missing_key(bad_key, error, "local-address",
-                           "(or local-address6, or remote-command) for a point-to-point tunnel");
+                           s->tunnel_mode == SSHTUN_MODE_STREAMS
+                                   ? "(or local-address6, or remote-command) for streams mode"
+                                   : "(or local-address6, or remote-command) for a "
+                                     "point-to-point tunnel");
     if (s->local_address6 && s->mtu < SSHTUN_MTU_MIN_IPV6) {
         *bad_key = "mtu";
         g_set_error(error, SSHTUN_SETTINGS_ERROR, SSHTUN_SETTINGS_ERROR_BAD_VALUE,
@@ -623,8 +636,12 @@ sshtun_settings_parse_naming(GHashTable *data, const char **bad_key, GError **er
     s->host_key = dup_value(data, "host-key");
 
     text = lookup(data, "tunnel-mode");
-    s->tunnel_mode = (text && strcmp(text, "ethernet") == 0) ? SSHTUN_MODE_ETHERNET
-                                                             : SSHTUN_MODE_POINT_TO_POINT;
+    if (text && strcmp(text, "ethernet") == 0)
+        s->tunnel_mode = SSHTUN_MODE_ETHERNET;
+    else if (text && strcmp(text, "streams") == 0)
+        s->tunnel_mode = SSHTUN_MODE_STREAMS;
+    else
+        s->tunnel_mode = SSHTUN_MODE_POINT_TO_POINT;
     text = lookup(data, "remote-tun");
     s->remote_tun = (!text || strcmp(text, "any") == 0) ? SSHTUN_REMOTE_TUN_ANY
                                                         : uint_value(data, "remote-tun", 0);

@@ -30,10 +30,13 @@ typedef enum {
     SSHTUN_AUTH_KEYBOARD_INTERACTIVE,
 } SshtunAuthType;
 
-/* Values as on the wire of the tun@openssh.com channel open. */
+/* Values as on the wire of the tun@openssh.com channel open; streams mode
+ * opens no such channel (docs/streams.md): a tun device here, and one
+ * direct-tcpip channel per TCP connection. */
 typedef enum {
     SSHTUN_MODE_POINT_TO_POINT = 1,
     SSHTUN_MODE_ETHERNET = 2,
+    SSHTUN_MODE_STREAMS = 3,
 } SshtunTunnelMode;
 
 typedef enum {

@@ -229,10 +229,67 @@ describe_target(const SshtunForward *f)
     return sshtun_endpoint_describe(&f->target);
 }
 
+/* The port a listening socket got from the kernel. */
+static guint
+bound_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+}
+
+gboolean
+sshtun_streams_listen(SshtunHelper *h)
+{
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    const struct {
+        const struct sockaddr *sa;
+        socklen_t len;
+    } where[] = {
+        { (const struct sockaddr *)&in, sizeof in },
+        { (const struct sockaddr *)&in6, sizeof in6 },
+    };
+    guint ports[2] = { 0, 0 };
+    SshtunForward *f;
+
+    f = g_new0(SshtunForward, 1);
+    f->kind = SSHTUN_FORWARD_LOCAL;
+    f->spec = g_strdup("streams");
+    f->listen.host = g_strdup("127.0.0.1");
+    forwards_of(h)->streams = f;
+    for (guint i = 0; i < G_N_ELEMENTS(where); i++) {
+        int fd = listen_tcp(where[i].sa, where[i].len);
+
+        if (fd < 0) {
+            /* A machine without IPv6 has no ::1: IPv4 alone. */
+            sshtun_helper_debug(h, "streams: cannot listen on %s loopback: %s",
+                                i ? "the IPv6" : "the IPv4", g_strerror(errno));
+            continue;
+        }
+        add_listener(h, f, fd)->streams = TRUE;
+        ports[i] = bound_port(fd);
+    }
+    if (!ports[0] && !ports[1])
+        return sshtun_helper_failed(h, SSHTUN_EXIT_FORWARD_FAILED,
+                                    "streams mode cannot listen on 127.0.0.1 or ::1");
+    sshtun_helper_eventf(h, "streams", "%u %u", ports[0], ports[1]);
+    return TRUE;
+}
+
 gboolean
 sshtun_forwards_listen_locally(SshtunHelper *h)
 {
     const GPtrArray *forwards = h->settings->forwards;
+
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS && !h->settings->no_tunnel
+        && !sshtun_streams_listen(h))
+        return FALSE;
 
     for (guint i = 0; i < forwards->len; i++) {
         const SshtunForward *f = forwards->pdata[i];
@@ -362,5 +419,6 @@ sshtun_forwards_close(SshtunHelper *h)
         g_free(l);
     }
     g_ptr_array_unref(h->forwards->listeners);
+    g_clear_pointer(&h->forwards->streams, sshtun_forward_free);
     g_clear_pointer(&h->forwards, g_free);
 }

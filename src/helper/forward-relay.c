@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netfilter_ipv4.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/un.h>
@@ -48,7 +49,8 @@ typedef struct {
     const char *target_path;
     char origin[INET6_ADDRSTRLEN];
     guint origin_port;
-    guint8 *open_message; /* direct-streamlocal's, kept while the open runs */
+    char original_host[INET6_ADDRSTRLEN]; /* streams: where the client connected to */
+    guint8 *open_message;                 /* direct-streamlocal's, kept while the open runs */
     gsize open_message_len;
     guint next_target; /* remote: which resolved address to try next */
     guint8 up[SSHTUN_FORWARD_BUFFER];
@@ -83,12 +85,28 @@ conn_new(SshtunHelper *h, SshtunListener *l, int fd, ConnState state)
     return c;
 }
 
+/* Closes with a reset: the client's connect() or next read fails as if the
+ * destination had refused, rather than ending in a clean end of file. */
+static void
+close_with_reset(int fd)
+{
+    struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(fd);
+}
+
 /* Channels of a live session are closed politely, in the background; with
  * the session gone they are already freed. */
 static void
 conn_free(SshtunHelper *h, Conn *c, gboolean session_alive)
 {
-    if (c->fd >= 0)
+    /* Streams mode: the client thinks it talks to the destination itself,
+     * so a connection the server could not open, or lost with the
+     * session, ends as the destination's would (docs/streams.md). */
+    if (c->fd >= 0 && c->listener->streams && (c->failed || !session_alive))
+        close_with_reset(c->fd);
+    else if (c->fd >= 0)
         close(c->fd);
     if (c->channel && session_alive)
         g_queue_push_tail(&h->forwards->closing, c->channel);
@@ -145,6 +163,60 @@ set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* The IPv6 twin of SO_ORIGINAL_DST, <linux/netfilter_ipv6/ip6_tables.h>'s
+ * IP6T_SO_ORIGINAL_DST (80, at level SOL_IPV6): that header pulls in
+ * kernel headers that clash with the C library's. */
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST 80
+#endif
+
+/* Streams mode: where the client connected to before the service's
+ * nftables redirect sent it here (conntrack's answer). FALSE for a
+ * connection that came here directly, or to this listener itself. */
+static gboolean
+original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
+{
+    struct sockaddr_storage dst = { 0 };
+    struct sockaddr_storage self = { 0 };
+    socklen_t len = sizeof dst, self_len = sizeof self;
+    guint port;
+    int rc;
+
+    getsockname(l->fd, (struct sockaddr *)&self, &self_len);
+    if (self.ss_family == AF_INET6)
+        rc = getsockopt(c->fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &len);
+    else
+        rc = getsockopt(c->fd, SOL_IP, SO_ORIGINAL_DST, &dst, &len);
+    if (rc < 0) {
+        conn_debug(h, c, "no original destination (not redirected here): %s", g_strerror(errno));
+        return FALSE;
+    }
+    if (dst.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&dst;
+        inet_ntop(AF_INET6, &in6->sin6_addr, c->original_host, sizeof c->original_host);
+        port = ntohs(in6->sin6_port);
+        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+            port = 0;
+    } else if (dst.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&dst;
+        inet_ntop(AF_INET, &in->sin_addr, c->original_host, sizeof c->original_host);
+        port = ntohs(in->sin_port);
+        if ((ntohl(in->sin_addr.s_addr) >> 24) == 127)
+            port = 0;
+    } else {
+        return FALSE;
+    }
+    if (port == 0) {
+        /* Loopback is never routed into the connection: this is someone
+         * connecting to the listener itself. */
+        conn_debug(h, c, "connected to the streams listener directly");
+        return FALSE;
+    }
+    c->target_host = c->original_host;
+    c->target_port = port;
+    return TRUE;
+}
+
 static void
 accept_local(SshtunHelper *h, SshtunListener *l)
 {
@@ -172,7 +244,16 @@ accept_local(SshtunHelper *h, SshtunListener *l)
             }
             return;
         }
-        if (f->kind == SSHTUN_FORWARD_DYNAMIC) {
+        if (l->streams) {
+            c = conn_new(h, l, fd, CONN_OPENING);
+            if (!original_destination(h, l, c)) {
+                h->forwards->connections = g_list_remove(h->forwards->connections, c);
+                c->failed = TRUE;
+                conn_free(h, c, TRUE);
+                continue;
+            }
+            start_opening(h, c);
+        } else if (f->kind == SSHTUN_FORWARD_DYNAMIC) {
             c = conn_new(h, l, fd, CONN_SOCKS);
         } else {
             c = conn_new(h, l, fd, CONN_OPENING);

@@ -53,20 +53,29 @@ typedef struct {
     GArray *targets;            /* remote: SshtunAddress of a host target */
     int poll_index;
     gint64 paused_until_us; /* local: out of descriptors, not polled until then */
+    /* Streams mode: connections redirected here by the service's nftables
+     * table; each goes to its original destination. */
+    gboolean streams;
 } SshtunListener;
 
 struct _SshtunForwards {
     GPtrArray *listeners; /* SshtunListener * */
     GList *connections;   /* Conn * (forward-relay.c) */
     guint connection_count;
-    GQueue opening; /* connections waiting for their channel, head in flight */
-    GQueue closing; /* channels libssh2 has not finished closing */
+    GQueue opening;         /* connections waiting for their channel, head in flight */
+    GQueue closing;         /* channels libssh2 has not finished closing */
+    SshtunForward *streams; /* streams mode: what its listeners are, for messages */
 };
 
 /* Binds every local and dynamic forward, as the unprivileged user, before
  * the first connection. FALSE (reason forward-failed) when a forward that
  * is not optional cannot listen. */
 gboolean sshtun_forwards_listen_locally(SshtunHelper *h);
+
+/* Streams mode: listens on 127.0.0.1 and ::1 on ports the kernel picks and
+ * says which in the "streams" event. FALSE (reason forward-failed) when
+ * neither loopback can listen. */
+gboolean sshtun_streams_listen(SshtunHelper *h);
 
 /* Asks the server to listen for each remote forward and resolves where
  * their connections lead; blocking, during setup. */

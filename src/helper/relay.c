@@ -10,6 +10,7 @@
 #include "delimiter.h"
 #include "forward.h"
 #include "frame.h"
+#include "refuse.h"
 #include "report.h"
 #include "ssh.h"
 #include "transport.h"
@@ -57,6 +58,10 @@ typedef struct {
     guint64 dropped;
     guint64 dropped_stream_bytes;
     guint stream_drops;
+    guint64 not_carried; /* streams mode: what reached the device (not TCP) */
+    guint64 refused;     /* ...and was answered "administratively prohibited" */
+    gint64 refusal_second;
+    guint refusals_this_second;
 } Relay;
 
 /* The session is gone: records why and returns FALSE. */
@@ -279,6 +284,46 @@ take_in(Relay *r)
     return TRUE;
 }
 
+/* Answers per second, at most: a flood of packets into the device must
+ * not become a flood of answers. */
+#define REFUSALS_PER_SECOND 100
+
+/* Streams mode: the device has no channel behind it. What the kernel routes
+ * into it is not TCP (the service's table redirected that before): UDP and
+ * ICMP, which phase 1 does not carry (docs/streams.md). Each is read, so
+ * that the device's queue does not fill, and answered "administratively
+ * prohibited", so that the sender does not wait on a time-out. */
+static void
+refuse_tun(Relay *r)
+{
+    SshtunHelper *h = r->h;
+    guint8 answer[SSHTUN_REFUSAL_MAX];
+
+    for (int i = 0; i < TUN_BATCH; i++) {
+        ssize_t n = read(h->tun_fd, r->tx, TX_BUFFER_SIZE);
+        gint64 second = g_get_monotonic_time() / G_USEC_PER_SEC;
+        gsize len;
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        if (r->not_carried++ < 5)
+            sshtun_helper_debug(h, "streams: a packet of %zd bytes that is not TCP", n);
+        if (second != r->refusal_second) {
+            r->refusal_second = second;
+            r->refusals_this_second = 0;
+        }
+        if (r->refusals_this_second >= REFUSALS_PER_SECOND)
+            continue;
+        len = sshtun_refusal(r->tx, (gsize)n, answer);
+        if (len > 0 && write(h->tun_fd, answer, len) == (ssize_t)len) {
+            r->refusals_this_second++;
+            r->refused++;
+        }
+    }
+}
+
 /* One round of work in both directions; FALSE when the session is lost. */
 static gboolean
 relay_round(Relay *r, const GArray *fds, int *timeout_ms)
@@ -290,6 +335,11 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         ok = pump_channel_to_tun(r);
     else
         ok = take_in(r);
+    /* Only when poll said so: a read() every round would be a system call
+     * per round for nothing. fds is empty before the first poll. */
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS && h->tun_fd >= 0 && fds->len > 1
+        && (g_array_index(fds, struct pollfd, 1).revents & POLLIN))
+        refuse_tun(r);
     if (!ok)
         return FALSE;
     /* Whoever sends first may fill the shared backlog: take turns. */
@@ -388,8 +438,8 @@ sshtun_relay_run(SshtunHelper *h)
         base[0] = (struct pollfd){ .fd = h->sock, .events = POLLIN };
         if (sshtun_transport_socket_pending(h) || r.backlogged || r.forwards_backlogged)
             base[0].events |= POLLOUT;
-        base[1] = (struct pollfd){ .fd = h->tun_channel ? h->tun_fd : -1, .events = 0 };
-        if (r.tx_len == 0 && !r.backlogged)
+        base[1] = (struct pollfd){ .fd = h->tun_fd, .events = 0 };
+        if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS || (r.tx_len == 0 && !r.backlogged))
             base[1].events = POLLIN;
         base[2] = (struct pollfd){ .fd = h->control_open ? h->control_in : -1, .events = POLLIN };
         base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
@@ -428,6 +478,12 @@ sshtun_relay_run(SshtunHelper *h)
                       " bytes that were no whole frame",
                       r.up.packets, r.up.bytes, r.down.packets, r.down.bytes, r.dropped,
                       r.dropped_stream_bytes);
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS)
+        sshtun_helper_log(h,
+                          "streams: %" G_GUINT64_FORMAT
+                          " packets that were not TCP, %" G_GUINT64_FORMAT
+                          " of them answered \"administratively prohibited\"",
+                          r.not_carried, r.refused);
     if (stop) {
         stop_session(h);
         return SSHTUN_EXIT_OK;

@@ -58,6 +58,11 @@ open_channels(SshtunHelper *h)
 {
     if (h->settings->no_tunnel)
         return sshtun_tunnel_open_idle(h);
+    /* Streams mode (docs/streams.md): the device stays for the routes, the
+     * TCP connections travel in direct-tcpip channels, and the session
+     * channel is read as in no-tunnel mode. */
+    if (h->settings->tunnel_mode == SSHTUN_MODE_STREAMS)
+        return sshtun_tunnel_open_idle(h) && sshtun_tunnel_configure(h);
     return sshtun_tunnel_open(h) && sshtun_tunnel_configure(h);
 }
 

@@ -103,6 +103,19 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
         /* After a reconnect the helper sends the configuration again. */
         g_string_truncate(link->config_text, 0);
         g_string_truncate(link->forwards, 0);
+    } else if (strcmp(name, "streams") == 0) {
+        guint64 port4 = 0, port6 = 0;
+        g_auto(GStrv) ports = g_strsplit(arg, " ", -1);
+
+        if (g_strv_length(ports) == 2
+            && g_ascii_string_to_unsigned(ports[0], 10, 0, 65535, &port4, NULL)
+            && g_ascii_string_to_unsigned(ports[1], 10, 0, 65535, &port6, NULL))
+            link->callbacks->streams(link->user_data, (guint)port4, (guint)port6, link->server);
+        else {
+            /* No ports: the service refuses them (0 and 0), and fails. */
+            g_warning("the helper's streams event \"%s\" names no ports", arg);
+            link->callbacks->streams(link->user_data, 0, 0, link->server);
+        }
     } else if (strcmp(name, "reconnecting") == 0) {
         g_message("session lost (%s); reconnecting, the interface stays", arg);
     } else if (strcmp(name, "prompt") == 0) {

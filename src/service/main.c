@@ -17,10 +17,12 @@
 #include "helper-link.h"
 #include "nm-config.h"
 #include "owner.h"
+#include "streams.h"
 
 #include <NetworkManager.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,11 @@ struct _NMSshtunPlugin {
     char *last_config; /* what NetworkManager was given, to tell a change */
     gboolean interactive;
     gboolean stopping;
+    /* Streams mode: the nftables table of the connection, the helper's
+     * ports and the server address left out of it. */
+    SshtunStreamsTable *streams_table;
+    guint streams_port4, streams_port6;
+    char *streams_server;
 };
 
 G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -73,6 +80,14 @@ quit_soon(void)
 
 /* ---- helper events ---- */
 
+/* Streams mode: the table goes with the connection, whichever way it ends. */
+static void
+remove_streams_table(NMSshtunPlugin *self)
+{
+    g_clear_pointer(&self->streams_table, sshtun_streams_table_free);
+    g_clear_pointer(&self->streams_server, g_free);
+}
+
 /* Reports @failure to NetworkManager exactly once (docs/design.md,
  * "Lifecycle of one activation"). libnm's failure() disconnects, and a
  * disconnect while the plugin is still STARTING sends a second failure,
@@ -87,6 +102,8 @@ report_failure(NMSshtunPlugin *self, NMVpnPluginFailure failure)
     nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure);
     if (self->helper) {
         self->stopping = TRUE;
+        /* The table first: see real_disconnect(). */
+        remove_streams_table(self);
         sshtun_helper_link_stop(self->helper);
     } else {
         g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPED, NULL);
@@ -108,6 +125,87 @@ sink(GVariant *value)
     return value ? g_variant_ref_sink(value) : NULL;
 }
 
+/* The nft process holding the table ended: if the table was not given up
+ * on purpose, TCP no longer reaches the helper, and the connection fails
+ * rather than pretend. */
+static void
+streams_table_gone_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    GWeakRef *ref = user_data;
+    g_autoptr(NMSshtunPlugin) self = g_weak_ref_get(ref);
+
+    g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+    g_weak_ref_clear(ref);
+    g_free(ref);
+    if (!self || !self->streams_table
+        || sshtun_streams_table_process(self->streams_table) != G_SUBPROCESS(source)
+        || self->stopping)
+        return;
+    g_warning("streams: the nft process holding the nftables table ended; TCP no longer "
+              "reaches the connection");
+    report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+}
+
+static gboolean
+install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char *server)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!self->streams_table) {
+        static gboolean stale_removed;
+        GWeakRef *ref;
+
+        /* Tables of this plugin's without a device (streams.c): looked for
+         * here, once, not at every start of the service, so that the
+         * other tunnel modes never run nft (nor load nf_tables). */
+        if (!stale_removed) {
+            stale_removed = TRUE;
+            sshtun_streams_remove_stale();
+        }
+        self->streams_table = sshtun_streams_table_new(self->tundev, &error);
+        if (!self->streams_table) {
+            g_warning("%s", error->message);
+            return FALSE;
+        }
+        ref = g_new0(GWeakRef, 1);
+        g_weak_ref_init(ref, self);
+        g_subprocess_wait_async(sshtun_streams_table_process(self->streams_table), NULL,
+                                streams_table_gone_cb, ref);
+    }
+    if (!sshtun_streams_table_write(self->streams_table, port4, port6, server, &error)) {
+        g_warning("%s", error->message);
+        return FALSE;
+    }
+    self->streams_port4 = port4;
+    self->streams_port6 = port6;
+    g_free(self->streams_server);
+    self->streams_server = g_strdup(server);
+    g_message("streams: TCP routed into %s goes to the helper (ports %u and %u)", self->tundev,
+              port4, port6);
+    return TRUE;
+}
+
+static void
+helper_streams(gpointer user_data, guint port4, guint port6, const char *server)
+{
+    NMSshtunPlugin *self = user_data;
+
+    g_autoptr(GError) error = NULL;
+
+    if (self->stopping || !self->tundev)
+        return;
+    /* What the helper says is not trusted: a port it cannot hold (below
+     * 1024) would redirect TCP to, and drop inbound TCP for, a port of
+     * someone else's (22: SSH). */
+    if (!sshtun_streams_ports_check(port4, port6, &error)) {
+        g_warning("%s", error->message);
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+        return;
+    }
+    if (!install_streams_table(self, port4, port6, server))
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+}
+
 static void
 helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, const char *banner)
 {
@@ -122,6 +220,15 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
     g_autoptr(GVariant) ip4 = NULL;
     g_autoptr(GVariant) ip6 = NULL;
 
+    if (self->stopping)
+        return; /* failed meanwhile (the streams table) */
+    /* A reconnect may reach the server at another address: the table must
+     * leave that one alone. */
+    if (self->streams_table && g_strcmp0(self->streams_server, server) != 0
+        && !install_streams_table(self, self->streams_port4, self->streams_port6, server)) {
+        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+        return;
+    }
     if (self->last_config && strcmp(self->last_config, text) == 0) {
         g_message("%s back up through %s, configuration unchanged", what, server);
         return;
@@ -188,6 +295,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
     g_autofree char *why = g_strdup(message);
 
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
+    remove_streams_table(self);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     self->stopping = FALSE;
@@ -208,6 +316,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
 
 static const SshtunHelperLinkCallbacks helper_callbacks = {
     .ready = helper_ready,
+    .streams = helper_streams,
     .prompt = helper_prompt,
     .exited = helper_exited,
 };
@@ -477,6 +586,10 @@ real_disconnect(NMVpnServicePlugin *plugin, GError **error)
 
     if (self->helper) {
         self->stopping = TRUE;
+        /* The table goes before the helper: once the helper has closed its
+         * listeners, a table still redirecting to their ports would hand
+         * this machine's TCP to whoever binds them next. */
+        remove_streams_table(self);
         sshtun_helper_link_stop(self->helper);
     } else {
         quit_soon();
@@ -508,6 +621,8 @@ stop_helper_and_wait(NMSshtunPlugin *self)
     guint timeout = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, waited_out_cb, &waited_out);
 
     self->stopping = TRUE;
+    /* The table first: see real_disconnect(). */
+    remove_streams_table(self);
     sshtun_helper_link_stop(self->helper);
     while (self->helper && !waited_out)
         g_main_context_iteration(NULL, TRUE);
@@ -528,6 +643,7 @@ dispose(GObject *object)
 
     if (self->helper)
         stop_helper_and_wait(self);
+    remove_streams_table(self);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     G_OBJECT_CLASS(nm_sshtun_plugin_parent_class)->dispose(object);
@@ -604,6 +720,9 @@ main(int argc, char **argv)
         g_printerr("cannot start the VPN service: %s\n", error->message);
         return EXIT_FAILURE;
     }
+    /* Streams mode writes to an nft process (streams.c): one that died
+     * must be an error, not the end of the service. */
+    signal(SIGPIPE, SIG_IGN);
     loop = g_main_loop_new(NULL, FALSE);
     main_loop = loop;
     if (!persist)

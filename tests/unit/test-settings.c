@@ -194,6 +194,7 @@ test_bad_values(void)
         { "host-key", "SHA256:short", "\"host-key\"" },
         { "host-key", "MD5:aa:bb", "\"host-key\"" },
         { "tunnel-mode", "tap", "\"tunnel-mode\"" },
+        { "tunnel-mode", "Streams", "\"tunnel-mode\"" },
         { "remote-tun", "-1", "\"remote-tun\"" },
         { "remote-tun", "2147483647", "\"remote-tun\"" },
         { "local-address", "10.0.0.256", "\"local-address\"" },
@@ -287,6 +288,47 @@ test_point_to_point_needs_addresses(void)
 
     g_assert_null(s);
     g_assert_nonnull(strstr(error->message, "remote-command"));
+}
+
+/* tunnel-mode=streams (docs/streams.md): addresses as point-to-point,
+ * no server tun unit, not with no-tunnel. */
+static void
+test_streams(void)
+{
+    g_autoptr(GHashTable) data
+            = data_of("host", "h", "tunnel-mode", "streams", "local-address", "10.9.0.2", NULL);
+    g_autoptr(GHashTable) bare = data_of("host", "h", "tunnel-mode", "streams", NULL);
+    g_autoptr(GHashTable) unit = data_of("host", "h", "tunnel-mode", "streams", "local-address",
+                                         "10.9.0.2", "remote-tun", "3", NULL);
+    g_autoptr(GHashTable) any = data_of("host", "h", "tunnel-mode", "streams", "remote-command",
+                                        "echo", "remote-tun", "any", NULL);
+    g_autoptr(GHashTable) forwards_only
+            = data_of("host", "h", "tunnel-mode", "streams", "no-tunnel", "yes", "local-forwards",
+                      "8080:web:80", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SshtunSettings) s = sshtun_settings_parse(data, &error);
+    g_autoptr(SshtunSettings) with_command = NULL;
+    const char *bad_key = NULL;
+
+    g_assert_no_error(error);
+    g_assert_cmpint(s->tunnel_mode, ==, SSHTUN_MODE_STREAMS);
+    g_assert_true(sshtun_settings_check_key("tunnel-mode", "streams", NULL));
+
+    g_assert_null(sshtun_settings_parse_naming(bare, &bad_key, &error));
+    g_assert_cmpstr(bad_key, ==, "local-address");
+    g_assert_nonnull(strstr(error->message, "streams mode"));
+    g_clear_error(&error);
+
+    g_assert_null(sshtun_settings_parse_naming(unit, &bad_key, &error));
+    g_assert_cmpstr(bad_key, ==, "remote-tun");
+    g_clear_error(&error);
+
+    with_command = sshtun_settings_parse(any, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(with_command->tunnel_mode, ==, SSHTUN_MODE_STREAMS);
+
+    g_assert_null(sshtun_settings_parse_naming(forwards_only, &bad_key, &error));
+    g_assert_cmpstr(bad_key, ==, "tunnel-mode");
 }
 
 static void
@@ -452,6 +494,7 @@ main(int argc, char **argv)
     g_test_add_func("/settings/point-to-point-needs-addresses",
                     test_point_to_point_needs_addresses);
     g_test_add_func("/settings/static-ip-config", test_static_ip_config);
+    g_test_add_func("/settings/streams", test_streams);
     g_test_add_func("/settings/proxy", test_proxy);
     g_test_add_func("/settings/jump-hosts", test_jump_hosts);
     g_test_add_func("/settings/user-with-at", test_user_with_at);

@@ -559,6 +559,29 @@ test_export_round_trip(void)
     g_assert_cmpstr(text, ==, text2);
 }
 
+/* ssh has no streams mode: it travels as a comment and comes back, with
+ * no Tunnel line that ssh would act on. */
+static void
+test_export_streams(void)
+{
+    g_autoptr(GHashTable) data = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) again = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL, *name = NULL;
+
+    g_hash_table_insert(data, "host", "gw.example");
+    g_hash_table_insert(data, "tunnel-mode", "streams");
+    g_hash_table_insert(data, "remote-command", "echo ROUTE 10.1.0.0/16");
+    text = sshtun_sshconfig_export("s", data, &error);
+    g_assert_no_error(error);
+    g_assert_true(strstr(text, "    " SSHTUN_SSHCONFIG_COMMENT " tunnel-mode=streams\n"));
+    g_assert_null(strstr(text, "Tunnel "));
+    again = sshtun_sshconfig_import(text, &name, &error);
+    g_assert_no_error(error);
+    assert_key(again, "tunnel-mode", "streams");
+    assert_key(again, "remote-command", "echo ROUTE 10.1.0.0/16");
+}
+
 static void
 test_export_refuses_invalid(void)
 {
@@ -881,6 +904,7 @@ main(int argc, char **argv)
     g_test_add_func("/sshconfig/command-line-errors", test_command_line_errors);
     g_test_add_func("/sshconfig/export-round-trip", test_export_round_trip);
     g_test_add_func("/sshconfig/export-refuses-invalid", test_export_refuses_invalid);
+    g_test_add_func("/sshconfig/export-streams", test_export_streams);
     g_test_add_func("/sshconfig/export-alias-is-not-a-hop", test_export_alias_is_not_a_hop);
 #define ADD_HOME_TEST(path, func) g_test_add(path, Home, NULL, home_setup, func, home_teardown)
     ADD_HOME_TEST("/sshconfig/include-paths", test_include_paths);
