@@ -19,8 +19,8 @@
  * @packet of @len bytes and returns its length; 0 when the packet gets no
  * answer: not IPv4 or IPv6, malformed, an ICMP error itself (behind IPv6
  * extension headers too), a fragment but the first, an IPv6 extension
- * header chain longer than 8 or leaving the payload, or to or from a multicast, broadcast or unspecified
- * address (RFC 1122 3.2.2, RFC 4443 2.4). */
+ * header chain longer than 8 or leaving the payload, or to or from a multicast, broadcast or
+ * unspecified address (RFC 1122 3.2.2, RFC 4443 2.4). */
 gsize sshtun_refusal(const guint8 *packet, gsize len, guint8 *out);
 
 #endif
