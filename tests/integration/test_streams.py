@@ -11,6 +11,7 @@ import sys
 import time
 
 from harness import TUN_CLIENT_IP6, in_ns, run, transfer
+from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
 from test_nm import NetworkManagerTestCase
@@ -19,35 +20,6 @@ from test_reconnect import LinkControl
 FAR_SERVER_SIDE, FAR_HOST = "203.0.113.129", "203.0.113.130"
 FAR_SERVER_SIDE6, FAR_HOST6 = "2001:db8:f::1", "2001:db8:f::2"
 FAR_NET, FAR_NET6 = "203.0.113.128/25", "2001:db8:f::/64"
-TABLE_PREFIX = "nm_sshtun_"
-
-
-def streams_script(device, port4, port6, server):
-    """What the service writes (src/service/streams.c), for the tests that
-    run the helper without the service."""
-    table = TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
-    family = "ip6" if ":" in server else "ip"
-    lines = [f"add table inet {table}", f"delete table inet {table}",
-             f"table inet {table} {{",
-             "    chain output {",
-             "        type nat hook output priority -100; policy accept;",
-             f'        oifname "{device}" {family} daddr {server} return']
-    if port4:
-        lines.append(f'        oifname "{device}" meta nfproto ipv4 meta l4proto tcp '
-                     f"redirect to :{port4}")
-    if port6:
-        lines.append(f'        oifname "{device}" meta nfproto ipv6 meta l4proto tcp '
-                     f"redirect to :{port6}")
-    lines += ["    }", "    chain input {",
-              "        type filter hook input priority filter; policy accept;"]
-    if port4:
-        lines.append(f'        iifname != "lo" meta nfproto ipv4 tcp dport {port4} drop')
-    if port6:
-        lines.append(f'        iifname != "lo" meta nfproto ipv6 tcp dport {port6} drop')
-    lines += ["    }", "}", ""]
-    return "\n".join(lines)
-
-
 # A client that connects and reports how the connection ended: "reset",
 # "closed" (end of file without data) or "data".
 PROBE = r"""
