@@ -22,6 +22,10 @@ Each round prints its figures and the ratios to ssh -L and ssh -w of that
 round. A fifth path measures what capturing by the kernel costs (the choice
 in docs/streams.md): iperf3 connects to an address of no host, which an
 nftables table in the client namespace redirects to the helper's forward.
+Two more carry TCP to an address behind the server as whole connections:
+the helper in tunnel-mode=streams (with the table its service writes) and
+sshuttle (Debian's package, its nft method), each to an address of its own
+on the server's loopback.
 """
 
 import argparse
@@ -37,6 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib")
 from harness import (HELPER, SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
                      TempDir, in_ns, libssh2_version, run, stop_process)
 from harness_nm import NetworkManagerStack  # noqa: E402
+from streams_rules import TABLE_PREFIX, streams_script  # noqa: E402
 from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
 
 SAME_CIPHER = ("aes128-ctr", "hmac-sha2-256")
@@ -293,6 +298,10 @@ REDIRECTED_IP = "203.0.113.80"
 # only (no tunnel), beside the rest.
 OTHER_FORWARD_PORT, THIS_FORWARD_PORT = 15203, 15204
 REDIRECT_TABLE = "sshtun_bench_redirect"
+# Addresses on the server's loopback that streams mode and sshuttle carry
+# connections to; the streams helper's own tunnel addresses.
+STREAMS_TARGET, SSHUTTLE_TARGET = "203.0.113.90", "203.0.113.91"
+STREAMS_CLIENT_IP, STREAMS_SERVER_IP = "10.97.0.2", "10.97.0.1"
 
 
 class ForwardsBench(Bench):
@@ -355,6 +364,7 @@ class ForwardsBench(Bench):
             for program, port in ((HELPER, THIS_FORWARD_PORT),
                                   (self.other_program, OTHER_FORWARD_PORT)):
                 self.forward_only_helper(program, port)
+        self.start_streams(common)
         self.client_ip("route", "add", f"{REDIRECTED_IP}/32", "dev", "lo")
         nft = (f"add table ip {REDIRECT_TABLE}; "
                f"add chain ip {REDIRECT_TABLE} output {{ type nat hook output priority -100; }}; "
@@ -368,6 +378,43 @@ class ForwardsBench(Bench):
                    check=False).returncode == 0:
                 return
         raise RuntimeError("ssh -w does not answer pings")
+
+    def start_streams(self, ssh_options):
+        """The streams helper with its service's table, and sshuttle."""
+        for target in (STREAMS_TARGET, SSHUTTLE_TARGET):
+            self.server_ip("addr", "add", f"{target}/32", "dev", "lo")
+        self.streams = Helper(self.ns.client, self.tmp.path, {
+            "host": SERVER_IP, "auth-type": "key", "key-file": self.key,
+            "known-hosts-file": self.known_hosts, "tunnel-mode": "streams",
+            "local-address": STREAMS_CLIENT_IP, "remote-address": STREAMS_SERVER_IP,
+        }, helper={"ciphers": SAME_CIPHER[0], "macs": SAME_CIPHER[1]}, debug=False)
+        self.streams.wait_ready()
+        self.streams.apply_config()
+        port4, port6 = (int(p) for p in
+                        [arg for name, arg in self.streams.events if name == "streams"][0].split())
+        server = [arg for name, arg in self.streams.events if name == "server"][0]
+        self.client_ip("route", "add", f"{STREAMS_TARGET}/32", "dev", self.streams.interface)
+        run(*in_ns(self.ns.client, "nft", "-f", "-"),
+            input=streams_script(self.streams.interface, port4, port6, server))
+        if not shutil.which("sshuttle"):
+            return
+        # sshuttle redirects what is routed anywhere: a route by the server.
+        self.client_ip("route", "add", f"{SSHUTTLE_TARGET}/32", "via", SERVER_IP)
+        log = os.path.join(self.tmp.path, "sshuttle.log")
+        with open(log, "w") as out:
+            self.sshuttle = subprocess.Popen(in_ns(
+                self.ns.client, "sshuttle", "--method", "nft", "-e",
+                " ".join(["ssh"] + ssh_options), "-r", f"root@{SERVER_IP}",
+                f"{SSHUTTLE_TARGET}/32"), stdout=out, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            with open(log) as f:
+                if "Connected to server" in f.read():
+                    return
+            if self.sshuttle.poll() is not None:
+                break
+            time.sleep(0.1)
+        with open(log) as f:
+            raise RuntimeError("sshuttle did not connect: " + f.read()[-2000:])
 
     def forward_only_helper(self, program, port):
         helper = Helper(self.ns.client, self.tmp.path, {
@@ -385,9 +432,15 @@ class ForwardsBench(Bench):
             self.helper.stop()
         for helper in self.others:
             helper.stop()
-        for name in ("ssh_l", "ssh_w"):
+        for name in ("ssh_l", "ssh_w", "sshuttle"):
             if getattr(self, name, None):
                 stop_process(getattr(self, name))
+        if getattr(self, "streams", None):
+            device = self.streams.interface
+            self.streams.stop()
+            if device:
+                table = TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
+                run(*in_ns(self.ns.client, "nft", "delete", "table", "inet", table), check=False)
         run(*in_ns(self.ns.client, "nft", "delete", "table", "ip", REDIRECT_TABLE), check=False)
         run(*in_ns(self.ns.client, "ip", "route", "del", f"{REDIRECTED_IP}/32"), check=False)
         run(*in_ns(self.ns.client, "ip", "tuntap", "del", "tun1", "mode", "tun"), check=False)
@@ -399,10 +452,13 @@ class ForwardsBench(Bench):
         ("ssh -w", SSH_W_SERVER_IP, IPERF_PORT, SSH_W_SERVER_IP),
         ("helper tun", TUN_SERVER_IP, IPERF_PORT, TUN_SERVER_IP),
         ("REDIRECT+-L", REDIRECTED_IP, IPERF_PORT, "127.0.0.1"),
+        ("streams", STREAMS_TARGET, IPERF_PORT, STREAMS_TARGET),
     )
 
     def run_rounds(self, rounds):
         paths = list(self.PATHS)
+        if shutil.which("sshuttle"):
+            paths.append(("sshuttle", SSHUTTLE_TARGET, IPERF_PORT, SSHUTTLE_TARGET))
         if self.other_program:
             paths[1:1] = [("this -L", "127.0.0.1", THIS_FORWARD_PORT, "127.0.0.1"),
                           ("other -L", "127.0.0.1", OTHER_FORWARD_PORT, "127.0.0.1")]
@@ -427,6 +483,9 @@ class ForwardsBench(Bench):
                     f"{line['helper tun', 'down'] / line['ssh -w', 'down']:.2f}"
                     f", REDIRECT+-L/helper -L {line['REDIRECT+-L', 'up'] / line['helper -L', 'up']:.2f}/"
                     f"{line['REDIRECT+-L', 'down'] / line['helper -L', 'down']:.2f}"
+                    + "".join(f", streams/{ref} {line['streams', 'up'] / line[ref, 'up']:.2f}/"
+                              f"{line['streams', 'down'] / line[ref, 'down']:.2f}"
+                              for ref in ("ssh -w", "sshuttle", "ssh -L") if (ref, "up") in line)
                     + (f", this -L/other -L {line['this -L', 'up'] / line['other -L', 'up']:.2f}/"
                        f"{line['this -L', 'down'] / line['other -L', 'down']:.2f}"
                        if self.other_program else ""), flush=True)
