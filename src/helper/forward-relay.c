@@ -128,23 +128,38 @@ queue_down(Conn *c, const guint8 *data, gsize len)
     c->down_len += len;
 }
 
+/* An IPv4 or IPv6 socket address as text and port; FALSE for another
+ * family. @loopback: whether it is a loopback address. */
+static gboolean
+address_text(const struct sockaddr_storage *sa, char host[INET6_ADDRSTRLEN], guint *port,
+             gboolean *loopback)
+{
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, host, INET6_ADDRSTRLEN);
+        *port = ntohs(in->sin_port);
+        *loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+        return TRUE;
+    }
+    if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, INET6_ADDRSTRLEN);
+        *port = ntohs(in6->sin6_port);
+        *loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 static void
 note_peer(Conn *c)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
+    gboolean loopback;
 
-    if (getpeername(c->fd, (struct sockaddr *)&peer, &len) < 0)
-        return;
-    if (peer.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
-        inet_ntop(AF_INET, &in->sin_addr, c->origin, sizeof c->origin);
-        c->origin_port = ntohs(in->sin_port);
-    } else if (peer.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->origin, sizeof c->origin);
-        c->origin_port = ntohs(in6->sin6_port);
-    }
+    if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == 0)
+        address_text(&peer, c->origin, &c->origin_port, &loopback);
 }
 
 static void
@@ -180,6 +195,7 @@ original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
     struct sockaddr_storage self = { 0 };
     socklen_t len = sizeof dst, self_len = sizeof self;
     guint port;
+    gboolean loopback;
     int rc;
 
     getsockname(l->fd, (struct sockaddr *)&self, &self_len);
@@ -191,22 +207,9 @@ original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
         conn_debug(h, c, "no original destination (not redirected here): %s", g_strerror(errno));
         return FALSE;
     }
-    if (dst.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&dst;
-        inet_ntop(AF_INET6, &in6->sin6_addr, c->original_host, sizeof c->original_host);
-        port = ntohs(in6->sin6_port);
-        if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
-            port = 0;
-    } else if (dst.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&dst;
-        inet_ntop(AF_INET, &in->sin_addr, c->original_host, sizeof c->original_host);
-        port = ntohs(in->sin_port);
-        if ((ntohl(in->sin_addr.s_addr) >> 24) == 127)
-            port = 0;
-    } else {
+    if (!address_text(&dst, c->original_host, &port, &loopback))
         return FALSE;
-    }
-    if (port == 0) {
+    if (loopback || port == 0) {
         /* Loopback is never routed into the connection: this is someone
          * connecting to the listener itself. */
         conn_debug(h, c, "connected to the streams listener directly");

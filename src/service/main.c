@@ -88,6 +88,18 @@ remove_streams_table(NMSshtunPlugin *self)
     g_clear_pointer(&self->streams_server, g_free);
 }
 
+/* Asks the helper to stop; helper_exited() follows. The streams table
+ * goes first: once the helper has closed its listeners, a table still
+ * redirecting to their ports would hand this machine's TCP to whoever
+ * binds them next. */
+static void
+begin_stopping_helper(NMSshtunPlugin *self)
+{
+    self->stopping = TRUE;
+    remove_streams_table(self);
+    sshtun_helper_link_stop(self->helper);
+}
+
 /* Reports @failure to NetworkManager exactly once (docs/design.md,
  * "Lifecycle of one activation"). libnm's failure() disconnects, and a
  * disconnect while the plugin is still STARTING sends a second failure,
@@ -101,10 +113,7 @@ report_failure(NMSshtunPlugin *self, NMVpnPluginFailure failure)
     g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPING, NULL);
     nm_vpn_service_plugin_failure(NM_VPN_SERVICE_PLUGIN(self), failure);
     if (self->helper) {
-        self->stopping = TRUE;
-        /* The table first: see real_disconnect(). */
-        remove_streams_table(self);
-        sshtun_helper_link_stop(self->helper);
+        begin_stopping_helper(self);
     } else {
         g_object_set(self, NM_VPN_SERVICE_PLUGIN_STATE, NM_VPN_SERVICE_STATE_STOPPED, NULL);
     }
@@ -585,12 +594,7 @@ real_disconnect(NMVpnServicePlugin *plugin, GError **error)
     NMSshtunPlugin *self = NM_SSHTUN_PLUGIN(plugin);
 
     if (self->helper) {
-        self->stopping = TRUE;
-        /* The table goes before the helper: once the helper has closed its
-         * listeners, a table still redirecting to their ports would hand
-         * this machine's TCP to whoever binds them next. */
-        remove_streams_table(self);
-        sshtun_helper_link_stop(self->helper);
+        begin_stopping_helper(self);
     } else {
         quit_soon();
     }
@@ -620,10 +624,7 @@ stop_helper_and_wait(NMSshtunPlugin *self)
     gboolean waited_out = FALSE;
     guint timeout = g_timeout_add(HELPER_SHUTDOWN_WAIT_MS, waited_out_cb, &waited_out);
 
-    self->stopping = TRUE;
-    /* The table first: see real_disconnect(). */
-    remove_streams_table(self);
-    sshtun_helper_link_stop(self->helper);
+    begin_stopping_helper(self);
     while (self->helper && !waited_out)
         g_main_context_iteration(NULL, TRUE);
     /* Once it fired, the source is gone already. */
