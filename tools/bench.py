@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lib")
 from harness import (HELPER, SERVER_IP, TUN_CLIENT_IP, TUN_SERVER_IP, Helper, Namespaces, Sshd,  # noqa: E402
                      TempDir, in_ns, libssh2_version, run, stop_process)
 from harness_nm import NetworkManagerStack  # noqa: E402
-from streams_rules import TABLE_PREFIX, streams_script  # noqa: E402
+from streams_rules import streams_script, table_name  # noqa: E402
 from procstat import clock_ticks, helper_uid, pss_kib, status_kib  # noqa: E402
 
 SAME_CIPHER = ("aes128-ctr", "hmac-sha2-256")
@@ -439,8 +439,8 @@ class ForwardsBench(Bench):
             device = self.streams.interface
             self.streams.stop()
             if device:
-                table = TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
-                run(*in_ns(self.ns.client, "nft", "delete", "table", "inet", table), check=False)
+                run(*in_ns(self.ns.client, "nft", "delete", "table", "inet", table_name(device)),
+                    check=False)
         run(*in_ns(self.ns.client, "nft", "delete", "table", "ip", REDIRECT_TABLE), check=False)
         run(*in_ns(self.ns.client, "ip", "route", "del", f"{REDIRECTED_IP}/32"), check=False)
         run(*in_ns(self.ns.client, "ip", "tuntap", "del", "tun1", "mode", "tun"), check=False)

@@ -6,10 +6,15 @@ helper without the service."""
 TABLE_PREFIX = "nm_sshtun_"
 
 
+def table_name(device):
+    """The table's name for @device, as the service makes it."""
+    return TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
+
+
 def streams_script(device, port4, port6, server):
     """The service's script for @device, the helper's @port4 and @port6
     and the address of its SSH connection @server."""
-    table = TABLE_PREFIX + "".join(c if c.isalnum() else "_" for c in device)
+    table = table_name(device)
     family = "ip6" if ":" in server else "ip"
     lines = [f"add table inet {table}", f"delete table inet {table}",
              f"table inet {table} {{",
