@@ -391,7 +391,8 @@ class ForwardsBench(Bench):
         self.streams.wait_ready()
         self.streams.apply_config()
         port4, port6 = (int(p) for p in
-                        [arg for name, arg in self.streams.events if name == "streams"][0].split())
+                        [arg for name, arg in self.streams.events
+                         if name == "streams"][0].split()[:2])
         server = [arg for name, arg in self.streams.events if name == "server"][0]
         self.client_ip("route", "add", f"{STREAMS_TARGET}/32", "dev", self.streams.interface)
         run(*in_ns(self.ns.client, "nft", "-f", "-"),

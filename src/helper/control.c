@@ -8,6 +8,7 @@
 #include "remote-command.h"
 #include "report.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,8 +34,8 @@ static const char *const file_keys[] = { "key-file",
 G_STATIC_ASSERT(SSHTUN_JUMP_HOSTS_MAX == 8);
 /* ciphers and macs: libssh2 preference lists, for benchmarks and
  * debugging; a connection profile has no say in them. */
-static const char *const helper_keys[]
-        = { "user", "interface", "tun-fd", "debug", "ciphers", "macs", "session-id", NULL };
+static const char *const helper_keys[] = { "user", "interface",  "tun-fd",      "debug", "ciphers",
+                                           "macs", "session-id", "dns-servers", NULL };
 
 /* Returns FALSE at end of input. */
 static gboolean
@@ -139,6 +140,17 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
         h->tun_fd = (int)fd;
     }
     h->session_id = get_string(file, "helper", "session-id");
+    h->dns_servers = g_key_file_get_string_list(file, "helper", "dns-servers", NULL, NULL);
+    for (guint i = 0; h->dns_servers && h->dns_servers[i]; i++) {
+        struct in6_addr any;
+
+        if (inet_pton(AF_INET, h->dns_servers[i], &any) != 1
+            && inet_pton(AF_INET6, h->dns_servers[i], &any) != 1)
+            sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
+                               "invalid value \"%s\" in [helper] dns-servers: expected IP "
+                               "addresses",
+                               h->dns_servers[i]);
+    }
     h->ciphers = get_string(file, "helper", "ciphers");
     h->macs = get_string(file, "helper", "macs");
     debug = get_string(file, "helper", "debug");

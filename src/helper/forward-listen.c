@@ -7,6 +7,7 @@
 
 #include "blocking.h"
 #include "report.h"
+#include "streams-dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -256,6 +257,7 @@ sshtun_streams_listen(SshtunHelper *h)
         { (const struct sockaddr *)&in6, sizeof in6 },
     };
     guint ports[2] = { 0, 0 };
+    guint dns_ports[2] = { 0, 0 };
     SshtunForward *f;
 
     f = g_new0(SshtunForward, 1);
@@ -278,7 +280,9 @@ sshtun_streams_listen(SshtunHelper *h)
     if (!ports[0] && !ports[1])
         return sshtun_helper_failed(h, SSHTUN_EXIT_FORWARD_FAILED,
                                     "streams mode cannot listen on 127.0.0.1 or ::1");
-    sshtun_helper_eventf(h, "streams", "%u %u", ports[0], ports[1]);
+    sshtun_streams_dns_listen(h, dns_ports);
+    sshtun_helper_eventf(h, "streams", "%u %u %u %u", ports[0], ports[1], dns_ports[0],
+                         dns_ports[1]);
     return TRUE;
 }
 
@@ -402,6 +406,7 @@ sshtun_forwards_request_remote(SshtunHelper *h)
 void
 sshtun_forwards_close(SshtunHelper *h)
 {
+    sshtun_streams_dns_close(h);
     if (!h->forwards)
         return;
     sshtun_forwards_drop_session(h);
@@ -419,6 +424,7 @@ sshtun_forwards_close(SshtunHelper *h)
         g_free(l);
     }
     g_ptr_array_unref(h->forwards->listeners);
+    g_clear_pointer(&h->forwards->resolver, g_free);
     g_clear_pointer(&h->forwards->streams, sshtun_forward_free);
     g_clear_pointer(&h->forwards, g_free);
 }

@@ -272,6 +272,32 @@ accept_local(SshtunHelper *h, SshtunListener *l)
     }
 }
 
+gboolean
+sshtun_forwards_open_stream(SshtunHelper *h, int fd, const char *host, guint port)
+{
+    SshtunForwards *F = h->forwards;
+    Conn *c;
+
+    if (!F || !F->streams || F->connection_count >= SSHTUN_FORWARD_CONNECTIONS_MAX) {
+        close(fd);
+        return FALSE;
+    }
+    if (!F->resolver) {
+        F->resolver = g_new0(SshtunListener, 1);
+        F->resolver->forward = F->streams;
+        F->resolver->fd = -1;
+        F->resolver->poll_index = -1;
+        F->resolver->streams = TRUE;
+    }
+    c = conn_new(h, F->resolver, fd, CONN_OPENING);
+    g_strlcpy(c->original_host, host, sizeof c->original_host);
+    c->target_host = c->original_host;
+    c->target_port = port;
+    start_opening(h, c);
+    conn_debug(h, c, "resolver query to %s port %u", host, port);
+    return TRUE;
+}
+
 /* Starts the connection to the next resolved address of a remote forward's
  * target; FALSE when none is left. */
 static gboolean

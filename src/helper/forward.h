@@ -65,6 +65,9 @@ struct _SshtunForwards {
     GQueue opening;         /* connections waiting for their channel, head in flight */
     GQueue closing;         /* channels libssh2 has not finished closing */
     SshtunForward *streams; /* streams mode: what its listeners are, for messages */
+    /* Streams mode's resolver: its connections (streams-dns.c) belong to
+     * no listening socket. */
+    SshtunListener *resolver;
 };
 
 /* Binds every local and dynamic forward, as the unprivileged user, before
@@ -76,6 +79,13 @@ gboolean sshtun_forwards_listen_locally(SshtunHelper *h);
  * says which in the "streams" event. FALSE (reason forward-failed) when
  * neither loopback can listen. */
 gboolean sshtun_streams_listen(SshtunHelper *h);
+
+/* Streams mode's resolver: carries @fd (one end of a socket pair, taken
+ * over) to @host port @port through a direct-tcpip channel of its own, as a
+ * redirected connection is carried; @fd is reset when the server cannot
+ * open it or the session ends. FALSE (and @fd closed) when the forwards
+ * hold as many connections as they may. */
+gboolean sshtun_forwards_open_stream(SshtunHelper *h, int fd, const char *host, guint port);
 
 /* Asks the server to listen for each remote forward and resolves where
  * their connections lead; blocking, during setup. */

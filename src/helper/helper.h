@@ -25,7 +25,8 @@ typedef struct {
 } SshtunOutQueue;
 
 typedef struct _SshtunHelper SshtunHelper;
-typedef struct _SshtunForwards SshtunForwards; /* forward.h */
+typedef struct _SshtunForwards SshtunForwards;     /* forward.h */
+typedef struct _SshtunStreamsDns SshtunStreamsDns; /* streams-dns.h */
 
 /* One SSH session: a jump host's or the server's. Each runs over the one
  * below it (a direct-tcpip channel of the previous jump host) or over the
@@ -72,6 +73,9 @@ struct _SshtunHelper {
      * the server hands the same lease back to the same identity. */
     char *session_id;
     char *ciphers; /* libssh2 preference lists, or NULL for its defaults */
+    /* Streams mode: the profile's DNS servers (ipv4.dns, ipv6.dns), which
+     * the resolver asks after remote-command's. */
+    char **dns_servers;
     char *macs;
 
     /* The uid the network side runs as, and its home, once dropped. */
@@ -97,6 +101,7 @@ struct _SshtunHelper {
      * read (libssh2 has no call that only receives). */
     LIBSSH2_CHANNEL *idle_channel;
     SshtunForwards *forwards;
+    SshtunStreamsDns *streams_dns;  /* streams mode's resolver, or NULL */
     gint64 last_receive_us;         /* monotonic time of the last byte from the server */
     char *server_debug;             /* last SSH_MSG_DEBUG text: why the server refused */
     GPtrArray *host_key_types_seen; /* types whose key did not match the pin */

@@ -103,6 +103,7 @@ release_state(SshtunHelper *h)
     g_clear_pointer(&h->target_user, g_free);
     g_clear_pointer(&h->interface_name, g_free);
     g_clear_pointer(&h->ciphers, g_free);
+    g_clear_pointer(&h->dns_servers, g_strfreev);
     g_clear_pointer(&h->session_id, sshtun_secret_free);
     if (h->path_watch >= 0)
         close(h->path_watch);

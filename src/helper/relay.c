@@ -11,6 +11,7 @@
 #include "forward.h"
 #include "frame.h"
 #include "refuse.h"
+#include "streams-dns.h"
 #include "report.h"
 #include "ssh.h"
 #include "transport.h"
@@ -53,6 +54,7 @@ typedef struct {
     gboolean more_channel; /* likewise for the channel */
     gboolean forwards_backlogged;
     int forwards_timeout_ms;
+    int dns_timeout_ms;      /* streams mode's resolver */
     gboolean forwards_first; /* alternates: the tunnel and the forwards share the backlog */
     Counter up, down;
     guint64 dropped;
@@ -342,6 +344,8 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         refuse_tun(r);
     if (!ok)
         return FALSE;
+    /* New queries become connections that the forwards open this round. */
+    sshtun_streams_dns_round(h, fds, &r->dns_timeout_ms);
     /* Whoever sends first may fill the shared backlog: take turns. */
     r->forwards_first = !r->forwards_first;
     if (r->forwards_first)
@@ -358,6 +362,8 @@ relay_round(Relay *r, const GArray *fds, int *timeout_ms)
         return FALSE;
     if (r->forwards_timeout_ms >= 0 && (*timeout_ms < 0 || r->forwards_timeout_ms < *timeout_ms))
         *timeout_ms = r->forwards_timeout_ms;
+    if (r->dns_timeout_ms >= 0 && (*timeout_ms < 0 || r->dns_timeout_ms < *timeout_ms))
+        *timeout_ms = r->dns_timeout_ms;
     if (!sshtun_transport_flush(h))
         return lost(r, "sending to the server failed: %s", g_strerror(errno));
     /* Data a jump host's session already took off the socket wakes no
@@ -445,6 +451,7 @@ sshtun_relay_run(SshtunHelper *h)
         base[3] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
         base[4] = (struct pollfd){ .fd = h->path_watch, .events = POLLIN };
         sshtun_forwards_add_poll_fds(h, fds);
+        sshtun_streams_dns_add_poll_fds(h, fds);
         base = (struct pollfd *)fds->data;
         n = poll(base, fds->len, timeout);
         if (n < 0 && errno != EINTR) {

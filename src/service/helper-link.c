@@ -104,18 +104,20 @@ handle_event(SshtunHelperLink *link, const char *name, const char *argument)
         g_string_truncate(link->config_text, 0);
         g_string_truncate(link->forwards, 0);
     } else if (strcmp(name, "streams") == 0) {
-        guint64 port4 = 0, port6 = 0;
-        g_auto(GStrv) ports = g_strsplit(arg, " ", -1);
+        /* TCP for IPv4 and IPv6, then the resolver's UDP for each. */
+        guint64 port[4] = { 0, 0, 0, 0 };
+        g_auto(GStrv) words = g_strsplit(arg, " ", -1);
+        gboolean valid = g_strv_length(words) == G_N_ELEMENTS(port);
 
-        if (g_strv_length(ports) == 2
-            && g_ascii_string_to_unsigned(ports[0], 10, 0, 65535, &port4, NULL)
-            && g_ascii_string_to_unsigned(ports[1], 10, 0, 65535, &port6, NULL))
-            link->callbacks->streams(link->user_data, (guint)port4, (guint)port6, link->server);
-        else {
-            /* No ports: the service refuses them (0 and 0), and fails. */
+        for (guint i = 0; valid && i < G_N_ELEMENTS(port); i++)
+            valid = g_ascii_string_to_unsigned(words[i], 10, 0, 65535, &port[i], NULL);
+        if (!valid) {
+            /* No ports: the service refuses them (all 0), and fails. */
             g_warning("the helper's streams event \"%s\" names no ports", arg);
-            link->callbacks->streams(link->user_data, 0, 0, link->server);
+            memset(port, 0, sizeof port);
         }
+        link->callbacks->streams(link->user_data, (guint)port[0], (guint)port[1], (guint)port[2],
+                                 (guint)port[3], link->server);
     } else if (strcmp(name, "reconnecting") == 0) {
         g_message("session lost (%s); reconnecting, the interface stays", arg);
     } else if (strcmp(name, "prompt") == 0) {

@@ -21,10 +21,12 @@ typedef struct {
      * forward that listens (no final newline); or "". */
     void (*ready)(gpointer user_data, SshtunIpConfig *config, const char *server,
                   const char *banner);
-    /* Streams mode: the helper listens on 127.0.0.1 @port4 and ::1 @port6
-     * (0: not on that one); @server is the address its own SSH connection
-     * goes to. Before "ready". */
-    void (*streams)(gpointer user_data, guint port4, guint port6, const char *server);
+    /* Streams mode: the helper listens for TCP on 127.0.0.1 @port4 and ::1
+     * @port6, and its resolver for UDP on @dns_port4 and @dns_port6 (0: not
+     * on that one); @server is the address its own SSH connection goes to.
+     * Before "ready". */
+    void (*streams)(gpointer user_data, guint port4, guint port6, guint dns_port4, guint dns_port6,
+                    const char *server);
     /* Keyboard-interactive: answer with sshtun_helper_link_answer(). */
     void (*prompt)(gpointer user_data, gboolean echo, const char *text);
     /* The helper is gone: @reason SSHTUN_EXIT_OK after a stop; otherwise

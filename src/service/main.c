@@ -20,6 +20,7 @@
 #include "streams.h"
 
 #include <NetworkManager.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
@@ -45,10 +46,13 @@ struct _NMSshtunPlugin {
     gboolean interactive;
     gboolean stopping;
     /* Streams mode: the nftables table of the connection, the helper's
-     * ports and the server address left out of it. */
+     * ports, the server address left out of it and the DNS servers whose
+     * UDP goes to the helper's resolver; the profile's own DNS servers. */
     SshtunStreamsTable *streams_table;
-    guint streams_port4, streams_port6;
+    guint streams_port4, streams_port6, streams_dns_port4, streams_dns_port6;
     char *streams_server;
+    char **streams_dns;
+    char **profile_dns;
 };
 
 G_DEFINE_TYPE(NMSshtunPlugin, nm_sshtun_plugin, NM_TYPE_VPN_SERVICE_PLUGIN)
@@ -86,6 +90,7 @@ remove_streams_table(NMSshtunPlugin *self)
 {
     g_clear_pointer(&self->streams_table, sshtun_streams_table_free);
     g_clear_pointer(&self->streams_server, g_free);
+    g_clear_pointer(&self->streams_dns, g_strfreev);
 }
 
 /* Asks the helper to stop; helper_exited() follows. The streams table
@@ -156,9 +161,17 @@ streams_table_gone_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char *server)
+install_streams_table(NMSshtunPlugin *self, const char *server, const char *const *dns)
 {
     g_autoptr(GError) error = NULL;
+    const SshtunStreamsRules rules = {
+        .port4 = self->streams_port4,
+        .port6 = self->streams_port6,
+        .dns_port4 = self->streams_dns_port4,
+        .dns_port6 = self->streams_dns_port6,
+        .server = server,
+        .dns_servers = dns,
+    };
 
     if (!self->streams_table) {
         static gboolean stale_removed;
@@ -181,23 +194,30 @@ install_streams_table(NMSshtunPlugin *self, guint port4, guint port6, const char
         g_subprocess_wait_async(sshtun_streams_table_process(self->streams_table), NULL,
                                 streams_table_gone_cb, ref);
     }
-    if (!sshtun_streams_table_write(self->streams_table, port4, port6, server, &error)) {
+    if (!sshtun_streams_table_write(self->streams_table, &rules, &error)) {
         g_warning("%s", error->message);
         return FALSE;
     }
-    self->streams_port4 = port4;
-    self->streams_port6 = port6;
     g_free(self->streams_server);
     self->streams_server = g_strdup(server);
+    g_strfreev(self->streams_dns);
+    self->streams_dns = g_strdupv((char **)dns);
     g_message("streams: TCP routed into %s goes to the helper (ports %u and %u)", self->tundev,
-              port4, port6);
+              rules.port4, rules.port6);
+    if (dns && dns[0]) {
+        g_autofree char *list = g_strjoinv(" ", (char **)dns);
+        g_message("streams: DNS over UDP to %s goes to the helper's resolver", list);
+    }
     return TRUE;
 }
 
 static void
-helper_streams(gpointer user_data, guint port4, guint port6, const char *server)
+helper_streams(gpointer user_data, guint port4, guint port6, guint dns_port4, guint dns_port6,
+               const char *server)
 {
     NMSshtunPlugin *self = user_data;
+    const SshtunStreamsRules ports
+            = { .port4 = port4, .port6 = port6, .dns_port4 = dns_port4, .dns_port6 = dns_port6 };
 
     g_autoptr(GError) error = NULL;
 
@@ -206,13 +226,51 @@ helper_streams(gpointer user_data, guint port4, guint port6, const char *server)
     /* What the helper says is not trusted: a port it cannot hold (below
      * 1024) would redirect TCP to, and drop inbound TCP for, a port of
      * someone else's (22: SSH). */
-    if (!sshtun_streams_ports_check(port4, port6, &error)) {
+    if (!sshtun_streams_ports_check(&ports, &error)) {
         g_warning("%s", error->message);
         report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
         return;
     }
-    if (!install_streams_table(self, port4, port6, server))
+    self->streams_port4 = port4;
+    self->streams_port6 = port6;
+    self->streams_dns_port4 = dns_port4;
+    self->streams_dns_port6 = dns_port6;
+    if (!install_streams_table(self, server, (const char *const *)self->profile_dns))
         report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+}
+
+/* Lists equal, no list being as none. */
+static gboolean
+same_list(char **a, char **b)
+{
+    static char *none[] = { NULL };
+
+    return g_strv_equal((const char *const *)(a ? a : none), (const char *const *)(b ? b : none));
+}
+
+/* Streams mode: the DNS servers whose UDP the table sends to the resolver:
+ * the profile's, then those remote-command gave, each once. */
+static char **
+streams_dns_servers(NMSshtunPlugin *self, const SshtunIpConfig *config)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; self->profile_dns && self->profile_dns[i]; i++)
+        g_ptr_array_add(all, g_strdup(self->profile_dns[i]));
+    for (guint i = 0; i < config->dns4->len + config->dns6->len; i++) {
+        char text[INET6_ADDRSTRLEN];
+
+        if (i < config->dns4->len)
+            inet_ntop(AF_INET, &g_array_index(config->dns4, struct in_addr, i), text, sizeof text);
+        else
+            inet_ntop(AF_INET6,
+                      &g_array_index(config->dns6, struct in6_addr, i - config->dns4->len), text,
+                      sizeof text);
+        if (!g_ptr_array_find_with_equal_func(all, text, g_str_equal, NULL))
+            g_ptr_array_add(all, g_strdup(text));
+    }
+    g_ptr_array_add(all, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
 }
 
 static void
@@ -232,11 +290,16 @@ helper_ready(gpointer user_data, SshtunIpConfig *config, const char *server, con
     if (self->stopping)
         return; /* failed meanwhile (the streams table) */
     /* A reconnect may reach the server at another address: the table must
-     * leave that one alone. */
-    if (self->streams_table && g_strcmp0(self->streams_server, server) != 0
-        && !install_streams_table(self, self->streams_port4, self->streams_port6, server)) {
-        report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
-        return;
+     * leave that one alone. And remote-command's DNS servers are known
+     * now. */
+    if (self->streams_table) {
+        g_auto(GStrv) dns = streams_dns_servers(self, config);
+
+        if ((g_strcmp0(self->streams_server, server) != 0 || !same_list(self->streams_dns, dns))
+            && !install_streams_table(self, server, (const char *const *)dns)) {
+            report_failure(self, NM_VPN_PLUGIN_FAILURE_CONNECT_FAILED);
+            return;
+        }
     }
     if (self->last_config && strcmp(self->last_config, text) == 0) {
         g_message("%s back up through %s, configuration unchanged", what, server);
@@ -305,6 +368,7 @@ helper_exited(gpointer user_data, SshtunExit reason, const char *message)
 
     g_clear_pointer(&self->helper, sshtun_helper_link_free);
     remove_streams_table(self);
+    g_clear_pointer(&self->profile_dns, g_strfreev);
     g_clear_pointer(&self->tundev, g_free);
     g_clear_pointer(&self->last_config, g_free);
     self->stopping = FALSE;
@@ -367,7 +431,8 @@ vpn_data_of(NMSettingVpn *s_vpn)
  * system connection's file cannot be read. */
 static char *
 settings_text(NMSettingVpn *s_vpn, GHashTable *data, const SshtunSettings *settings,
-              const char *owner, const char *agent_socket, gboolean with_tunnel, GError **error)
+              const char *owner, const char *agent_socket, gboolean with_tunnel, char **dns_servers,
+              GError **error)
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     g_autofree char *text = NULL;
@@ -390,12 +455,40 @@ settings_text(NMSettingVpn *s_vpn, GHashTable *data, const SshtunSettings *setti
         return NULL;
     if (with_tunnel)
         g_key_file_set_integer(file, "helper", "tun-fd", SSHTUN_HELPER_TUN_FD);
+    if (dns_servers && dns_servers[0])
+        g_key_file_set_string_list(file, "helper", "dns-servers", (const char *const *)dns_servers,
+                                   g_strv_length(dns_servers));
     if (debug)
         g_key_file_set_string(file, "helper", "debug", "yes");
     text = g_key_file_to_data(file, NULL, NULL);
     g_key_file_free(g_steal_pointer(&file));
     /* The socket stays open for commands: the marker ends the settings. */
     return g_strconcat(text, "[end]\n", NULL);
+}
+
+/* The DNS servers the profile itself names (ipv4.dns, ipv6.dns), which
+ * NetworkManager adds to the connection's: streams mode asks them through
+ * the server too. */
+static char **
+profile_dns_servers(NMConnection *connection)
+{
+    NMSettingIPConfig *ip[] = { nm_connection_get_setting_ip4_config(connection),
+                                nm_connection_get_setting_ip6_config(connection) };
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; i < G_N_ELEMENTS(ip); i++) {
+        for (guint j = 0; ip[i] && j < nm_setting_ip_config_get_num_dns(ip[i]); j++) {
+            const char *dns = nm_setting_ip_config_get_dns(ip[i], (int)j);
+            struct in6_addr any;
+
+            /* Only plain addresses (NetworkManager 1.48+ also takes
+             * "addr#server-name" and ports). */
+            if (inet_pton(AF_INET, dns, &any) == 1 || inet_pton(AF_INET6, dns, &any) == 1)
+                g_ptr_array_add(all, g_strdup(dns));
+        }
+    }
+    g_ptr_array_add(all, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);
 }
 
 /* The helper sits next to this program, installed or in the build tree. */
@@ -455,7 +548,12 @@ start_tunnel(NMSshtunPlugin *self, NMConnection *connection, gboolean interactiv
 
     /* Before any device exists: a system connection's files are read
      * here, and may fail. */
-    text = settings_text(s_vpn, data, settings, owner, found_socket, !settings->no_tunnel, error);
+    if (settings->tunnel_mode == SSHTUN_MODE_STREAMS && !settings->no_tunnel) {
+        g_strfreev(self->profile_dns);
+        self->profile_dns = profile_dns_servers(connection);
+    }
+    text = settings_text(s_vpn, data, settings, owner, found_socket, !settings->no_tunnel,
+                         self->profile_dns, error);
     if (!text) {
         g_warning("%s", (*error)->message);
         return FALSE;

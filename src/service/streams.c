@@ -80,12 +80,33 @@ put_delete(GString *out, gboolean one_line, const char *table)
     put(out, one_line, delete);
 }
 
+/* The addresses of @servers of one family, as an nft set ("{ a, b }");
+ * NULL when there is none. */
+static char *
+address_set(const char *const *servers, int family)
+{
+    g_autoptr(GString) set = g_string_new(NULL);
+
+    for (guint i = 0; servers && servers[i]; i++) {
+        struct in6_addr any;
+
+        if (inet_pton(family, servers[i], &any) != 1)
+            continue;
+        g_string_append_printf(set, "%s%s", set->len ? ", " : "{ ", servers[i]);
+    }
+    if (!set->len)
+        return NULL;
+    g_string_append(set, " }");
+    return g_string_free(g_steal_pointer(&set), FALSE);
+}
+
 char *
-sshtun_streams_script(const char *device, guint port4, guint port6, const char *server,
-                      gboolean owner, gboolean one_line)
+sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean one_line)
 {
     g_autofree char *table = NULL;
     g_autofree char *line = NULL;
+    g_autofree char *dns4 = NULL;
+    g_autofree char *dns6 = NULL;
     GString *out;
     struct in6_addr a6;
     struct in_addr a4;
@@ -97,40 +118,55 @@ sshtun_streams_script(const char *device, guint port4, guint port6, const char *
         put(out, one_line, line);                                                                  \
     } while (0)
 
-    if (!is_plain_device(device) || port4 > 65535 || port6 > 65535)
+    if (!is_plain_device(device) || r->port4 > 65535 || r->port6 > 65535 || r->dns_port4 > 65535
+        || r->dns_port6 > 65535)
         return NULL;
     table = sshtun_streams_table_name(device);
+    dns4 = r->dns_port4 ? address_set(r->dns_servers, AF_INET) : NULL;
+    dns6 = r->dns_port6 ? address_set(r->dns_servers, AF_INET6) : NULL;
     out = g_string_new(NULL);
     /* Replaces a table of the same name in the same transaction. */
     put_delete(out, one_line, table);
     PUTF("table inet %s {", table);
-    if (owner)
+    if (!r->without_owner)
         put(out, one_line, "    flags owner");
     put(out, one_line, "    chain output {");
     put(out, one_line, "        type nat hook output priority -100; policy accept;");
     /* The helper's own connection (to the server, the proxy or the first
      * jump host) is never captured, even when a route sends it into the
      * device. */
-    if (server && inet_pton(AF_INET, server, &a4) == 1)
-        PUTF("        oifname \"%s\" ip daddr %s return", device, server);
-    else if (server && inet_pton(AF_INET6, server, &a6) == 1)
-        PUTF("        oifname \"%s\" ip6 daddr %s return", device, server);
-    if (port4)
+    if (r->server && inet_pton(AF_INET, r->server, &a4) == 1)
+        PUTF("        oifname \"%s\" ip daddr %s return", device, r->server);
+    else if (r->server && inet_pton(AF_INET6, r->server, &a6) == 1)
+        PUTF("        oifname \"%s\" ip6 daddr %s return", device, r->server);
+    if (r->port4)
         PUTF("        oifname \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u", device,
-             port4);
-    if (port6)
+             r->port4);
+    if (r->port6)
         PUTF("        oifname \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u", device,
-             port6);
+             r->port6);
+    /* Only the DNS servers': other UDP reaches the device and is refused
+     * there, visibly (the helper answers "administratively prohibited"). */
+    if (dns4)
+        PUTF("        oifname \"%s\" ip daddr %s udp dport 53 redirect to :%u", device, dns4,
+             r->dns_port4);
+    if (dns6)
+        PUTF("        oifname \"%s\" ip6 daddr %s udp dport 53 redirect to :%u", device, dns6,
+             r->dns_port6);
     put(out, one_line, "    }");
-    /* The listeners are on loopback already; nothing from another machine
-     * reaches their ports even where 127.0.0.0/8 is routed
+    /* The helper's sockets are on loopback already; nothing from another
+     * machine reaches their ports even where 127.0.0.0/8 is routed
      * (route_localnet). */
     put(out, one_line, "    chain input {");
     put(out, one_line, "        type filter hook input priority filter; policy accept;");
-    if (port4)
-        PUTF("        iifname != \"lo\" meta nfproto ipv4 tcp dport %u drop", port4);
-    if (port6)
-        PUTF("        iifname != \"lo\" meta nfproto ipv6 tcp dport %u drop", port6);
+    if (r->port4)
+        PUTF("        iifname != \"lo\" meta nfproto ipv4 tcp dport %u drop", r->port4);
+    if (r->port6)
+        PUTF("        iifname != \"lo\" meta nfproto ipv6 tcp dport %u drop", r->port6);
+    if (r->dns_port4)
+        PUTF("        iifname != \"lo\" meta nfproto ipv4 udp dport %u drop", r->dns_port4);
+    if (r->dns_port6)
+        PUTF("        iifname != \"lo\" meta nfproto ipv6 udp dport %u drop", r->dns_port6);
     put(out, one_line, "    }");
     put(out, one_line, "}");
 #undef PUTF
@@ -143,15 +179,21 @@ sshtun_streams_script(const char *device, guint port4, guint port6, const char *
     return g_string_free(out, FALSE);
 }
 
-gboolean
-sshtun_streams_ports_check(guint port4, guint port6, GError **error)
+static gboolean
+port_allowed(guint port)
 {
-    if ((port4 && (port4 < 1024 || port4 > 65535)) || (port6 && (port6 < 1024 || port6 > 65535))
-        || (!port4 && !port6)) {
+    return port == 0 || (port >= 1024 && port <= 65535);
+}
+
+gboolean
+sshtun_streams_ports_check(const SshtunStreamsRules *r, GError **error)
+{
+    if (!port_allowed(r->port4) || !port_allowed(r->port6) || !port_allowed(r->dns_port4)
+        || !port_allowed(r->dns_port6) || (!r->port4 && !r->port6)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "tunnel-mode streams: the helper named ports %u and %u to redirect TCP to; "
-                    "only unprivileged ports (1024 to 65535) are taken",
-                    port4, port6);
+                    "tunnel-mode streams: the helper named ports %u and %u to redirect TCP to "
+                    "and %u and %u for DNS; only unprivileged ports (1024 to 65535) are taken",
+                    r->port4, r->port6, r->dns_port4, r->dns_port6);
         return FALSE;
     }
     return TRUE;
@@ -315,14 +357,15 @@ table_shows(SshtunStreamsTable *t, const char *const *expected)
 #define WRITE_WAIT_MS 3000
 
 gboolean
-sshtun_streams_table_write(SshtunStreamsTable *t, guint port4, guint port6, const char *server,
-                           GError **error)
+sshtun_streams_table_write(SshtunStreamsTable *t, const SshtunStreamsRules *r, GError **error)
 {
-    g_autofree char *script = sshtun_streams_script(t->device, port4, port6, server, TRUE, TRUE);
-    g_autofree char *want4 = g_strdup_printf("redirect to :%u", port4);
-    g_autofree char *want6 = g_strdup_printf("redirect to :%u", port6);
-    g_autofree char *want_server = g_strdup_printf("daddr %s return", server ? server : "");
-    const char *expected[5] = { "flags owner", NULL };
+    g_autofree char *script = sshtun_streams_script(t->device, r, TRUE);
+    g_autofree char *want4 = g_strdup_printf("redirect to :%u", r->port4);
+    g_autofree char *want6 = g_strdup_printf("redirect to :%u", r->port6);
+    g_autofree char *want_dns4 = g_strdup_printf("redirect to :%u", r->dns_port4);
+    g_autofree char *want_dns6 = g_strdup_printf("redirect to :%u", r->dns_port6);
+    g_autofree char *want_server = g_strdup_printf("daddr %s return", r->server ? r->server : "");
+    const char *expected[7] = { "flags owner", NULL };
     guint n = 1;
 
     if (!script) {
@@ -330,11 +373,16 @@ sshtun_streams_table_write(SshtunStreamsTable *t, guint port4, guint port6, cons
                     t->device);
         return FALSE;
     }
-    if (port4)
+    /* What the script holds, the kernel's listing must show. */
+    if (r->port4)
         expected[n++] = want4;
-    if (port6)
+    if (r->port6)
         expected[n++] = want6;
-    if (server && strstr(script, want_server))
+    if (r->dns_port4 && strstr(script, want_dns4))
+        expected[n++] = want_dns4;
+    if (r->dns_port6 && strstr(script, want_dns6))
+        expected[n++] = want_dns6;
+    if (r->server && strstr(script, want_server))
         expected[n++] = want_server;
     if (!send_command(t, script, error))
         return FALSE;

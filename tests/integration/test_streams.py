@@ -7,10 +7,11 @@ the server is the only place the destinations are."""
 
 import os
 import re
+import subprocess
 import sys
 import time
 
-from harness import TUN_CLIENT_IP6, in_ns, run, transfer
+from harness import TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process, transfer
 from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
@@ -20,6 +21,10 @@ from test_reconnect import LinkControl
 FAR_SERVER_SIDE, FAR_HOST = "203.0.113.129", "203.0.113.130"
 FAR_SERVER_SIDE6, FAR_HOST6 = "2001:db8:f::1", "2001:db8:f::2"
 FAR_NET, FAR_NET6 = "203.0.113.128/25", "2001:db8:f::/64"
+# The far network's resolver, the only one that knows INTRANET_NAME; and a
+# second DNS server there that answers as an attacker would.
+INTRANET_NAME, INTRANET_IP = "intranet.behind.test", "203.0.113.140"
+HOSTILE_DNS = "203.0.113.131"
 # A client that connects and reports how the connection ended: "reset",
 # "closed" (end of file without data) or "data".
 PROBE = r"""
@@ -69,6 +74,87 @@ except OSError as e:
 """
 
 
+# Asks HOST over UDP port 53 for the A record of NAME, as a stub resolver
+# does (5 s, once); prints the address, "rcode N" or what went wrong.
+DNS_QUERY = r"""
+import os, socket, struct, sys
+host, name = sys.argv[1], sys.argv[2]
+qid = int.from_bytes(os.urandom(2), "big")
+question = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0\0\1\0\1"
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((host, 53))
+s.send(struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + question)
+s.settimeout(float(sys.argv[3]) if len(sys.argv) > 3 else 5)
+try:
+    answer = s.recv(65535)
+except socket.timeout:
+    sys.exit(print("timeout"))
+except OSError as e:
+    sys.exit(print(os.strerror(e.errno)))
+rid, flags, _, ancount = struct.unpack(">HHHH", answer[:8])
+if rid != qid:
+    sys.exit(print("wrong id"))
+if flags & 0xf or not ancount:
+    sys.exit(print(f"rcode {flags & 0xf}"))
+print(socket.inet_ntoa(answer[-4:]))
+"""
+
+
+# A DNS server over TCP on ADDRESS port 53 that answers as an attacker
+# behind the server would: with another query's ID, or announcing 65,535
+# bytes and closing after a few. Prints "listening".
+HOSTILE_RESOLVER = r"""
+import socket, struct, sys, threading
+address, mode = sys.argv[1], sys.argv[2]
+srv = socket.create_server((address, 53))
+print("listening", flush=True)
+def serve(conn):
+    with conn:
+        length = struct.unpack(">H", conn.recv(2))[0]
+        query = b""
+        while len(query) < length:
+            query += conn.recv(length - len(query))
+        if mode == "wrong-id":
+            answer = bytes([query[0] ^ 0xff, query[1]]) + b"\x81\x80" + query[4:]
+            conn.sendall(struct.pack(">H", len(answer)) + answer)
+        else:
+            conn.sendall(b"\xff\xff" + query[:10])
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+"""
+
+
+# Counts, until its input ends, the frames on INTERFACE addressed to the
+# far networks (IPv4 203.0.113.128/25, IPv6 2001:db8:f::/64): none may
+# leave by the client's real interface, around the connection.
+SNIFF = r"""
+import ipaddress, socket, sys, threading
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((sys.argv[1], 0))
+s.settimeout(0.2)
+far = [ipaddress.ip_network("203.0.113.128/25"), ipaddress.ip_network("2001:db8:f::/64")]
+done, seen = threading.Event(), []
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+print("sniffing", flush=True)
+while not done.is_set():
+    try:
+        frame = s.recv(65535)
+    except socket.timeout:
+        continue
+    kind = frame[12:14]
+    if kind == b"\x08\x00":
+        dst = ipaddress.ip_address(frame[30:34])
+    elif kind == b"\x86\xdd":
+        dst = ipaddress.ip_address(frame[38:54])
+    else:
+        continue
+    if any(dst in net for net in far):
+        seen.append(str(dst))
+print(len(seen), " ".join(sorted(set(seen))))
+"""
+
+
 class StreamsFixtures(ForwardFixtures):
     sshd_options = {"permit_tunnel": "no"}
     make_server_tun = False
@@ -88,8 +174,8 @@ class StreamsFixtures(ForwardFixtures):
             run(*in_ns(ns, "ip", "link", "set", "veth-far", "up"))
 
     def streams_settings(self, **overrides):
-        return self.settings(tunnel_mode="streams", remote_tun=None,
-                             local_address6=TUN_CLIENT_IP6, **overrides)
+        overrides.setdefault("local_address6", TUN_CLIENT_IP6)
+        return self.settings(tunnel_mode="streams", remote_tun=None, **overrides)
 
     def tables(self):
         out = run(*in_ns(self.ns.client, "nft", "list", "tables")).stdout
@@ -103,18 +189,21 @@ class StreamsFixtures(ForwardFixtures):
                      timeout=60)
         return result.stdout.strip()
 
-    def connect_streams(self, **overrides):
-        helper = self.connect(self.streams_settings(**overrides))
+    def connect_streams(self, dns=(), **overrides):
+        """The helper in streams mode and the service's table for it; @dns:
+        the profile's DNS servers, which the service hands the helper."""
+        helper = self.connect(self.streams_settings(**overrides),
+                              helper={"dns-servers": ";".join(dns)} if dns else None)
         ports = [arg for name, arg in helper.events if name == "streams"]
         self.assertEqual(len(ports), 1, helper.events)
-        port4, port6 = (int(p) for p in ports[0].split())
-        self.assertTrue(port4 and port6)
+        port4, port6, dns_port4, dns_port6 = (int(p) for p in ports[0].split())
+        self.assertTrue(port4 and port6 and dns_port4 and dns_port6)
         server = [arg for name, arg in helper.events if name == "server"][0]
         dev = helper.interface
         run(*in_ns(self.ns.client, "ip", "route", "add", FAR_NET, "dev", dev))
         run(*in_ns(self.ns.client, "ip", "-6", "route", "add", FAR_NET6, "dev", dev))
         run(*in_ns(self.ns.client, "nft", "-f", "-"),
-            input=streams_script(dev, port4, port6, server))
+            input=streams_script(dev, port4, port6, server, dns_port4, dns_port6, dns))
         self.addCleanup(self.delete_tables)
         return helper, port4, port6
 
@@ -139,12 +228,50 @@ class StreamsFixtures(ForwardFixtures):
         # ...and the others go on.
         self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
         # What is not TCP is refused at once ("administratively
-        # prohibited"), not left to time out.
+        # prohibited"), not left to time out, and nothing of it leaves by
+        # the real interface around the connection.
+        sniffer = self.sniff_real_interface()
         self.assertEqual(self.udp(FAR_HOST), "EHOSTUNREACH")
         self.assertEqual(self.udp(FAR_HOST6), "EACCES")
         pinged = run(*in_ns(self.ns.client, "ping", "-c", "1", "-W", "3", FAR_HOST), check=False)
         self.assertNotEqual(pinged.returncode, 0)
         self.assertIn("Packet filtered", pinged.stdout)
+        self.assertEqual(self.stop_sniffing(sniffer), "0")
+
+    def start_resolvers(self):
+        """dnsmasq on the far host, the only resolver that knows
+        INTRANET_NAME, over UDP and TCP; and HOSTILE_DNS beside it."""
+        run(*in_ns(self.far, "ip", "addr", "add", f"{HOSTILE_DNS}/25", "dev", "veth-far"))
+        self.start_in(self.far, "dnsmasq", "--keep-in-foreground", "--no-daemon",
+                      "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--user=root",
+                      f"--listen-address={FAR_HOST}", "--bind-interfaces",
+                      "--local=/behind.test/",
+                      f"--host-record={INTRANET_NAME},{INTRANET_IP}",
+                      f"--pid-file={os.path.join(self.tmp.path, 'dnsmasq.pid')}")
+        self.wait_listening(self.far, 53)
+
+    def dns_query(self, host, name=INTRANET_NAME):
+        return run(*in_ns(self.ns.client, sys.executable, "-c", DNS_QUERY, host, name),
+                   timeout=30).stdout.strip()
+
+    def check_dns(self, dns_server):
+        """A name only the server side's resolver knows resolves here."""
+        self.assertEqual(self.dns_query(dns_server), INTRANET_IP)
+        # A name it does not know: its NXDOMAIN comes back as it is.
+        self.assertEqual(self.dns_query(dns_server, "nowhere.behind.test"), "rcode 3")
+
+    def sniff_real_interface(self):
+        """Starts counting what leaves the client's real interface for the
+        far networks; stop_sniffing() says what it saw."""
+        proc = subprocess.Popen(in_ns(self.ns.client, sys.executable, "-c", SNIFF, "veth-sst"),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, proc)
+        self.assertEqual(proc.stdout.readline().strip(), "sniffing")
+        return proc
+
+    def stop_sniffing(self, proc):
+        out, _ = proc.communicate(input="", timeout=30)
+        return out.strip()
 
     def udp(self, host):
         return run(*in_ns(self.ns.client, sys.executable, "-c", UDP, host), timeout=30).stdout.strip()
@@ -181,6 +308,82 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         helper.wait_exit()
         self.assertEqual(self.listening(port4), "")
         self.assertEqual(self.listening(port6), "")
+
+
+class StreamsDns(StreamsFixtures, HelperTestCase):
+    """UDP DNS to the connection's DNS servers, asked over TCP through the
+    server (docs/streams.md, "DNS")."""
+
+    def test_name_only_the_server_side_knows(self):
+        self.start_resolvers()
+        self.connect_streams(dns=(FAR_HOST,))
+        sniffer = self.sniff_real_interface()
+        self.check_dns(FAR_HOST)
+        # DNS over TCP to it is TCP like any other: carried too.
+        self.assertEqual(self.stop_sniffing(sniffer), "0")
+        # UDP to another address's port 53 is not DNS of the connection's:
+        # refused, as other UDP.
+        self.assertEqual(self.udp(HOSTILE_DNS), "EHOSTUNREACH")
+
+    def test_dns_servers_from_remote_command(self):
+        """remote-command's DNS lines name the servers (the profile names
+        none); an IPv6 server is asked from an IPv4 query's socket too."""
+        self.start_resolvers()
+        script = (f"printf 'ADDR {TUN_CLIENT_IP}\\nPREFIX 24\\nDNS {FAR_HOST}\\n"
+                  f"DNS 2001:db8:f::99\\n'")
+        helper, _, _ = self.connect_streams(remote_command=script, local_address=None,
+                                            local_address6=None, remote_address=None)
+        self.assertIn(f"DNS {FAR_HOST}", helper.config)
+        dev = helper.interface
+        table = run(*in_ns(self.ns.client, "nft", "list", "tables")).stdout
+        self.assertIn("nm_sshtun_", table)
+        # The standalone table names no DNS servers of remote-command's
+        # (the service adds them once the configuration is known): here
+        # the test does, as the service would.
+        port4, port6, dns4, dns6 = (int(p) for p in
+                                    [a for n, a in helper.events if n == "streams"][0].split())
+        server = [a for n, a in helper.events if n == "server"][0]
+        run(*in_ns(self.ns.client, "nft", "-f", "-"),
+            input=streams_script(dev, port4, port6, server, dns4, dns6,
+                                 (FAR_HOST, "2001:db8:f::99")))
+        self.check_dns(FAR_HOST)
+
+    def test_hostile_dns_servers_behind_the_server(self):
+        """What a DNS server behind the server sends is checked before it
+        is passed on: an answer to another query (another ID) and one cut
+        short are dropped and the next server is asked; a flood of queries
+        leaves the helper answering."""
+        self.start_resolvers()
+        self.connect_streams(dns=(HOSTILE_DNS, FAR_HOST))
+        for mode in ("wrong-id", "cut-short"):
+            hostile = self.start_in(self.far, sys.executable, "-c", HOSTILE_RESOLVER, HOSTILE_DNS,
+                                    mode, wait_line="listening")
+            self.assertEqual(self.dns_query(HOSTILE_DNS), INTRANET_IP, mode)
+            stop_process(hostile)
+        # Nothing listens there now: the server refuses that channel, the
+        # next server answers.
+        self.assertEqual(self.dns_query(HOSTILE_DNS), INTRANET_IP)
+        # 500 queries at once: at most 64 are asked at a time, the rest
+        # wait in the socket (or are dropped, as an overloaded resolver's),
+        # and the helper goes on answering.
+        flood = ("import socket\n"
+                 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 f"s.connect(('{FAR_HOST}', 53))\n"
+                 "for i in range(500):\n"
+                 "    s.send(i.to_bytes(2, 'big') + bytes.fromhex("
+                 "'01000001000000000000076578616d706c6500000100 01'.replace(' ', '')))\n")
+        run(*in_ns(self.ns.client, sys.executable, "-c", flood), timeout=30)
+        for helper in self.helpers:
+            self.assertIsNone(helper.proc.poll(), "the helper died")
+        self.assertEqual(self.dns_query(FAR_HOST), INTRANET_IP)
+
+    def test_no_dns_server_answers(self):
+        """Every DNS server of the connection refuses: SERVFAIL at once, so
+        the asking resolver does not wait its 5 s."""
+        self.connect_streams(dns=(FAR_HOST,))
+        started = time.monotonic()
+        self.assertEqual(self.dns_query(FAR_HOST), "rcode 2")
+        print(f"\n  SERVFAIL after {time.monotonic() - started:.2f} s", end=" ", flush=True)
 
 
 class StreamsAfterReconnect(StreamsFixtures, HelperTestCase, LinkControl):
@@ -283,6 +486,22 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         self.assertEqual(len(self.tables()), 1, self.tables())
         self.assertIn(f"removing the nftables table {TABLE_PREFIX}gone0", self.nm.log_text())
         self.down("streams")
+        self.wait_no_tables()
+
+    def test_dns_through_the_server(self):
+        """The profile's DNS server (ipv4.dns), reachable only from the
+        server, answers a name only it knows; the service's table sends its
+        UDP to the helper's resolver, and goes with the connection."""
+        self.start_resolvers()
+        self.nm.add_vpn("dns", self.streams_settings(),
+                        extra=("ipv4.routes", FAR_NET, "ipv4.dns", FAR_HOST))
+        self.up("dns")
+        table = run(*in_ns(self.ns.client, "nft", "list", *self.tables()[0].split())).stdout
+        self.assertRegex(table, rf"ip daddr {re.escape(FAR_HOST)} udp dport 53 redirect to :\d+")
+        sniffer = self.sniff_real_interface()
+        self.check_dns(FAR_HOST)
+        self.assertEqual(self.stop_sniffing(sniffer), "0")
+        self.down("dns")
         self.wait_no_tables()
 
     def test_default_route_means_all(self):
