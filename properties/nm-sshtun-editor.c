@@ -148,6 +148,11 @@ form_data(SshtunEditor *self)
         if (value)
             g_hash_table_insert(data, (gpointer)f->name, value);
     }
+    /* Streams mode opens no tun unit: a unit typed for another mode is
+     * greyed out and not kept, rather than refused in a field that cannot
+     * be edited. */
+    if (g_strcmp0(g_hash_table_lookup(data, "tunnel-mode"), "streams") == 0)
+        g_hash_table_remove(data, "remote-tun");
     return data;
 }
 
@@ -207,6 +212,7 @@ check_form(SshtunEditor *self, GError **error)
     const Field *f;
     const char *auth = g_hash_table_lookup(data, "auth-type");
     gboolean no_tunnel = g_strcmp0(g_hash_table_lookup(data, "no-tunnel"), "yes") == 0;
+    gboolean streams = g_strcmp0(g_hash_table_lookup(data, "tunnel-mode"), "streams") == 0;
 
     settings = sshtun_settings_parse_naming(data, &bad_key, &local);
     FOR_EACH_FIELD(f)
@@ -217,9 +223,11 @@ check_form(SshtunEditor *self, GError **error)
             sshtun_widget_add_class(w, "error");
         else
             sshtun_widget_remove_class(w, "error");
-        /* Only what the tunnel uses can be typed. */
+        /* Only what the tunnel uses can be typed; streams mode asks the
+         * server for no tun unit. */
         if (f->flags & SSHTUN_KEY_TUNNEL)
-            gtk_widget_set_sensitive(w, !no_tunnel);
+            gtk_widget_set_sensitive(
+                    w, !no_tunnel && !(streams && strcmp(f->name, "remote-tun") == 0));
     }
     /* Only what the chosen authentication uses can be typed. */
     gtk_widget_set_sensitive(named_widget(self, "key-file-entry"), g_strcmp0(auth, "key") == 0);

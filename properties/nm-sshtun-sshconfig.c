@@ -105,24 +105,16 @@ import_finish(Import *imp, GError **error)
         any_forward = FALSE;
     }
     /* Without Tunnel (or -w) ssh opens no tunnel: forwards make a
-     * forwards-only connection, and with none there is nothing to carry. */
+     * forwards-only connection. With none, the host is a login that has
+     * never carried a tunnel, or says it does not (Tunnel no): streams
+     * mode, which needs no PermitTunnel on the server (docs/streams.md),
+     * is the VPN such an account can have. */
     if (imp->tunnel_off
         || (!imp->tunnel_seen && !g_hash_table_contains(imp->data, "tunnel-mode"))) {
-        if (any_forward) {
+        if (any_forward)
             g_hash_table_insert(imp->data, g_strdup("no-tunnel"), g_strdup("yes"));
-        } else if (imp->tunnel_off || !imp->src) {
-            SSH_TOKEN_ERROR(error, _("no tunnel (ssh -w or Tunnel) and no forwards: nothing to "
-                                     "carry; add -w any (Tunnel yes), or a forward"));
-            return FALSE;
-        } else {
-            SSH_TOKEN_ERROR(error,
-                            _("%s: Host %s has neither a Tunnel nor a forward, so ssh opens no "
-                              "tunnel for it: add \"Tunnel yes\" (or point-to-point, "
-                              "ethernet) to its block, or a LocalForward, RemoteForward or "
-                              "DynamicForward"),
-                            imp->alias_where ? imp->alias_where : _("the file"), imp->alias);
-            return FALSE;
-        }
+        else
+            g_hash_table_insert(imp->data, g_strdup("tunnel-mode"), g_strdup("streams"));
     }
     /* A value that is wrong fails the import; one that ssh_config cannot
      * give (the tunnel's addresses, say) is left for the user to fill in

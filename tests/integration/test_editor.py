@@ -293,6 +293,23 @@ class EditorTests(unittest.TestCase):
                                   "screenshot_dir": DOC_SCREENSHOTS}, **german)
         self.assertEqual(shot["error"], "Port: 99999 ist keine Portnummer (1-65535)")
 
+    def test_streams_greys_the_tun_unit(self):
+        """Streams mode asks the server for no tun unit: the field is greyed
+        out and a unit typed before is not kept (nor refused)."""
+        for gtk in ("3.0", "4.0"):
+            with self.subTest(gtk=gtk):
+                result = self.drive(gtk, {"host": "streams", "main": {
+                    "host": "h", "local-address": "10.0.0.2", "remote-tun": "7",
+                    "tunnel-mode": "streams"}})
+                self.assertTrue(result["ok"], result)
+                self.assertIn("remote-tun-entry", result["insensitive"])
+                self.assertEqual(result["data"].get("tunnel-mode"), "streams")
+                self.assertNotIn("remote-tun", result["data"])
+                tun = self.drive(gtk, {"host": "tun", "main": {
+                    "host": "h", "local-address": "10.0.0.2", "remote-tun": "7"}})
+                self.assertNotIn("remote-tun-entry", tun["insensitive"])
+                self.assertEqual(tun["data"].get("remote-tun"), "7")
+
     def test_mouse_wheel_over_a_choice_changes_nothing(self):
         for gtk in ("3.0", "4.0"):
             for notches in (3, -3):

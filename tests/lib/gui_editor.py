@@ -327,7 +327,10 @@ def run_scenario(plugin, scenario, outdir):
               "window_height": window_height(window),
               "wheel": wheel_result,
               "advanced_header_bar": header_bar,
-              "marked": marked(widgets)}
+              "marked": marked(widgets),
+              "insensitive": sorted(name for name, w in widgets.items()
+                                    if name.endswith(("-entry", "-combo", "-check"))
+                                    and not w.get_sensitive())}
     try:
         ok = editor.update_connection(conn)
         result["ok"] = bool(ok)

@@ -108,7 +108,8 @@ test_config_forwards_only(void)
 }
 
 /* Without Tunnel, ssh opens no tunnel: forwards alone make a
- * forwards-only connection; no forwards, nothing to carry. */
+ * forwards-only connection; a host with neither, or with "Tunnel no", is
+ * a plain login, which gets streams mode (no PermitTunnel needed). */
 static void
 test_config_no_tunnel_line(void)
 {
@@ -121,10 +122,24 @@ test_config_no_tunnel_line(void)
     assert_key(forwards, "local-forwards", "8080:web:80");
     g_assert_false(g_hash_table_contains(forwards, "tunnel-mode"));
     g_assert_false(g_hash_table_contains(cleared, "local-forwards"));
-    import_fails("Host bare\n  Port 2222\n",
-                 "line 1: Host bare has neither a Tunnel nor a forward");
-    import_fails("Host fw\n  LocalForward 1 a:1\n  ClearAllForwardings yes\n",
-                 "neither a Tunnel nor a forward");
+    g_autoptr(GHashTable) bare = import_ok("Host bare\n  Port 2222\n", "bare");
+    g_autoptr(GHashTable) off = import_ok("Host off\n  Tunnel no\n", "off");
+    g_autoptr(GHashTable) all_cleared
+            = import_ok("Host fw\n  LocalForward 1 a:1\n  ClearAllForwardings yes\n", "fw");
+    g_autoptr(GHashTable) command = import_ok("ssh -p 2222 user@host", "host");
+    g_autoptr(GHashTable) off_with_forward
+            = import_ok("Host offfw\n  Tunnel no\n  DynamicForward 1080\n", "offfw");
+
+    assert_key(bare, "tunnel-mode", "streams");
+    assert_key(bare, "port", "2222");
+    g_assert_false(g_hash_table_contains(bare, "no-tunnel"));
+    assert_key(off, "tunnel-mode", "streams");
+    assert_key(all_cleared, "tunnel-mode", "streams");
+    assert_key(command, "tunnel-mode", "streams");
+    assert_key(command, "user", "user");
+    /* Forwards still make a forwards-only connection. */
+    assert_key(off_with_forward, "no-tunnel", "yes");
+    g_assert_false(g_hash_table_contains(off_with_forward, "tunnel-mode"));
 }
 
 /* Export writes what the connection sets, not the defaults. */
@@ -428,7 +443,6 @@ test_config_errors(void)
     import_fails("Host a\n  HostName %r.example\n", "only the tokens %h");
     import_fails("Host a\n  IdentityFile ~bob/key\n", "~user paths");
     import_fails("Host a\n  User \"unbalanced\n", "line 2: User:");
-    import_fails("Host a\n  Tunnel no\n", "nothing to carry");
     import_fails("Host a\n  # nm-sshtun: colour=blue\n", "unknown key \"colour\"");
     import_fails("Host a\n  Compression maybe\n", "expected yes or no");
     import_fails("Host a\xff\n", "not UTF-8");
@@ -486,7 +500,6 @@ test_command_line_errors(void)
     import_fails("ssh -Z host", "unknown option -Z");
     import_fails("ssh -F other.conf -w 0 host", "-F: ssh -F is not supported");
     import_fails("ssh -W h:22 host", "ssh -W is not supported");
-    import_fails("ssh host", "nothing to carry");
     import_fails("ssh -w 0:x host", "remote-tun");
     import_fails("ssh -w 0 -p 0 host", "-p: ");
     import_fails("ssh -w 0 -o ProxyCommand=nc host", "ProxyCommand");
