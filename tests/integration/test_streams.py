@@ -504,6 +504,29 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         self.down("dns")
         self.wait_no_tables()
 
+    def test_plain_login_imported_as_streams(self):
+        """An ssh_config Host with no Tunnel and no forward (an account
+        whose server allows no tunnel) imports as streams mode; with the
+        addresses filled in, as the editor would ask, it comes up through
+        nmcli and carries TCP to where only the server reaches."""
+        path = os.path.join(self.tmp.path, "login.conf")
+        with open(path, "w") as f:
+            f.write(f"Host login\n    HostName {self.settings()['host']}\n"
+                    f"    IdentityFile {self.key}\n"
+                    f"    UserKnownHostsFile {self.known_hosts}\n")
+        out = self.nm.nmcli("connection", "import", "type", "sshtun", "file", path).stdout
+        self.assertIn("login", out)
+        data = self.nm.nmcli("-g", "vpn.data", "connection", "show", "login").stdout
+        self.assertIn("tunnel-mode = streams", data)
+        self.assertNotIn("remote-tun", data)
+        self.nm.nmcli("connection", "modify", "login", "+vpn.data",
+                      f"local-address={TUN_CLIENT_IP}", "ipv4.routes", FAR_NET)
+        self.up("login")
+        self.start_web_server(self.far, FAR_HOST)
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
+        self.down("login")
+        self.wait_no_tables()
+
     def test_default_route_means_all(self):
         """No routes of its own: the connection takes the default route, and
         every TCP connection goes through the server, the SSH connection's
