@@ -50,8 +50,10 @@ typedef struct {
     char origin[INET6_ADDRSTRLEN];
     guint origin_port;
     char original_host[INET6_ADDRSTRLEN]; /* streams: where the client connected to */
-    guint8 *open_message;                 /* direct-streamlocal's, kept while the open runs */
+    guint8 *open_message; /* direct-streamlocal's or streams' direct-tcpip, kept while the
+                             open runs */
     gsize open_message_len;
+    guint32 window;    /* the window it asks for; streams: counted in streams_windows */
     guint next_target; /* remote: which resolved address to try next */
     guint8 up[SSHTUN_FORWARD_BUFFER];
     gsize up_len;
@@ -110,6 +112,8 @@ conn_free(SshtunHelper *h, Conn *c, gboolean session_alive)
         close(c->fd);
     if (c->channel && session_alive)
         g_queue_push_tail(&h->forwards->closing, c->channel);
+    if (c->listener->streams)
+        h->forwards->streams_windows -= c->window;
     g_free(c->open_message);
     g_free(c);
     h->forwards->connection_count--;
@@ -352,25 +356,70 @@ accept_remote(SshtunHelper *h, SshtunListener *l)
     }
 }
 
+/* Appends an SSH string (length, then bytes) to @out. */
+static void
+put_string(GByteArray *out, const char *text)
+{
+    guint32 be = GUINT32_TO_BE((guint32)strlen(text));
+
+    g_byte_array_append(out, (const guint8 *)&be, 4);
+    g_byte_array_append(out, (const guint8 *)text, (guint)strlen(text));
+}
+
+static void
+put_uint32(GByteArray *out, guint32 value)
+{
+    guint32 be = GUINT32_TO_BE(value);
+
+    g_byte_array_append(out, (const guint8 *)&be, 4);
+}
+
+/* Streams mode's share of SSHTUN_STREAMS_WINDOW_BUDGET for one more
+ * connection (forward.h). */
+static guint32
+streams_window(SshtunForwards *F)
+{
+    gsize left = F->streams_windows < SSHTUN_STREAMS_WINDOW_BUDGET
+                         ? SSHTUN_STREAMS_WINDOW_BUDGET - F->streams_windows
+                         : 0;
+
+    return (guint32)CLAMP(left, SSHTUN_STREAMS_WINDOW_MIN, SSHTUN_FORWARD_WINDOW);
+}
+
 static LIBSSH2_CHANNEL *
 open_channel(SshtunHelper *h, Conn *c)
 {
-    if (!c->target_path)
+    const char *type = c->target_path ? "direct-streamlocal@openssh.com" : "direct-tcpip";
+
+    if (!c->target_path && !c->listener->streams)
         return libssh2_channel_direct_tcpip_ex(h->session, c->target_host, (int)c->target_port,
                                                c->origin, (int)c->origin_port);
     if (!c->open_message) {
-        /* OpenSSH's direct-streamlocal@openssh.com: the socket path, then a
-         * reserved string and number. libssh2 has no call for it. */
-        guint32 path_len = (guint32)strlen(c->target_path);
-        guint32 be = GUINT32_TO_BE(path_len);
+        /* libssh2 opens direct-tcpip with its own 2 MiB window, and has no
+         * call for OpenSSH's direct-streamlocal@openssh.com: the open's
+         * message is written here (RFC 4254 7.2; for a socket, its path,
+         * then a reserved string and number). */
+        GByteArray *m = g_byte_array_new();
 
-        c->open_message_len = 4 + path_len + 4 + 4;
-        c->open_message = g_malloc0(c->open_message_len);
-        memcpy(c->open_message, &be, 4);
-        memcpy(c->open_message + 4, c->target_path, path_len);
+        if (c->target_path) {
+            put_string(m, c->target_path);
+            put_string(m, "");
+            put_uint32(m, 0);
+        } else {
+            put_string(m, c->target_host);
+            put_uint32(m, c->target_port);
+            put_string(m, c->origin);
+            put_uint32(m, c->origin_port);
+        }
+        c->open_message_len = m->len;
+        c->open_message = g_byte_array_free(m, FALSE);
+        /* Taken from the budget now: libssh2 keeps the first call's
+         * window for the later ones of the same open. */
+        c->window = c->listener->streams ? streams_window(h->forwards) : SSHTUN_FORWARD_WINDOW;
+        if (c->listener->streams)
+            h->forwards->streams_windows += c->window;
     }
-    return libssh2_channel_open_ex(h->session, "direct-streamlocal@openssh.com",
-                                   strlen("direct-streamlocal@openssh.com"), SSHTUN_FORWARD_WINDOW,
+    return libssh2_channel_open_ex(h->session, type, (unsigned int)strlen(type), c->window,
                                    SSHTUN_FORWARD_PACKET, (const char *)c->open_message,
                                    (unsigned int)c->open_message_len);
 }

@@ -37,6 +37,15 @@
 /* The channel window OpenSSH gives a TCP forward: 2 MiB, 32 KiB packets. */
 #define SSHTUN_FORWARD_WINDOW (2 * 1024 * 1024)
 #define SSHTUN_FORWARD_PACKET (32 * 1024)
+/* Streams mode carries every TCP connection of the machine, a thousand at
+ * once if need be: what the server may send ahead of slow readers (libssh2
+ * keeps it until read) is bounded over all of them. A connection gets a
+ * full window while the windows open add up to less than the budget, and
+ * the rest of it, but never less than the minimum, after: at most budget
+ * + connections x minimum in all (128 MiB for 1,024), where 1,024 full
+ * windows would be 2 GiB. */
+#define SSHTUN_STREAMS_WINDOW_BUDGET (64 * 1024 * 1024)
+#define SSHTUN_STREAMS_WINDOW_MIN    (64 * 1024)
 
 typedef struct {
     struct sockaddr_storage addr;
@@ -65,6 +74,7 @@ struct _SshtunForwards {
     GQueue opening;         /* connections waiting for their channel, head in flight */
     GQueue closing;         /* channels libssh2 has not finished closing */
     SshtunForward *streams; /* streams mode: what its listeners are, for messages */
+    gsize streams_windows;  /* streams mode: the windows its open channels were given */
     /* Streams mode's resolver: its connections (streams-dns.c) belong to
      * no listening socket. */
     SshtunListener *resolver;

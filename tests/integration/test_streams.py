@@ -155,6 +155,44 @@ print(len(seen), " ".join(sorted(set(seen))))
 """
 
 
+# Far side of the stalled connections: sends each connection BYTES, then
+# waits for its end. Prints "listening".
+SENDER = r"""
+import asyncio, sys
+address, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+async def serve(reader, writer):
+    writer.write(b"x" * size)
+    try:
+        await writer.drain()
+        await reader.read()
+    except ConnectionError:
+        pass
+    writer.close()
+async def main():
+    server = await asyncio.start_server(serve, address, port, backlog=1024)
+    print("listening", flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+"""
+
+
+# Opens COUNT connections that never read (a 4 KiB receive buffer, so that
+# the kernel here holds little), says "open", and holds them until its
+# input ends.
+STALLED = r"""
+import socket, sys
+address, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+held = []
+for _ in range(count):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((address, port))
+    held.append(s)
+print("open", flush=True)
+sys.stdin.read()
+"""
+
+
 class StreamsFixtures(ForwardFixtures):
     sshd_options = {"permit_tunnel": "no"}
     make_server_tun = False
@@ -301,6 +339,49 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         self.assertIn("ok 1000", result.stdout)
         self.assertIsNone(helper.proc.poll(), "the session ended")
+
+    def test_stalled_connections_hold_bounded_memory(self):
+        """1,000 connections whose clients read nothing, each sent 512 KiB:
+        what the server may send ahead is bounded over all of them (64 MiB
+        of full windows, 64 KiB each beyond; src/helper/forward.h), where
+        OpenSSH's 2 MiB window each would let the helper hold all 500 MiB."""
+        many = ("prlimit", "--nofile=4096:4096", sys.executable)
+        self.start_in(self.far, *many, "-c", SENDER, FAR_HOST, str(ECHO_PORT), str(512 << 10),
+                      wait_line="listening")
+        helper, _, _ = self.connect_streams()
+        before = self.memory_kib(helper.proc.pid)["VmRSS"]
+        clients = subprocess.Popen(in_ns(self.ns.client, *many, "-c", STALLED, FAR_HOST,
+                                         str(ECHO_PORT), "1000"),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, clients)
+        self.assertEqual(clients.stdout.readline().strip(), "open")
+        # Until the helper stops growing: the servers' windows are full.
+        last, steady = 0, 0
+        for _ in range(240):
+            time.sleep(0.5)
+            rss = self.memory_kib(helper.proc.pid)["VmRSS"]
+            steady = steady + 1 if rss - last < 1024 else 0
+            last = rss
+            if steady >= 6:
+                break
+        memory = self.memory_kib(helper.proc.pid)
+        grown_mib = (memory["VmRSS"] - before) / 1024
+        print(f"\n  1,000 stalled connections: helper grew {grown_mib:.0f} MiB "
+              f"(RSS {memory['VmRSS'] // 1024} MiB, peak {memory['VmHWM'] // 1024} MiB)",
+              end=" ", flush=True)
+        # Windows (64 MiB + 1,000 x 64 KiB) and the relay's two 16 KiB
+        # buffers a connection (31 MiB), with room for libssh2's packet
+        # headers and the allocator; 500 MiB were on offer.
+        self.assertLess(grown_mib, 256)
+        self.assertIsNone(helper.proc.poll(), "the session ended")
+        clients.stdin.close()
+        clients.wait(timeout=60)
+
+    @staticmethod
+    def memory_kib(pid):
+        with open(f"/proc/{pid}/status") as f:
+            return {k: int(v.split()[0]) for k, v in
+                    (line.split(":", 1) for line in f) if k in ("VmRSS", "VmHWM")}
 
     def test_listeners_go_with_a_killed_helper(self):
         helper, port4, port6 = self.connect_streams()
