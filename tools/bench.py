@@ -10,6 +10,7 @@ writes JSON and draws a PNG chart with gnuplot.
 
   tools/bench [--quick] [--out DIR]
   tools/bench --forwards [--rounds N] [--seconds S] [--compare-helper PROGRAM]
+  tools/bench --http [--rounds N] [--quickack]
   tools/bench --roaming [--tries N] [--stream-mb MB] [--limit S] [--out DIR]
     the roaming rows instead (tools/bench_roaming.py)
 
@@ -26,6 +27,17 @@ Two more carry TCP to an address behind the server as whole connections:
 the helper in tunnel-mode=streams (with the table its service writes) and
 sshuttle (Debian's package, its nft method), each to an address of its own
 on the server's loopback.
+
+--http sets up the same paths and measures short connections through those
+that reach an address behind the server (ssh -w, the helper's tunnel,
+streams mode, sshuttle), in turns, round after round: the time to the
+first byte of a small page (curl, 50 fresh connections one after the
+other: median and 90th percentile, beside an idle ping through the
+helper's tunnel as one round trip) and batches of 100 requests started at
+once (requests per second, failures). The page comes from
+tools/http_probe.py in the server namespace. --quickack gives the client's
+route to the server quickack 1, to see the tun paths without the stall of
+sshd's Nagle on the client's delayed ACKs.
 """
 
 import argparse
@@ -496,6 +508,148 @@ class ForwardsBench(Bench):
         return figures, peak
 
 
+# --http: one small HTTP server in the server namespace, listening on all
+# its addresses, reached through the paths of --forwards that carry packets
+# or whole connections to an address behind the server.
+HTTP_PORT = 8080
+HTTP_PROBE = os.path.join(os.path.dirname(__file__), "http_probe.py")
+# Per path and round: requests one after the other for the first-byte
+# times, then batches of requests all started at once.
+FIRST_BYTE_REQUESTS, BURST_SIZE, BURST_BATCHES = 50, 100, 3
+
+
+def median_or_nan(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def ratio(value, reference):
+    """@value / @reference, nan rather than an exception when every
+    request of the reference failed."""
+    return value / reference if reference else float("nan")
+
+
+class HttpBench(ForwardsBench):
+    """Streams mode beside tun mode for short connections, on the set-up of
+    --forwards: time to the first byte of a page and many requests at once.
+    A connection through the tunnel (ssh -w, helper tun) opens with a TCP
+    handshake across it; one through streams mode is accepted at once by
+    the helper, which then opens an SSH channel to the destination: about
+    one round trip each, so their first bytes should come about alike."""
+
+    HTTP_PATHS = (("ssh -w", SSH_W_SERVER_IP), ("helper tun", TUN_SERVER_IP),
+                  ("streams", STREAMS_TARGET))
+    quickack = False
+
+    def start_http_server(self):
+        self.http_server = subprocess.Popen(
+            in_ns(self.ns.server, sys.executable, HTTP_PROBE, "serve", str(HTTP_PORT)),
+            stdout=subprocess.PIPE, text=True)
+        if self.http_server.stdout.readline().strip() != "ready":
+            raise RuntimeError("http_probe.py serve did not start")
+
+    def first_bytes(self, address):
+        """FIRST_BYTE_REQUESTS pages fetched by one curl, one after the
+        other, each on a fresh connection (the server closes every one):
+        curl's connect and first-byte times in ms, and how many failed."""
+        # time_starttransfer counts from curl's start of the transfer,
+        # connect included: the time a browser waits for a page to begin.
+        args = ["curl", "-s", "--noproxy", "*", "-w",
+                "%{time_connect} %{time_starttransfer} %{http_code} %{num_connects}\n"]
+        for i in range(FIRST_BYTE_REQUESTS):
+            args += ["-o", "/dev/null", f"http://{address}:{HTTP_PORT}/{i}"]
+        out = run(*in_ns(self.ns.client, *args), check=False, timeout=120).stdout
+        connect, first = [], []
+        for line in out.splitlines():
+            seconds_connect, seconds_first, code, connects = line.split()
+            # A reused connection would not show the opening: count it failed.
+            if code == "200" and connects == "1":
+                # curl gives microseconds: so do the figures.
+                connect.append(round(float(seconds_connect) * 1000, 3))
+                first.append(round(float(seconds_first) * 1000, 3))
+        return connect, first, FIRST_BYTE_REQUESTS - len(first)
+
+    def burst(self, address):
+        """BURST_BATCHES batches of BURST_SIZE requests started at once:
+        per batch, http_probe.py's seconds, failures and reasons."""
+        out = run(*in_ns(self.ns.client, sys.executable, HTTP_PROBE, "burst", address,
+                         str(HTTP_PORT), str(BURST_SIZE), str(BURST_BATCHES)),
+                  timeout=BURST_BATCHES * 30 + 30).stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def run_http_rounds(self, rounds):
+        paths = list(self.HTTP_PATHS)
+        if shutil.which("sshuttle"):
+            paths.append(("sshuttle", SSHUTTLE_TARGET))
+        figures = {name: {"connect_ms": [], "first_byte_ms": [], "first_byte_failures": 0,
+                          "requests_per_s": [], "burst_failures": 0, "burst_errors": []}
+                   for name, _ in paths}
+        ping_ms = []
+        if self.quickack:
+            # --quickack: the client's kernel acknowledges what comes from
+            # the server at once on every SSH connection (the route is read
+            # when they connect), so sshd's Nagle never waits on a delayed
+            # ACK: what the tun paths would give without that stall.
+            self.client_ip("route", "add", f"{SERVER_IP}/32", "dev", "veth-sst", "quickack", "1")
+        self.start_all()
+        try:
+            self.start_http_server()
+            for i in range(rounds):
+                # First bytes of every path, then the bursts of every path:
+                # a burst leaves work behind (connections closing) that
+                # would fall on the next path's first bytes.
+                line = {}
+                for name, address in paths:
+                    connect, first, failed = self.first_bytes(address)
+                    f = figures[name]
+                    f["connect_ms"] += connect
+                    f["first_byte_ms"] += first
+                    f["first_byte_failures"] += failed
+                    line[name] = {"connect": median_or_nan(connect),
+                                  "first": median_or_nan(first),
+                                  "p90": percentile(first, 0.9) if first else float("nan"),
+                                  "failed": failed}
+                # One round trip: an idle ping through the helper's tunnel.
+                # Not tun mode's TCP connect: sshd leaves Nagle on, and a
+                # small packet it sends while the last is unacknowledged
+                # waits for the client's delayed ACK (40 ms).
+                pings = self.rtts(TUN_SERVER_IP, 50, "0.02")
+                ping_ms += pings
+                for name, address in paths:
+                    batches = self.burst(address)
+                    rates = [round((BURST_SIZE - b["failures"]) / b["seconds"], 1)
+                             for b in batches]
+                    f = figures[name]
+                    f["requests_per_s"] += rates
+                    f["burst_failures"] += sum(b["failures"] for b in batches)
+                    f["burst_errors"] = sorted(set(f["burst_errors"]).union(
+                        *(b["errors"] for b in batches)))[:5]
+                    line[name]["rate"] = median_or_nan(rates)
+                    line[name]["burst_failed"] = sum(b["failures"] for b in batches)
+                round_trip = median_or_nan(pings)
+                extra = line["streams"]["first"] - line["helper tun"]["first"]
+                print(f"round {i + 1}: first byte median/p90 ms: " + ", ".join(
+                    f"{name} {line[name]['first']:.2f}/{line[name]['p90']:.2f}"
+                    for name, _ in paths) + "; connect median ms: " + ", ".join(
+                    f"{name} {line[name]['connect']:.2f}" for name, _ in paths)
+                    + "; failed: " + ", ".join(
+                    f"{name} {line[name]['failed']}" for name, _ in paths), flush=True)
+                print(f"  streams - helper tun: {extra:+.2f} ms = {extra / round_trip:+.1f} round "
+                      f"trips (one round trip: idle ping through helper tun, median "
+                      f"{round_trip:.2f} ms)", flush=True)
+                print(f"  {BURST_SIZE} at once, requests/s (median of {BURST_BATCHES}): " + ", ".join(
+                    f"{name} {line[name]['rate']:.0f}" for name, _ in paths)
+                    + "; failed: " + ", ".join(
+                    f"{name} {line[name]['burst_failed']}" for name, _ in paths)
+                    + "; ratios to helper tun: " + ", ".join(
+                    f"{name} {ratio(line[name]['rate'], line['helper tun']['rate']):.2f}"
+                    for name, _ in paths if name != "helper tun"), flush=True)
+        finally:
+            if getattr(self, "http_server", None):
+                stop_process(self.http_server)
+            self.stop_all()
+        return figures, ping_ms
+
+
 def forwards_summary(figures, peak_mib):
     lines = [f"{'':12} {'up Mbit/s (range)':>22} {'down Mbit/s (range)':>22}"]
     for name, f in figures.items():
@@ -504,6 +658,35 @@ def forwards_summary(figures, peak_mib):
                      f"{statistics.median(f['down']):7.0f} "
                      f"({min(f['down']):5.0f}-{max(f['down']):5.0f})")
     lines.append(f"helper peak RSS {peak_mib:.1f} MiB")
+    return "\n".join(lines)
+
+
+def http_summary(figures, ping_ms):
+    """Every round's samples together, per path."""
+    lines = [f"{'':12} {'connect ms':>10} {'first byte ms':>15} "
+             f"{f'requests/s, {BURST_SIZE} at once':>28} {'failed':>16}",
+             f"{'':12} {'median':>10} {'median':>7} {'p90':>7} {'median (range)':>28} "
+             f"{'1st byte/at once':>16}"]
+    for name, f in figures.items():
+        rates = f["requests_per_s"]
+        lines.append(f"{name:12} {median_or_nan(f['connect_ms']):10.2f} "
+                     f"{median_or_nan(f['first_byte_ms']):7.2f} "
+                     f"{percentile(f['first_byte_ms'], 0.9) if f['first_byte_ms'] else float('nan'):7.2f} "
+                     f"{median_or_nan(rates):16.0f} ({min(rates, default=0):4.0f}-"
+                     f"{max(rates, default=0):5.0f}) "
+                     f"{f['first_byte_failures']:>8}/{f['burst_failures']}")
+    round_trip = median_or_nan(ping_ms)
+    streams, tun = figures["streams"]["first_byte_ms"], figures["helper tun"]["first_byte_ms"]
+    extra = median_or_nan(streams) - median_or_nan(tun)
+    extra_p90 = (percentile(streams, 0.9) - percentile(tun, 0.9) if streams and tun
+                 else float("nan"))
+    lines.append(f"one round trip (idle ping through helper tun, median): {round_trip:.2f} ms, "
+                 f"p90 {percentile(ping_ms, 0.9) if ping_ms else float('nan'):.2f} ms")
+    lines.append(f"streams - helper tun, first byte: median {extra:+.2f} ms = "
+                 f"{extra / round_trip:+.1f} round trips, p90 {extra_p90:+.2f} ms")
+    for name, f in figures.items():
+        if f["burst_errors"]:
+            lines.append(f"{name}: " + "; ".join(f["burst_errors"]))
     return "\n".join(lines)
 
 
@@ -616,14 +799,37 @@ def main():
                                                       "bench-results"))
     parser.add_argument("--forwards", action="store_true",
                         help="forwards beside ssh -L and ssh -w, measured in turns")
-    parser.add_argument("--rounds", type=int, default=3, help="with --forwards")
+    parser.add_argument("--rounds", type=int, default=3, help="with --forwards or --http")
     parser.add_argument("--seconds", type=int, default=5, help="with --forwards")
     parser.add_argument("--compare-helper", metavar="PROGRAM",
                         help="with --forwards: another build's nm-sshtun-helper (\"other -L\") "
                              "and this build's (\"this -L\"), forward only, measured in the "
                              "same turns")
+    parser.add_argument("--http", action="store_true",
+                        help="on the set-up of --forwards: time to the first byte of a small "
+                             "page and 100 requests at once through ssh -w, the helper's "
+                             "tunnel, streams mode and sshuttle, in turns (--rounds)")
+    parser.add_argument("--quickack", action="store_true",
+                        help="with --http: the client's route to the server with quickack 1 "
+                             "(no delayed ACKs on the SSH connections), to see what sshd's "
+                             "Nagle costs the tun paths")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.http:
+        bench = HttpBench(False)
+        bench.quickack = args.quickack
+        try:
+            figures, ping_ms = bench.run_http_rounds(args.rounds)
+        finally:
+            bench.close()
+        print(system_line() + ", aes128-ctr hmac-sha2-256, MTU 1500"
+              + (", client route quickack 1" if args.quickack else ""))
+        print(http_summary(figures, ping_ms))
+        name = "http-quickack.json" if args.quickack else "http.json"
+        with open(os.path.join(args.out, name), "w") as f:
+            json.dump({"system": system_line(), "quickack": args.quickack, "rows": figures,
+                       "ping_ms": ping_ms}, f, indent=2)
+        return 0
     if args.forwards:
         bench = ForwardsBench(False)
         bench.seconds = args.seconds
