@@ -371,8 +371,13 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
               end=" ", flush=True)
         # Windows (64 MiB + 1,000 x 64 KiB) and the relay's two 16 KiB
         # buffers a connection (31 MiB), with room for libssh2's packet
-        # headers and the allocator; 500 MiB were on offer.
-        self.assertLess(grown_mib, 256)
+        # headers and the allocator; 500 MiB were on offer. A sanitized
+        # helper keeps freed memory in quarantine: its figure is printed
+        # only.
+        with open(f"/proc/{helper.proc.pid}/maps") as f:
+            sanitized = "libasan" in f.read()
+        if not sanitized:
+            self.assertLess(grown_mib, 256)
         self.assertIsNone(helper.proc.poll(), "the session ended")
         clients.stdin.close()
         clients.wait(timeout=60)
