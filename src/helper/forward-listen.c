@@ -247,8 +247,13 @@ bound_port(int fd)
 gboolean
 sshtun_streams_listen(SshtunHelper *h)
 {
-    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    /* Every address: a forwarded host's connection is redirected to the
+     * address of the interface it came in by. The service's table drops
+     * what reaches these ports from another machine without its redirect,
+     * and a connection that was not redirected is reset
+     * (forward-relay.c). */
+    struct sockaddr_in in = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+    struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
     const struct {
         const struct sockaddr *sa;
         socklen_t len;
@@ -270,8 +275,8 @@ sshtun_streams_listen(SshtunHelper *h)
 
         if (fd < 0) {
             /* A machine without IPv6 has no ::1: IPv4 alone. */
-            sshtun_helper_debug(h, "streams: cannot listen on %s loopback: %s",
-                                i ? "the IPv6" : "the IPv4", g_strerror(errno));
+            sshtun_helper_debug(h, "streams: cannot listen for %s: %s", i ? "IPv6" : "IPv4",
+                                g_strerror(errno));
             continue;
         }
         add_listener(h, f, fd)->streams = TRUE;
@@ -279,7 +284,7 @@ sshtun_streams_listen(SshtunHelper *h)
     }
     if (!ports[0] && !ports[1])
         return sshtun_helper_failed(h, SSHTUN_EXIT_FORWARD_FAILED,
-                                    "streams mode cannot listen on 127.0.0.1 or ::1");
+                                    "streams mode cannot listen for IPv4 or IPv6");
     sshtun_streams_dns_listen(h, dns_ports);
     sshtun_helper_eventf(h, "streams", "%u %u %u %u", ports[0], ports[1], dns_ports[0],
                          dns_ports[1]);

@@ -189,11 +189,31 @@ set_nodelay(int fd)
 #define IP6T_SO_ORIGINAL_DST 80
 #endif
 
+/* Whether two IPv4 or IPv6 socket addresses are the same address and port. */
+static gboolean
+same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return FALSE;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)a;
+        const struct sockaddr_in *y = (const struct sockaddr_in *)b;
+        return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a;
+        const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)b;
+        return IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr) && x->sin6_port == y->sin6_port;
+    }
+    return FALSE;
+}
+
 /* Streams mode: where the client connected to before the service's
  * nftables redirect sent it here (conntrack's answer). FALSE for a
- * connection that came here directly, or to this listener itself. */
+ * connection that came here directly: conntrack then names this socket's
+ * own address, or a loopback one. */
 static gboolean
-original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
+original_destination(SshtunHelper *h, Conn *c)
 {
     struct sockaddr_storage dst = { 0 };
     struct sockaddr_storage self = { 0 };
@@ -202,7 +222,7 @@ original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
     gboolean loopback;
     int rc;
 
-    getsockname(l->fd, (struct sockaddr *)&self, &self_len);
+    getsockname(c->fd, (struct sockaddr *)&self, &self_len);
     if (self.ss_family == AF_INET6)
         rc = getsockopt(c->fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &len);
     else
@@ -213,9 +233,11 @@ original_destination(SshtunHelper *h, SshtunListener *l, Conn *c)
     }
     if (!address_text(&dst, c->original_host, &port, &loopback))
         return FALSE;
-    if (loopback || port == 0) {
-        /* Loopback is never routed into the connection: this is someone
-         * connecting to the listener itself. */
+    if (loopback || port == 0 || same_address(&dst, &self)) {
+        /* Loopback is never routed into the connection, and without a
+         * redirect conntrack's original destination is where the
+         * connection arrived: someone connecting to the listener itself,
+         * from here or (with no table to drop it) from another machine. */
         conn_debug(h, c, "connected to the streams listener directly");
         return FALSE;
     }
@@ -253,7 +275,7 @@ accept_local(SshtunHelper *h, SshtunListener *l)
         }
         if (l->streams) {
             c = conn_new(h, l, fd, CONN_OPENING);
-            if (!original_destination(h, l, c)) {
+            if (!original_destination(h, c)) {
                 h->forwards->connections = g_list_remove(h->forwards->connections, c);
                 c->failed = TRUE;
                 conn_free(h, c, TRUE);

@@ -154,15 +154,36 @@ sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean 
         PUTF("        oifname \"%s\" ip6 daddr %s udp dport 53 redirect to :%u", device, dns6,
              r->dns_port6);
     put(out, one_line, "    }");
-    /* The helper's sockets are on loopback already; nothing from another
-     * machine reaches their ports even where 127.0.0.0/8 is routed
-     * (route_localnet). */
+    /* What this machine forwards (containers, VMs): the route is looked up
+     * here, before it is taken; redirect sends the connection to the
+     * address of the interface it came in by, where the helper listens
+     * too. */
+    put(out, one_line, "    chain prerouting {");
+    put(out, one_line, "        type nat hook prerouting priority -100; policy accept;");
+    if (r->server && inet_pton(AF_INET, r->server, &a4) == 1)
+        PUTF("        fib daddr oifname \"%s\" ip daddr %s return", device, r->server);
+    else if (r->server && inet_pton(AF_INET6, r->server, &a6) == 1)
+        PUTF("        fib daddr oifname \"%s\" ip6 daddr %s return", device, r->server);
+    if (r->port4)
+        PUTF("        fib daddr oifname \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u",
+             device, r->port4);
+    if (r->port6)
+        PUTF("        fib daddr oifname \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u",
+             device, r->port6);
+    put(out, one_line, "    }");
+    /* The TCP listeners are on every address: what reaches them from
+     * another machine is taken only when the rules above redirected it
+     * (conntrack's dnat status); a direct connection is dropped. The
+     * resolver is on loopback alone; nothing from another machine reaches
+     * it even where 127.0.0.0/8 is routed (route_localnet). */
     put(out, one_line, "    chain input {");
     put(out, one_line, "        type filter hook input priority filter; policy accept;");
     if (r->port4)
-        PUTF("        iifname != \"lo\" meta nfproto ipv4 tcp dport %u drop", r->port4);
+        PUTF("        iifname != \"lo\" meta nfproto ipv4 tcp dport %u ct status & dnat == 0 drop",
+             r->port4);
     if (r->port6)
-        PUTF("        iifname != \"lo\" meta nfproto ipv6 tcp dport %u drop", r->port6);
+        PUTF("        iifname != \"lo\" meta nfproto ipv6 tcp dport %u ct status & dnat == 0 drop",
+             r->port6);
     if (r->dns_port4)
         PUTF("        iifname != \"lo\" meta nfproto ipv4 udp dport %u drop", r->dns_port4);
     if (r->dns_port6)

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 
-from harness import TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process, transfer
+from harness import (CLIENT_IP, CLIENT_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process,
+                     transfer)
 from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
@@ -322,13 +323,70 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         helper, port4, port6 = self.connect_streams()
         self.check_traffic()
         self.assertIsNone(helper.proc.poll(), "the session ended")
-        # Only loopback: the listeners are on 127.0.0.1 and ::1.
-        self.assertIn("127.0.0.1:", self.listening(port4))
-        self.assertIn("[::1]:", self.listening(port6))
+        # Every address (forwarded hosts are redirected to the address
+        # they came in by); the table keeps other machines out.
+        self.assertIn("0.0.0.0:", self.listening(port4))
+        self.assertIn("[::]:", self.listening(port6))
         # A connection to the listener itself (not redirected) is refused.
         self.assertEqual(self.probe("127.0.0.1", port4), "reset")
+        self.assertEqual(self.probe(CLIENT_IP, port4), "reset")
         self.assertEqual(helper.stop(), 0)
         self.assertEqual(self.listening(port4), "")
+
+    def test_forwarded_hosts(self):
+        """A guest this machine routes for (a container, a VM: a namespace
+        behind the client) reaches the far network through the server, IPv4
+        and IPv6, its TCP captured as the client's own."""
+        guest = self.ns.client.replace("sshtun-c-", "sshtun-g-")
+        run("ip", "netns", "add", guest)
+        self.ns.created.insert(0, guest)
+        run("ip", "link", "add", "veth-guest", "netns", self.ns.client, "type", "veth",
+            "peer", "name", "veth-guest", "netns", guest)
+        for ns, ip4, ip6 in ((self.ns.client, "10.99.0.1", "fd99::1"),
+                             (guest, "10.99.0.2", "fd99::2")):
+            run(*in_ns(ns, "ip", "addr", "add", f"{ip4}/24", "dev", "veth-guest"))
+            run(*in_ns(ns, "ip", "addr", "add", f"{ip6}/64", "dev", "veth-guest", "nodad"))
+            run(*in_ns(ns, "ip", "link", "set", "veth-guest", "up"))
+        run(*in_ns(guest, "ip", "link", "set", "lo", "up"))
+        run(*in_ns(guest, "ip", "route", "add", "default", "via", "10.99.0.1"))
+        run(*in_ns(guest, "ip", "-6", "route", "add", "default", "via", "fd99::1"))
+        run(*in_ns(self.ns.client, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+                   "net.ipv6.conf.all.forwarding=1"))
+        helper, _, _ = self.connect_streams()
+        self.start_web_server(self.far, FAR_HOST)
+        self.assert_page(self.curl(guest, f"http://{FAR_HOST}:8000/page"))
+        self.start_web_server(self.far, FAR_HOST6, port=8001)
+        self.assert_page(self.curl(guest, f"http://[{FAR_HOST6}]:8001/page"))
+        # A refused port resets the guest's connection alone, as the
+        # client's own.
+        result = run(*in_ns(guest, sys.executable, "-c", PROBE, FAR_HOST, "9"), timeout=60)
+        self.assertEqual(result.stdout.strip(), "reset")
+        self.assertIsNone(helper.proc.poll(), "the session ended")
+
+    def test_listeners_refuse_other_machines(self):
+        """Another machine on the client's network (the server's namespace)
+        reaching the listeners' ports directly: dropped by the table, and
+        reset by the helper when no table is there."""
+        helper, port4, port6 = self.connect_streams()
+        knock = ("import socket, sys\n"
+                 "try:\n"
+                 "    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)\n"
+                 "    s.settimeout(5)\n"
+                 "    print('data' if s.recv(10) else 'closed')\n"
+                 "except (ConnectionResetError, ConnectionRefusedError):\n"
+                 "    print('reset')\n"
+                 "except socket.timeout:\n"
+                 "    print('timeout')\n")
+        for host, port in ((CLIENT_IP, port4), (CLIENT_IP6, port6)):
+            result = run(*in_ns(self.ns.server, sys.executable, "-c", knock, host, str(port)),
+                         timeout=30)
+            self.assertEqual(result.stdout.strip(), "timeout", host)
+        self.delete_tables()
+        for host, port in ((CLIENT_IP, port4), (CLIENT_IP6, port6)):
+            result = run(*in_ns(self.ns.server, sys.executable, "-c", knock, host, str(port)),
+                         timeout=30)
+            self.assertEqual(result.stdout.strip(), "reset", host)
+        self.assertIsNone(helper.proc.poll(), "the session ended")
 
     def test_a_thousand_connections_at_once(self):
         many = ("prlimit", "--nofile=4096:4096", sys.executable, TOOLS)
@@ -484,7 +542,7 @@ class StreamsAfterReconnect(StreamsFixtures, HelperTestCase, LinkControl):
         # The connection went with the session, as the destination's would
         # have gone: reset, not a clean end.
         self.assertEqual(held.stdout.readline().strip(), "reset")
-        self.assertIn("127.0.0.1:", self.listening(port4))
+        self.assertIn("0.0.0.0:", self.listening(port4))
         self.sshd.start()
         name, _ = helper.wait_for({"ready"}, timeout=30)
         self.assertEqual(name, "ready", helper.log_text())
@@ -549,7 +607,7 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         self.assertEqual(len(self.tables()), 1)
         table = run(*in_ns(self.ns.client, "nft", "list", *self.tables()[0].split())).stdout
         self.assertIn("flags owner", table)
-        ports = re.findall(r"redirect to :(\d+)", table)
+        ports = set(re.findall(r"redirect to :(\d+)", table))
         self.assertEqual(len(ports), 2, table)
         os.kill(self.pid_of("nm-sshtun-helper"), 9)
         self.wait_no_service()

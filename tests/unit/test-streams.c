@@ -39,8 +39,18 @@ test_script(void)
                                "redirect to :40001\n"));
     g_assert_nonnull(strstr(s, "oifname \"sshtun3\" meta nfproto ipv6 meta l4proto tcp "
                                "redirect to :40002\n"));
-    g_assert_nonnull(strstr(s, "iifname != \"lo\" meta nfproto ipv4 tcp dport 40001 drop\n"));
-    g_assert_nonnull(strstr(s, "iifname != \"lo\" meta nfproto ipv6 tcp dport 40002 drop\n"));
+    /* Forwarded hosts: by the route their packets are about to take. */
+    g_assert_nonnull(strstr(s, "type nat hook prerouting priority -100;"));
+    g_assert_nonnull(strstr(s, "fib daddr oifname \"sshtun3\" ip daddr 192.0.2.2 return\n"));
+    g_assert_nonnull(strstr(s, "fib daddr oifname \"sshtun3\" meta nfproto ipv4 meta l4proto tcp "
+                               "redirect to :40001\n"));
+    g_assert_nonnull(strstr(s, "fib daddr oifname \"sshtun3\" meta nfproto ipv6 meta l4proto tcp "
+                               "redirect to :40002\n"));
+    /* From another machine, only what a redirect sent. */
+    g_assert_nonnull(strstr(s, "iifname != \"lo\" meta nfproto ipv4 tcp dport 40001 ct status & "
+                               "dnat == 0 drop\n"));
+    g_assert_nonnull(strstr(s, "iifname != \"lo\" meta nfproto ipv6 tcp dport 40002 ct status & "
+                               "dnat == 0 drop\n"));
     /* No DNS servers: no UDP is redirected. */
     g_assert_null(strstr(s, "udp"));
 }
@@ -119,10 +129,14 @@ test_script_one_line_owner(void)
                     "output priority -100; policy accept; oifname \"sshtun3\" ip daddr "
                     "192.0.2.2 return; oifname \"sshtun3\" meta nfproto ipv4 meta l4proto tcp "
                     "redirect to :40001; oifname \"sshtun3\" meta nfproto ipv6 meta l4proto "
-                    "tcp redirect to :40002; }; chain input { type filter hook input priority "
-                    "filter; policy accept; iifname != \"lo\" meta nfproto ipv4 tcp dport "
-                    "40001 drop; iifname != \"lo\" meta nfproto ipv6 tcp dport 40002 drop; "
-                    "}; };\n");
+                    "tcp redirect to :40002; }; chain prerouting { type nat hook prerouting "
+                    "priority -100; policy accept; fib daddr oifname \"sshtun3\" ip daddr "
+                    "192.0.2.2 return; fib daddr oifname \"sshtun3\" meta nfproto ipv4 meta "
+                    "l4proto tcp redirect to :40001; fib daddr oifname \"sshtun3\" meta nfproto "
+                    "ipv6 meta l4proto tcp redirect to :40002; }; chain input { type filter hook "
+                    "input priority filter; policy accept; iifname != \"lo\" meta nfproto ipv4 "
+                    "tcp dport 40001 ct status & dnat == 0 drop; iifname != \"lo\" meta nfproto "
+                    "ipv6 tcp dport 40002 ct status & dnat == 0 drop; }; };\n");
 }
 
 static void
