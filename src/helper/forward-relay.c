@@ -6,6 +6,7 @@
 #include "forward.h"
 
 #include "blocking.h"
+#include "pollset.h"
 #include "report.h"
 #include "socks.h"
 #include "transport.h"
@@ -680,14 +681,6 @@ finish_closing(SshtunHelper *h)
     }
 }
 
-static short
-revents_at(const GArray *fds, int index)
-{
-    if (index < 0 || (guint)index >= fds->len)
-        return 0;
-    return g_array_index(fds, struct pollfd, index).revents;
-}
-
 void
 sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, int *timeout_ms)
 {
@@ -709,7 +702,7 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, 
         SshtunListener *l = F->listeners->pdata[i];
         if (l->listener)
             accept_remote(h, l);
-        else if (l->fd >= 0 && (revents_at(fds, l->poll_index) & POLLIN))
+        else if (l->fd >= 0 && (sshtun_poll_revents(fds, l->poll_index) & POLLIN))
             accept_local(h, l);
     }
     advance_opening(h);
@@ -717,7 +710,7 @@ sshtun_forwards_round(SshtunHelper *h, const GArray *fds, gboolean *backlogged, 
         GList *next = link->next;
         Conn *c = link->data;
 
-        if (!conn_step(h, c, revents_at(fds, c->poll_index), &backlog, now)) {
+        if (!conn_step(h, c, sshtun_poll_revents(fds, c->poll_index), &backlog, now)) {
             conn_debug(h, c, "closed");
             F->connections = g_list_delete_link(F->connections, link);
             conn_free(h, c, TRUE);
@@ -763,8 +756,7 @@ sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds)
         l->poll_index = -1;
         if (l->fd < 0 || !room || l->paused_until_us > g_get_monotonic_time())
             continue;
-        l->poll_index = (int)fds->len;
-        g_array_append_val(fds, ((struct pollfd){ .fd = l->fd, .events = POLLIN }));
+        l->poll_index = sshtun_poll_add(fds, l->fd, POLLIN);
     }
     for (GList *link = F->connections; link; link = link->next) {
         Conn *c = link->data;
@@ -777,8 +769,7 @@ sshtun_forwards_add_poll_fds(SshtunHelper *h, GArray *fds)
         c->poll_index = -1;
         if (events == 0 || c->fd < 0)
             continue;
-        c->poll_index = (int)fds->len;
-        g_array_append_val(fds, ((struct pollfd){ .fd = c->fd, .events = events }));
+        c->poll_index = sshtun_poll_add(fds, c->fd, events);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "dns-message.h"
 #include "forward.h"
+#include "pollset.h"
 #include "report.h"
 
 #include <arpa/inet.h>
@@ -238,14 +239,6 @@ read_answer(SshtunHelper *h, Query *q)
     return FALSE;
 }
 
-static short
-revents_at(const GArray *fds, int index)
-{
-    if (index < 0 || (guint)index >= fds->len)
-        return 0;
-    return g_array_index(fds, struct pollfd, index).revents;
-}
-
 void
 sshtun_streams_dns_round(SshtunHelper *h, const GArray *fds, int *timeout_ms)
 {
@@ -260,7 +253,7 @@ sshtun_streams_dns_round(SshtunHelper *h, const GArray *fds, int *timeout_ms)
         GList *next = link->next;
         Query *q = link->data;
 
-        if (revents_at(fds, q->poll_index) && !read_answer(h, q)) {
+        if (sshtun_poll_revents(fds, q->poll_index) && !read_answer(h, q)) {
             link = next;
             continue;
         }
@@ -273,7 +266,7 @@ sshtun_streams_dns_round(SshtunHelper *h, const GArray *fds, int *timeout_ms)
         link = next;
     }
     for (guint i = 0; i < G_N_ELEMENTS(d->udp); i++) {
-        if (revents_at(fds, d->poll_index[i]) & POLLIN)
+        if (sshtun_poll_revents(fds, d->poll_index[i]) & POLLIN)
             receive_queries(h, d->udp[i]);
     }
     if (d->count && next_deadline_us == G_MAXINT64)
@@ -293,8 +286,7 @@ sshtun_streams_dns_add_poll_fds(SshtunHelper *h, GArray *fds)
         d->poll_index[i] = -1;
         if (d->udp[i] < 0 || d->count >= SSHTUN_STREAMS_DNS_QUERIES_MAX)
             continue;
-        d->poll_index[i] = (int)fds->len;
-        g_array_append_val(fds, ((struct pollfd){ .fd = d->udp[i], .events = POLLIN }));
+        d->poll_index[i] = sshtun_poll_add(fds, d->udp[i], POLLIN);
     }
     for (GList *link = d->queries; link; link = link->next) {
         Query *q = link->data;
@@ -302,8 +294,7 @@ sshtun_streams_dns_add_poll_fds(SshtunHelper *h, GArray *fds)
         q->poll_index = -1;
         if (q->fd < 0)
             continue;
-        q->poll_index = (int)fds->len;
-        g_array_append_val(fds, ((struct pollfd){ .fd = q->fd, .events = POLLIN }));
+        q->poll_index = sshtun_poll_add(fds, q->fd, POLLIN);
     }
 }
 

@@ -100,6 +100,42 @@ address_set(const char *const *servers, int family)
     return g_string_free(g_steal_pointer(&set), FALSE);
 }
 
+/* The rules of one nat chain that send TCP whose route leaves by @device
+ * (as @match names the route: "oifname" where it is taken, "fib daddr
+ * oifname" before) to the helper's listeners. */
+static void
+put_tcp_redirects(GString *out, gboolean one_line, const char *match, const char *device,
+                  const SshtunStreamsRules *r)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    g_autofree char *server = NULL;
+    g_autofree char *tcp4 = NULL;
+    g_autofree char *tcp6 = NULL;
+
+    /* The helper's own connection (to the server, the proxy or the first
+     * jump host) is never captured, even when a route sends it into the
+     * device. */
+    if (r->server && inet_pton(AF_INET, r->server, &a4) == 1)
+        server = g_strdup_printf("        %s \"%s\" ip daddr %s return", match, device, r->server);
+    else if (r->server && inet_pton(AF_INET6, r->server, &a6) == 1)
+        server = g_strdup_printf("        %s \"%s\" ip6 daddr %s return", match, device, r->server);
+    if (server)
+        put(out, one_line, server);
+    if (r->port4) {
+        tcp4 = g_strdup_printf(
+                "        %s \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u", match,
+                device, r->port4);
+        put(out, one_line, tcp4);
+    }
+    if (r->port6) {
+        tcp6 = g_strdup_printf(
+                "        %s \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u", match,
+                device, r->port6);
+        put(out, one_line, tcp6);
+    }
+}
+
 char *
 sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean one_line)
 {
@@ -108,8 +144,6 @@ sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean 
     g_autofree char *dns4 = NULL;
     g_autofree char *dns6 = NULL;
     GString *out;
-    struct in6_addr a6;
-    struct in_addr a4;
 
 #define PUTF(...)                                                                                  \
     do {                                                                                           \
@@ -132,19 +166,7 @@ sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean 
         put(out, one_line, "    flags owner");
     put(out, one_line, "    chain output {");
     put(out, one_line, "        type nat hook output priority -100; policy accept;");
-    /* The helper's own connection (to the server, the proxy or the first
-     * jump host) is never captured, even when a route sends it into the
-     * device. */
-    if (r->server && inet_pton(AF_INET, r->server, &a4) == 1)
-        PUTF("        oifname \"%s\" ip daddr %s return", device, r->server);
-    else if (r->server && inet_pton(AF_INET6, r->server, &a6) == 1)
-        PUTF("        oifname \"%s\" ip6 daddr %s return", device, r->server);
-    if (r->port4)
-        PUTF("        oifname \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u", device,
-             r->port4);
-    if (r->port6)
-        PUTF("        oifname \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u", device,
-             r->port6);
+    put_tcp_redirects(out, one_line, "oifname", device, r);
     /* Only the DNS servers': other UDP reaches the device and is refused
      * there, visibly (the helper answers "administratively prohibited"). */
     if (dns4)
@@ -160,16 +182,7 @@ sshtun_streams_script(const char *device, const SshtunStreamsRules *r, gboolean 
      * too. */
     put(out, one_line, "    chain prerouting {");
     put(out, one_line, "        type nat hook prerouting priority -100; policy accept;");
-    if (r->server && inet_pton(AF_INET, r->server, &a4) == 1)
-        PUTF("        fib daddr oifname \"%s\" ip daddr %s return", device, r->server);
-    else if (r->server && inet_pton(AF_INET6, r->server, &a6) == 1)
-        PUTF("        fib daddr oifname \"%s\" ip6 daddr %s return", device, r->server);
-    if (r->port4)
-        PUTF("        fib daddr oifname \"%s\" meta nfproto ipv4 meta l4proto tcp redirect to :%u",
-             device, r->port4);
-    if (r->port6)
-        PUTF("        fib daddr oifname \"%s\" meta nfproto ipv6 meta l4proto tcp redirect to :%u",
-             device, r->port6);
+    put_tcp_redirects(out, one_line, "fib daddr oifname", device, r);
     put(out, one_line, "    }");
     /* The TCP listeners are on every address: what reaches them from
      * another machine is taken only when the rules above redirected it
