@@ -37,6 +37,14 @@
 /* The channel window OpenSSH gives a TCP forward: 2 MiB, 32 KiB packets. */
 #define SSHTUN_FORWARD_WINDOW (2 * 1024 * 1024)
 #define SSHTUN_FORWARD_PACKET (32 * 1024)
+/* How long the server may take to open a connection's channel. libssh2
+ * runs one channel open at a time per session, so a destination that
+ * answers nothing (its SYNs dropped: sshd's connect waits two minutes)
+ * would hold up every new connection behind it; past this its open fails
+ * (libssh2's read timeout, settable from libssh2 1.11; 1.10 keeps its
+ * 60 s) and its client is reset. A channel the server opens later stays
+ * open on the server until the session ends. */
+#define SSHTUN_FORWARD_OPEN_TIMEOUT_S 5
 /* Streams mode carries every TCP connection of the machine, a thousand at
  * once if need be: what the server may send ahead of slow readers (libssh2
  * keeps it until read) is bounded over all of them. A connection gets a

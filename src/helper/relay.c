@@ -428,6 +428,11 @@ sshtun_relay_run(SshtunHelper *h)
     fcntl(h->sock, F_SETFL, fcntl(h->sock, F_GETFL) | O_NONBLOCK);
     set_blocking(h, FALSE, 0);
     libssh2_keepalive_config(h->session, 1, h->settings->keepalive);
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+    /* Setup keeps libssh2's 60 s (a second factor may take that long).
+     * libssh2 1.10 (Debian 12) has no such call: there the 60 s stay. */
+    libssh2_session_set_read_timeout(h->session, SSHTUN_FORWARD_OPEN_TIMEOUT_S);
+#endif
     sshtun_transport_start_queueing(h);
     sshtun_helper_event(h, "phase", "running");
     sshtun_helper_event(h, "ready", NULL);

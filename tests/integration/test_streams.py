@@ -5,6 +5,7 @@ opens a direct-tcpip channel to its original destination. The server has
 PermitTunnel no: no tun channel is ever asked for. A far namespace behind
 the server is the only place the destinations are."""
 
+import ctypes
 import os
 import re
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import time
 
 from harness import (CLIENT_IP, CLIENT_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process,
-                     transfer)
+                     download, transfer)
 from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
@@ -250,16 +251,19 @@ class StreamsFixtures(ForwardFixtures):
         for line in self.tables():
             run(*in_ns(self.ns.client, "nft", "delete", *line.split()), check=False)
 
-    def check_traffic(self):
-        """Both directions, sha256-checked, IPv4 and IPv6; and a refused port
-        ends that connection alone."""
+    def check_traffic(self, nbytes=8 << 20):
+        """Both directions, sha256-checked (@nbytes each way), IPv4 and
+        IPv6; and a refused port ends that connection alone."""
         self.start_web_server(self.far, FAR_HOST)
         self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
         self.start_web_server(self.far, FAR_HOST6, port=8001)
         self.assert_page(self.curl(self.ns.client, f"http://[{FAR_HOST6}]:8001/page"))
-        sent, received, nbytes, _ = transfer(self.ns.client, self.far, FAR_HOST, 8 << 20)
-        self.assertEqual(nbytes, 8 << 20)
+        sent, received, moved, _ = transfer(self.ns.client, self.far, FAR_HOST, nbytes)
+        self.assertEqual(moved, nbytes)
         self.assertEqual(sent, received, "the upload did not arrive intact")
+        sent, received, moved = download(self.far, self.ns.client, FAR_HOST, nbytes)
+        self.assertEqual(moved, nbytes)
+        self.assertEqual(sent, received, "the download did not arrive intact")
         # Nothing listens on port 9 of the far host: the server's connect
         # fails, and the client's connection is reset.
         self.assertEqual(self.probe(FAR_HOST, 9), "reset")
@@ -361,6 +365,47 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         # client's own.
         result = run(*in_ns(guest, sys.executable, "-c", PROBE, FAR_HOST, "9"), timeout=60)
         self.assertEqual(result.stdout.strip(), "reset")
+        self.assertIsNone(helper.proc.poll(), "the session ended")
+
+    def test_destinations_that_do_not_answer(self):
+        """A destination that drops every packet (sshd's connect would wait
+        two minutes) and one with no host at its address (the server's
+        neighbour lookup fails) each reset that one connection within
+        seconds; neither holds up the others (libssh2 opens one channel at a
+        time: the helper gives an open 5 s) or the session."""
+        helper, _, _ = self.connect_streams()
+        run(*in_ns(self.far, "nft", "add", "table", "inet", "silent"))
+        run(*in_ns(self.far, "nft", "add", "chain", "inet", "silent", "input",
+                   "{ type filter hook input priority 0; }"))
+        run(*in_ns(self.far, "nft", "add", "rule", "inet", "silent", "input", "tcp", "dport",
+                   "7777", "drop"))
+        self.start_web_server(self.far, FAR_HOST)
+        # libssh2 1.10 (Debian 12) cannot be given a shorter wait than its
+        # 60 s: there the page behind the silent destination waits that long.
+        version = ctypes.CDLL("libssh2.so.1").libssh2_version
+        version.restype = ctypes.c_char_p
+        old_libssh2 = version(0).decode().startswith("1.10.")
+        patience = 75 if old_libssh2 else 20
+        started = time.monotonic()
+        silent = subprocess.Popen(in_ns(self.ns.client, sys.executable, "-c",
+                                        PROBE.replace("timeout=20", "timeout=90")
+                                        .replace("settimeout(20)", "settimeout(90)"),
+                                        FAR_HOST, "7777"), stdout=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, silent)
+        time.sleep(0.5)
+        # Behind the silent one in the queue of opens: waits at most its 5 s.
+        self.assert_page(self.curl(self.ns.client, "--max-time", str(patience),
+                                   f"http://{FAR_HOST}:8000/page"))
+        fetched = time.monotonic() - started
+        out, _ = silent.communicate(timeout=60)
+        self.assertEqual(out.strip(), "reset")
+        silent_s = time.monotonic() - started
+        started = time.monotonic()
+        self.assertEqual(self.probe("203.0.113.200", 80), "reset")
+        print(f"\n  silent destination reset after {silent_s:.1f} s (a page behind it "
+              f"after {fetched:.1f} s); no host: reset after "
+              f"{time.monotonic() - started:.1f} s", end=" ", flush=True)
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page"))
         self.assertIsNone(helper.proc.poll(), "the session ended")
 
     def test_listeners_refuse_other_machines(self):
@@ -597,7 +642,7 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         # NetworkManager's view stays true: the routes are on the device.
         routes = run(*in_ns(self.ns.client, "ip", "route", "show", FAR_NET)).stdout
         self.assertIn("dev tun", routes)
-        self.check_traffic()
+        self.check_traffic(200 << 20)
         self.down("streams")
         self.wait_no_tables()
         self.assertEqual(self.history_state(service_home), history)

@@ -532,6 +532,22 @@ def ping(ns, address, count=3, size=None):
 BLAST = os.path.join(os.path.dirname(__file__), "blast.py")
 
 
+def download(server_ns, client_ns, address, nbytes, port=5202, timeout=120):
+    """@client_ns connects to @address in @server_ns and takes @nbytes over
+    TCP; returns (sent sha256, received sha256, received bytes)."""
+    server = subprocess.Popen(in_ns(server_ns, "python3", BLAST, "serve", address, str(port),
+                                    str(nbytes)), stdout=subprocess.PIPE, text=True)
+    try:
+        if server.stdout.readline().strip() != "listening":
+            raise RuntimeError("the sender failed to listen")
+        received = run(*in_ns(client_ns, "python3", BLAST, "fetch", address, str(port)),
+                       timeout=timeout).stdout.split()
+        out, _ = server.communicate(timeout=timeout)
+        return out.split()[0], received[0], int(received[1])
+    finally:
+        stop_process(server)
+
+
 def transfer(sender_ns, receiver_ns, address, nbytes, port=5201, timeout=120):
     """Moves @nbytes over TCP from @sender_ns to @address in @receiver_ns;
     returns (sent sha256, received sha256, received bytes, seconds)."""
