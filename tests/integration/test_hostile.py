@@ -78,7 +78,12 @@ class HostileServer(HelperTestCase):
         log = helper.log_text()
         self.assertIn("dropped", log)
         for fragment in fragments:
-            self.assertIn(fragment, log)
+            # A tuple: any one of the reasons (which one depends on how the
+            # server's messages reached the helper, one read or two).
+            if isinstance(fragment, tuple):
+                self.assertTrue(any(f in log for f in fragment), log)
+            else:
+                self.assertIn(fragment, log)
         helper.stop()
         self.assertEqual(helper.proc.returncode, 0)
 
@@ -89,7 +94,14 @@ class HostileServer(HelperTestCase):
         self.assert_dropped_and_went_on("bad-family", "unknown address family")
 
     def test_ipv4_header_with_length_zero(self):
-        self.assert_dropped_and_went_on("zero-length", "longer than the message")
+        # Two SSH messages, the family and then the header. Read apart, the
+        # first ends inside a frame ("longer than the message"); read
+        # together (the helper acknowledges at once, so sshd's Nagle no
+        # longer holds the second back), libssh2 shows only where the
+        # second ends, and the header's length is what is wrong. Either
+        # way the 24 bytes are dropped and the session goes on.
+        self.assert_dropped_and_went_on(
+                "zero-length", ("longer than the message", "IPv4 header with an impossible length"))
 
     def test_forged_ipv6_length_hides_no_frame(self):
         """The frame behind the forged length would count as a fourth
