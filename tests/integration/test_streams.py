@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from harness import (CLIENT_IP, CLIENT_IP6, TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process,
+from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process,
                      download, transfer)
 from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
@@ -698,6 +698,12 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         whose server allows no tunnel) imports as streams mode; with the
         addresses filled in, as the editor would ask, it comes up through
         nmcli and carries TCP to where only the server reaches."""
+        plugin = os.path.join(TOP_BUILDDIR, "properties", ".libs", "libnm-vpn-plugin-sshtun.so")
+        with open(plugin, "rb") as f:
+            if b"libasan.so" in f.read():
+                # nmcli is not built with ASan and cannot load a plugin that
+                # is (test_nm_editor is left out of that pass for it).
+                self.skipTest("nmcli cannot load the sanitized import plugin")
         path = os.path.join(self.tmp.path, "login.conf")
         with open(path, "w") as f:
             f.write(f"Host login\n    HostName {self.settings()['host']}\n"
