@@ -393,9 +393,13 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
                                         FAR_HOST, "7777"), stdout=subprocess.PIPE, text=True)
         self.addCleanup(stop_process, silent)
         time.sleep(0.5)
-        # Behind the silent one in the queue of opens: waits at most its 5 s.
-        self.assert_page(self.curl(self.ns.client, "--max-time", str(patience),
-                                   f"http://{FAR_HOST}:8000/page"))
+        # Behind the silent one in the queue of opens: waits at most its 5 s
+        # (60 s with libssh2 1.10, longer than self.curl() waits).
+        page = subprocess.run(in_ns(self.ns.client, "curl", "-sS", "--max-time", str(patience),
+                                    "-o", "-", f"http://{FAR_HOST}:8000/page"),
+                              capture_output=True, timeout=patience + 30)
+        self.assertEqual(page.returncode, 0, page.stderr.decode())
+        self.assert_page(page)
         fetched = time.monotonic() - started
         out, _ = silent.communicate(timeout=60)
         self.assertEqual(out.strip(), "reset")
