@@ -2,13 +2,13 @@
 #include "config.h"
 
 #include "nm-sshtun-names.h"
+#include "nm-sshtun-values.h"
 
 #include "control.h"
 
 #include "remote-command.h"
 #include "report.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -142,10 +142,7 @@ apply_settings(SshtunHelper *h, GKeyFile *file)
     h->session_id = get_string(file, "helper", "session-id");
     h->dns_servers = g_key_file_get_string_list(file, "helper", "dns-servers", NULL, NULL);
     for (guint i = 0; h->dns_servers && h->dns_servers[i]; i++) {
-        struct in6_addr any;
-
-        if (inet_pton(AF_INET, h->dns_servers[i], &any) != 1
-            && inet_pton(AF_INET6, h->dns_servers[i], &any) != 1)
+        if (!sshtun_is_ip_address(h->dns_servers[i]))
             sshtun_helper_fail(h, SSHTUN_EXIT_BAD_SETTINGS,
                                "invalid value \"%s\" in [helper] dns-servers: expected IP "
                                "addresses",

@@ -13,6 +13,7 @@
 #include "nm-sshtun-names.h"
 
 #include "nm-sshtun-settings.h"
+#include "nm-sshtun-values.h"
 #include "nm-sshtun-tun.h"
 #include "helper-link.h"
 #include "nm-config.h"
@@ -479,11 +480,10 @@ profile_dns_servers(NMConnection *connection)
     for (guint i = 0; i < G_N_ELEMENTS(ip); i++) {
         for (guint j = 0; ip[i] && j < nm_setting_ip_config_get_num_dns(ip[i]); j++) {
             const char *dns = nm_setting_ip_config_get_dns(ip[i], (int)j);
-            struct in6_addr any;
 
             /* Only plain addresses (NetworkManager 1.48+ also takes
              * "addr#server-name" and ports). */
-            if (inet_pton(AF_INET, dns, &any) == 1 || inet_pton(AF_INET6, dns, &any) == 1)
+            if (sshtun_is_ip_address(dns))
                 g_ptr_array_add(all, g_strdup(dns));
         }
     }

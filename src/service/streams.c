@@ -17,6 +17,8 @@
 
 #include "streams.h"
 
+#include "nm-sshtun-values.h"
+
 #include <arpa/inet.h>
 #include <gio/gio.h>
 #include <net/if.h>
@@ -88,9 +90,7 @@ address_set(const char *const *servers, int family)
     g_autoptr(GString) set = g_string_new(NULL);
 
     for (guint i = 0; servers && servers[i]; i++) {
-        struct in6_addr any;
-
-        if (inet_pton(family, servers[i], &any) != 1)
+        if (!(family == AF_INET ? sshtun_is_ipv4(servers[i]) : sshtun_is_ipv6(servers[i])))
             continue;
         g_string_append_printf(set, "%s%s", set->len ? ", " : "{ ", servers[i]);
     }
