@@ -257,6 +257,23 @@ append_addr(GString *out, const char *key, int family, const void *addr)
     g_string_append_printf(out, "%s %s\n", key, buf);
 }
 
+char **
+sshtun_ip_config_dns_text(const SshtunIpConfig *c)
+{
+    GPtrArray *all = g_ptr_array_new();
+    char buf[INET6_ADDRSTRLEN];
+
+    for (guint i = 0; i < c->dns4->len; i++)
+        g_ptr_array_add(all, g_strdup(inet_ntop(AF_INET, &g_array_index(c->dns4, struct in_addr, i),
+                                                buf, sizeof buf)));
+    for (guint i = 0; i < c->dns6->len; i++)
+        g_ptr_array_add(all,
+                        g_strdup(inet_ntop(AF_INET6, &g_array_index(c->dns6, struct in6_addr, i),
+                                           buf, sizeof buf)));
+    g_ptr_array_add(all, NULL);
+    return (char **)g_ptr_array_free(all, FALSE);
+}
+
 char *
 sshtun_ip_config_to_text(const SshtunIpConfig *c)
 {

@@ -71,4 +71,8 @@ SshtunIpConfig *sshtun_ip_config_parse(const char *text, gsize len, GPtrArray *w
  * canonical form that sshtun_ip_config_parse() reads back unchanged. */
 char *sshtun_ip_config_to_text(const SshtunIpConfig *config);
 
+/* The DNS servers of @config as addresses in text, IPv4 first, as a
+ * NULL-terminated list (empty when none). */
+char **sshtun_ip_config_dns_text(const SshtunIpConfig *config);
+
 #endif

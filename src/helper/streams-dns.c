@@ -85,18 +85,14 @@ sshtun_streams_dns_listen(SshtunHelper *h, guint ports[2])
 static gboolean
 server_at(SshtunHelper *h, guint index, char host[INET6_ADDRSTRLEN])
 {
-    const SshtunIpConfig *c = h->ip_config;
-    guint n4 = c ? c->dns4->len : 0, n6 = c ? c->dns6->len : 0;
+    g_auto(GStrv) from_config = h->ip_config ? sshtun_ip_config_dns_text(h->ip_config) : NULL;
+    guint n = from_config ? g_strv_length(from_config) : 0;
 
-    if (index < n4)
-        return inet_ntop(AF_INET, &g_array_index(c->dns4, struct in_addr, index), host,
-                         INET6_ADDRSTRLEN)
-               != NULL;
-    if (index < n4 + n6)
-        return inet_ntop(AF_INET6, &g_array_index(c->dns6, struct in6_addr, index - n4), host,
-                         INET6_ADDRSTRLEN)
-               != NULL;
-    index -= n4 + n6;
+    if (index < n) {
+        g_strlcpy(host, from_config[index], INET6_ADDRSTRLEN);
+        return TRUE;
+    }
+    index -= n;
     if (!h->dns_servers || index >= g_strv_length(h->dns_servers))
         return FALSE;
     g_strlcpy(host, h->dns_servers[index], INET6_ADDRSTRLEN);

@@ -21,7 +21,6 @@
 #include "streams.h"
 
 #include <NetworkManager.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
@@ -255,20 +254,13 @@ static char **
 streams_dns_servers(NMSshtunPlugin *self, const SshtunIpConfig *config)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) from_config = sshtun_ip_config_dns_text(config);
 
     for (guint i = 0; self->profile_dns && self->profile_dns[i]; i++)
         g_ptr_array_add(all, g_strdup(self->profile_dns[i]));
-    for (guint i = 0; i < config->dns4->len + config->dns6->len; i++) {
-        char text[INET6_ADDRSTRLEN];
-
-        if (i < config->dns4->len)
-            inet_ntop(AF_INET, &g_array_index(config->dns4, struct in_addr, i), text, sizeof text);
-        else
-            inet_ntop(AF_INET6,
-                      &g_array_index(config->dns6, struct in6_addr, i - config->dns4->len), text,
-                      sizeof text);
-        if (!g_ptr_array_find_with_equal_func(all, text, g_str_equal, NULL))
-            g_ptr_array_add(all, g_strdup(text));
+    for (guint i = 0; from_config[i]; i++) {
+        if (!g_ptr_array_find_with_equal_func(all, from_config[i], g_str_equal, NULL))
+            g_ptr_array_add(all, g_strdup(from_config[i]));
     }
     g_ptr_array_add(all, NULL);
     return (char **)g_ptr_array_free(g_steal_pointer(&all), FALSE);

@@ -142,11 +142,28 @@ test_bounds(void)
     expect_error(dns->str, dns->len, "line 18");
 }
 
+/* The DNS servers as text, for streams mode's resolver and table. */
+static void
+test_dns_text(void)
+{
+    g_autoptr(SshtunIpConfig) config
+            = parse_ok("ADDR 10.0.0.2\nDNS 2001:db8::53\nDNS 10.0.0.53\nDNS 10.0.0.54\n", NULL);
+    g_autoptr(SshtunIpConfig) none = parse_ok("ADDR 10.0.0.2\n", NULL);
+    g_auto(GStrv) text = sshtun_ip_config_dns_text(config);
+    g_auto(GStrv) empty = sshtun_ip_config_dns_text(none);
+    const char *const expected[] = { "10.0.0.53", "10.0.0.54", "2001:db8::53", NULL };
+
+    g_assert_true(g_strv_equal((const char *const *)text, expected));
+    g_assert_nonnull(empty);
+    g_assert_null(empty[0]);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ipconfig/full", test_full_configuration);
+    g_test_add_func("/ipconfig/dns-text", test_dns_text);
     g_test_add_func("/ipconfig/canonical-reads-back", test_canonical_form_reads_back);
     g_test_add_func("/ipconfig/unknown-keys-warn", test_unknown_keys_warn);
     g_test_add_func("/ipconfig/original-sshtun-config", test_original_sshtun_config_output);
