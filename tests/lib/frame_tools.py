@@ -24,6 +24,7 @@
       zeros or random bytes; frames arriving on VETH go in on TAP as they
       are. Prints "relaying", runs until killed.
 """
+import errno
 import fcntl
 import json
 import os
@@ -212,6 +213,17 @@ def receive_whole(sock):
     return frame
 
 
+def write_unless_down(tap, frame):
+    """A card that is down drops what arrives: the kernel refuses a frame
+    written to a tap that is not up yet (EIO), and frames do come before
+    the test brings it up (the bridge's own IPv6 solicitations)."""
+    try:
+        os.write(tap, frame)
+    except OSError as error:
+        if error.errno != errno.EIO:
+            raise
+
+
 def pad_relay(tap_name, veth, padding):
     tap = os.open("/dev/net/tun", os.O_RDWR)
     # TUNSETIFF, IFF_TAP | IFF_NO_PI
@@ -228,7 +240,7 @@ def pad_relay(tap_name, veth, padding):
         if wire in readable:
             frame = receive_whole(wire)
             if frame is not None:
-                os.write(tap, frame)
+                write_unless_down(tap, frame)
 
 
 if __name__ == "__main__":
