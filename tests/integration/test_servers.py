@@ -165,17 +165,37 @@ class ManyAtOnce(ServerConfigFixtures, NetworkManagerTestCase):
         start = time.monotonic()
         procs = {name: self.nm.nmcli_started("--wait", "300", "connection", "up", name)
                  for name in names}
-        failed = {}
-        for name, proc in procs.items():
-            out, _ = proc.communicate(timeout=330)
-            if proc.returncode != 0:
-                failed[name] = out.strip()
+        failed = self.finished(procs)
+        # NetworkManager gives a service it spawns 5 s to take its bus
+        # name, a deadline of its own (nm-vpn-connection.c) that measures
+        # how fast the machine starts processes: thirty sanitized services
+        # (75 ms each, 13 ms plain) on a loaded 2-core machine once missed
+        # it. Those, and only those, are brought up once more, and said.
+        late = [name for name, out in failed.items() if "did not start in time" in out]
+        if late:
+            print(f"\n{len(late)} services missed NetworkManager's start deadline; again: {late}",
+                  file=sys.stderr)
+            again = {name: self.nm.nmcli_started("--wait", "300", "connection", "up", name)
+                     for name in late}
+            failed = {name: out for name, out in failed.items() if name not in late}
+            failed.update(self.finished(again))
         seconds = time.monotonic() - start
         print(f"\n{count} connections at once: {count - len(failed)} up in {seconds:.1f} s",
               file=sys.stderr)
         for name, out in failed.items():
             print(f"{name}: {out.splitlines()[0] if out else ''}", file=sys.stderr)
         return names, failed
+
+    @staticmethod
+    def finished(procs):
+        """Waits for the nmcli processes @procs (by name); returns nmcli's
+        words for those that failed."""
+        failed = {}
+        for name, proc in procs.items():
+            out, _ = proc.communicate(timeout=330)
+            if proc.returncode != 0:
+                failed[name] = out.strip()
+        return failed
 
     def down_together(self, names):
         procs = [self.nm.nmcli_started("connection", "down", name, output=False)
