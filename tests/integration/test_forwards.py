@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from harness import (HELPER, LIB_DIR, EXIT, TUN_SERVER_IP, in_ns, ping, run, stop_process,
+from harness import (LIB_DIR, EXIT, TUN_SERVER_IP, built_with_asan, in_ns, ping, run, stop_process,
                      tun_devices)
 from test_helper import NOBODY, HelperTestCase
 from test_reconnect import LinkControl
@@ -65,9 +65,10 @@ class ForwardFixtures:
     def start_tool(self, ns, *args):
         return self.start_in(ns, sys.executable, TOOLS, *args, wait_line="listening")
 
-    def curl(self, ns, *args, check=True):
-        result = subprocess.run(in_ns(ns, "curl", "-sS", "--max-time", "30", "-o", "-", *args),
-                                capture_output=True, timeout=60)
+    def curl(self, ns, *args, check=True, max_time=30):
+        result = subprocess.run(in_ns(ns, "curl", "-sS", "--max-time", str(max_time), "-o", "-",
+                                      *args),
+                                capture_output=True, timeout=max_time + 30)
         if check:
             self.assertEqual(result.returncode, 0, result.stderr.decode())
         return result
@@ -254,9 +255,8 @@ class LocalAndDynamic(ForwardFixtures, HelperTestCase):
         time downward). Counted in page faults, not in time: a download of
         64 MiB moves 16384 pages' worth; kept heap faults a window's worth
         (2 MiB, 512 pages) and a little more, once."""
-        with open(HELPER, "rb") as f:
-            if b"__asan_init" in f.read():
-                self.skipTest("the sanitizer's allocator, not glibc's, holds this helper's heap")
+        if built_with_asan():
+            self.skipTest("the sanitizer's allocator, not glibc's, holds this helper's heap")
         nbytes = 64 << 20
         self.start_tool(self.ns.server, "source", f"127.0.0.1:{SOURCE_PORT}", str(nbytes))
         helper = self.connect(self.settings(local_forwards=f"17001:127.0.0.1:{SOURCE_PORT}"))

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TUN_CLIENT_IP, TUN_CLIENT_IP6, in_ns, run, stop_process,
-                     download, transfer)
+from harness import (CLIENT_IP, CLIENT_IP6, TOP_BUILDDIR, TUN_CLIENT_IP, TUN_CLIENT_IP6,
+                     built_with_asan, download, in_ns, run, stop_process, transfer)
 from streams_rules import TABLE_PREFIX, streams_script
 from test_forwards import ECHO_PORT, TOOLS, ForwardFixtures
 from test_helper import HelperTestCase
@@ -394,12 +394,9 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         self.addCleanup(stop_process, silent)
         time.sleep(0.5)
         # Behind the silent one in the queue of opens: waits at most its 5 s
-        # (60 s with libssh2 1.10, longer than self.curl() waits).
-        page = subprocess.run(in_ns(self.ns.client, "curl", "-sS", "--max-time", str(patience),
-                                    "-o", "-", f"http://{FAR_HOST}:8000/page"),
-                              capture_output=True, timeout=patience + 30)
-        self.assertEqual(page.returncode, 0, page.stderr.decode())
-        self.assert_page(page)
+        # (60 s with libssh2 1.10).
+        self.assert_page(self.curl(self.ns.client, f"http://{FAR_HOST}:8000/page",
+                                   max_time=patience))
         fetched = time.monotonic() - started
         out, _ = silent.communicate(timeout=60)
         self.assertEqual(out.strip(), "reset")
@@ -481,9 +478,7 @@ class StreamsThroughTheHelper(StreamsFixtures, HelperTestCase):
         # headers and the allocator; 500 MiB were on offer. A sanitized
         # helper keeps freed memory in quarantine: its figure is printed
         # only.
-        with open(f"/proc/{helper.proc.pid}/maps") as f:
-            sanitized = "libasan" in f.read()
-        if not sanitized:
+        if not built_with_asan():
             self.assertLess(grown_mib, 256)
         self.assertIsNone(helper.proc.poll(), "the session ended")
         clients.stdin.close()
@@ -703,11 +698,10 @@ class StreamsThroughNetworkManager(StreamsFixtures, NetworkManagerTestCase):
         addresses filled in, as the editor would ask, it comes up through
         nmcli and carries TCP to where only the server reaches."""
         plugin = os.path.join(TOP_BUILDDIR, "properties", ".libs", "libnm-vpn-plugin-sshtun.so")
-        with open(plugin, "rb") as f:
-            if b"libasan.so" in f.read():
-                # nmcli is not built with ASan and cannot load a plugin that
-                # is (test_nm_editor is left out of that pass for it).
-                self.skipTest("nmcli cannot load the sanitized import plugin")
+        if built_with_asan(plugin):
+            # nmcli is not built with ASan and cannot load a plugin that is
+            # (test_nm_editor is left out of that pass for it).
+            self.skipTest("nmcli cannot load the sanitized import plugin")
         path = os.path.join(self.tmp.path, "login.conf")
         with open(path, "w") as f:
             f.write(f"Host login\n    HostName {self.settings()['host']}\n"

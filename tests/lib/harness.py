@@ -31,6 +31,15 @@ HELPER = os.path.join(TOP_BUILDDIR, "src", "nm-sshtun-helper")
 VALGRIND_DIR = os.environ.get("SSHTUN_VALGRIND")
 
 
+def built_with_asan(path=HELPER):
+    """Whether the program or library at @path (by default the helper)
+    was built with AddressSanitizer, as in the test command's sanitizer
+    pass: its allocator keeps freed memory, and programs not built so
+    cannot load such a library."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def valgrind_prefix(name):
     if not VALGRIND_DIR:
         return []
